@@ -1,0 +1,3 @@
+from sco_monitor.cli import main
+
+main()

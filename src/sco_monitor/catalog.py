@@ -1,0 +1,81 @@
+"""The series catalog: what is watched, where it comes from and how to read a move in it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["equity", "fx", "commodity", "rate", "spread", "volatility", "macro"]
+Frequency = Literal["B", "D", "W", "M", "Q", "A"]
+Direction = Literal["up", "down", "both"]
+Segment = Literal["equity", "fx", "rates", "commodities", "volatility", "macro"]
+
+#: The stress-index segment a kind belongs to unless a series says otherwise.
+DEFAULT_SEGMENT: dict[str, Segment] = {
+    "equity": "equity",
+    "fx": "fx",
+    "rate": "rates",
+    "spread": "rates",
+    "commodity": "commodities",
+    "volatility": "volatility",
+    "macro": "macro",
+}
+
+#: Days between observations a frequency allows before a series counts as stale.
+STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
+
+SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
+
+
+class Series(BaseModel):
+    """One watched series. `id` is the user's stable name; `symbol` is the provider's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(
+        pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$",
+        description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
+    )
+    name: str = Field(description="Human-readable name shown in reports.")
+    source: str = Field(description="Source name from the source registry: yahoo, fred, worldbank, ecb, csv.")
+    symbol: str = Field(default="", description="The provider's own symbol or code.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
+    kind: Kind = Field(description="equity, fx, commodity, rate, spread, volatility or macro.")
+    country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code, or WLD for the world.")
+    frequency: Frequency = Field(description="B (business daily), D, W, M, Q or A.")
+    unit: str = Field(description="Unit of the values, e.g. index, KZT per USD, percent.")
+    direction: Direction = Field(
+        description="Which move is a risk: up (a rise), down (a fall) or both."
+    )
+    publication_lag_days: int = Field(
+        default=0, ge=0, description="Days after the observation date before a value is knowable."
+    )
+    segment: Segment | None = Field(
+        default=None, description="Stress-index segment; defaults from the kind."
+    )
+    enabled: bool = Field(default=True, description="Disabled series are kept in the catalog but not collected.")
+    note: str | None = Field(default=None, description="Why a series is disabled or sourced unusually.")
+    tags: list[str] = Field(default_factory=list, description="Free labels, e.g. oil_exporter.")
+
+    @property
+    def stress_segment(self) -> Segment:
+        return self.segment or DEFAULT_SEGMENT[self.kind]
+
+    @property
+    def is_sco_member(self) -> bool:
+        return self.country in SCO_MEMBERS
+
+
+class Universe(BaseModel):
+    """The contents of universe.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    series: list[Series] = Field(description="The watched series.")
+
+    def by_id(self) -> dict[str, Series]:
+        return {s.id: s for s in self.series}
+
+    def enabled(self) -> list[Series]:
+        return [s for s in self.series if s.enabled]

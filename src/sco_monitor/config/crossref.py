@@ -1,0 +1,90 @@
+"""Cross-reference checks: a rule naming an unknown series is a load-time error, not a 3 a.m. one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sco_monitor.catalog import Series, Universe
+from sco_monitor.config.errors import ConfigError
+from sco_monitor.config.playbooks import Playbooks
+from sco_monitor.config.rules import RulePack
+from sco_monitor.config.settings import Settings
+
+
+def check(
+    path: Path,
+    settings: Settings,
+    universe_path: Path,
+    universe: Universe,
+    rules_path: Path,
+    rules: RulePack,
+    playbooks_path: Path,
+    playbooks: Playbooks,
+) -> dict[str, Series]:
+    from sco_monitor.sources import registry as sources
+
+    series: dict[str, Series] = {}
+    for i, s in enumerate(universe.series):
+        if s.id in series:
+            raise ConfigError(universe_path, f"series[{i}].id", f"duplicate series id {s.id!r}")
+        if s.source not in sources:
+            raise ConfigError(
+                universe_path,
+                f"series[{i}].source",
+                f"unknown source {s.source!r}; expected one of: {', '.join(sources.names())}",
+            )
+        series[s.id] = s
+
+    for name in settings.sources:
+        if name not in sources:
+            raise ConfigError(path, f"sources.{name}", f"unknown source; expected one of: {', '.join(sources.names())}")
+
+    receivers: set[str] = set()
+    for i, r in enumerate(settings.receivers):
+        if r.name in receivers:
+            raise ConfigError(path, f"receivers[{i}].name", f"duplicate receiver name {r.name!r}")
+        receivers.add(r.name)
+
+    def need_receiver(name: str | None, where: str) -> None:
+        if name is not None and name not in receivers:
+            known = ", ".join(sorted(receivers)) or "none configured"
+            raise ConfigError(path, where, f"unknown receiver {name!r}; known receivers: {known}")
+
+    if settings.route is not None:
+        if settings.route.receiver is None:
+            raise ConfigError(path, "route.receiver", "the root route needs a receiver")
+        _check_route(settings.route, "route", need_receiver)
+    need_receiver(settings.alerting.no_data_receiver, "alerting.no_data_receiver")
+    need_receiver(settings.alerting.heartbeat.receiver, "alerting.heartbeat.receiver")
+    for i, name in enumerate(settings.report.digest_receivers):
+        need_receiver(name, f"report.digest_receivers[{i}]")
+
+    for i, sid in enumerate(settings.report.key_series):
+        if sid not in series:
+            raise ConfigError(path, f"report.key_series[{i}]", f"unknown series {sid!r}")
+    for i, sid in enumerate(settings.assessment.forecast_series):
+        if sid not in series:
+            raise ConfigError(path, f"assessment.forecast_series[{i}]", f"unknown series {sid!r}")
+
+    names: set[str] = set()
+    for i, rule in enumerate(rules.rules):
+        if rule.name in names:
+            raise ConfigError(rules_path, f"rules[{i}].name", f"duplicate rule name {rule.name!r}")
+        names.add(rule.name)
+        for j, sid in enumerate(rule.select.series):
+            if sid not in series:
+                raise ConfigError(rules_path, f"rules[{i}].select.series[{j}]", f"unknown series {sid!r}")
+
+    seen: set[tuple[str, str]] = set()
+    for i, pb in enumerate(playbooks.playbooks):
+        key = (pb.category, pb.level)
+        if key in seen:
+            raise ConfigError(playbooks_path, f"playbooks[{i}]", f"second playbook for {pb.category}/{pb.level}")
+        seen.add(key)
+    return series
+
+
+def _check_route(route, where: str, need) -> None:  # noqa: ANN001
+    need(route.receiver, f"{where}.receiver")
+    for i, child in enumerate(route.routes):
+        _check_route(child, f"{where}.routes[{i}]", need)

@@ -1,0 +1,8 @@
+"""Data sources. Built-ins register lazily so the CLI does not import yfinance to print --help."""
+
+from sco_monitor.registry import Registry
+
+registry: Registry = Registry("source")
+
+for _name in ("yahoo", "fred", "worldbank", "ecb", "csv"):
+    registry.register_lazy(_name, f"sco_monitor.sources.{_name}:Source")
