@@ -1,0 +1,1 @@
+"""The assessment: pure functions of (frames, config, as_of)."""

@@ -1,0 +1,99 @@
+"""The assessment result: what alerting, reports and the replay consume.
+
+This is the contract between the engine and its consumers; fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["ok", "warn", "critical", "no_data"]
+StressLevel = Literal["low", "moderate", "elevated", "high", "severe"]
+
+
+def fingerprint(rule: str, labels: dict[str, str]) -> str:
+    """Alertmanager-style identity of an alert: the rule and its labels, order-free."""
+    body = json.dumps({"rule": rule, "labels": dict(sorted(labels.items()))}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleEvaluation(Result):
+    """One rule on one target (series or scope) at as_of."""
+
+    rule: str
+    kind: str
+    category: str
+    labels: dict[str, str] = Field(description="category, country, series or scope, plus the rule's labels; never severity")
+    series_id: str | None = None
+    value: float | None = None
+    threshold: float | None = Field(default=None, description="The threshold breached; warn's when none is")
+    severity: Severity = "ok"
+    warn: float | None = None
+    critical: float | None = None
+    clear: float | None = None
+    direction: Literal["above", "below"] = "above"
+    for_: int = 1
+    summary: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule, self.labels)
+
+
+class StressValue(Result):
+    scope: str = Field(description="WLD or a country code")
+    value: float | None = None
+    level: StressLevel | None = None
+    segments: dict[str, float] = Field(default_factory=dict, description="segment → contribution to the index")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="level name → lower bound")
+
+
+class Forecast(Result):
+    series_id: str
+    model: str
+    as_of: date
+    dates: list[date]
+    mean: list[float]
+    lower: list[float]
+    upper: list[float]
+    level: float = 0.9
+    threshold: float | None = None
+    breach_probability: float | None = None
+    unfavourable: bool = False
+
+
+class CrisisProbability(Result):
+    country: str
+    horizon: int
+    probability: float | None
+    drivers: dict[str, float] = Field(default_factory=dict, description="signal → contribution")
+
+
+class QualityFlag(Result):
+    series_id: str
+    flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
+    date: date | None = None
+    detail: str = ""
+
+
+class Assessment(Result):
+    as_of: date
+    stress_index: dict[str, StressValue] = Field(default_factory=dict)
+    probability: dict[str, CrisisProbability] = Field(default_factory=dict)
+    rules: list[RuleEvaluation] = Field(default_factory=list)
+    forecasts: list[Forecast] = Field(default_factory=list)
+    latest: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="series → indicator → latest value (for reports)"
+    )
+    quality: list[QualityFlag] = Field(default_factory=list)
+    stale_series: list[str] = Field(default_factory=list)
