@@ -212,17 +212,20 @@ def _prepare(frame: pd.DataFrame) -> tuple[list[str], list[str], list[float | No
         raise ValueError(f"observations frame lacks columns: {', '.join(sorted(missing))}")
     if frame.empty:
         return [], [], []
-    df = frame[["series_id", "date", "value"]]
-    days = pd.to_datetime(df["date"]).to_numpy().astype("datetime64[D]")
-    df = pd.DataFrame({"series_id": df["series_id"].astype(str).to_numpy(), "day": days,
-                       "value": pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=float)})
-    if df.duplicated(["series_id", "day"], keep="last").any():
-        df = df.drop_duplicates(["series_id", "day"], keep="last")
-    vals = df["value"].to_numpy()
+    sids = frame["series_id"].astype(str).to_numpy()
+    days = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
+    vals = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
+    keys = pd.MultiIndex.from_arrays([sids, days])
+    if not keys.is_unique:
+        keep = ~keys.duplicated(keep="last")
+        sids, days, vals = sids[keep], days[keep], vals[keep]
+    # Few distinct dates, many rows: format each date once.
+    codes, uniques = pd.factorize(days)
+    date_strs = np.asarray(uniques.astype("datetime64[D]").astype(str), dtype=object)[codes]
     values: list[float | None] = vals.tolist()
     if np.isnan(vals).any():
         values = [None if v != v else v for v in values]
-    return df["series_id"].tolist(), df["day"].to_numpy().astype("datetime64[D]").astype(str).tolist(), values
+    return sids.tolist(), date_strs.tolist(), values
 
 
 def _sqlite_upsert(conn: Any, sids: list[str], dates: list[str], values: list[Any], fetched: datetime) -> int:

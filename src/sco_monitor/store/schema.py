@@ -49,6 +49,8 @@ observations = Table(
     Column("date", Date, primary_key=True),
     Column("value", Float, nullable=True),
     Column("fetched_at", UtcDateTime(), nullable=False),
+    # Clustered on (series_id, date) in SQLite too: one B-tree instead of table + index.
+    sqlite_with_rowid=False,
 )
 
 quality_flags = Table(
