@@ -160,15 +160,17 @@ class Store:
                     sql += " AND date <= :upper"
                     params["upper"] = self._date_param(upper)
                 stmt = text(sql + " ORDER BY series_id, date").bindparams(bindparam("ids", expanding=True))
-                rows = conn.execute(stmt, params).all()
+                # Plain tuples straight from the driver: no per-row result processing on a hot path.
+                rows = conn.execute(stmt, params).cursor.fetchall()
                 if rows:
-                    parts.append(pd.DataFrame(rows, columns=["series_id", "date", "value"]))
+                    parts.append(pd.DataFrame.from_records(rows, columns=["series_id", "date", "value"]))
         if not parts:
             return pd.DataFrame({"series_id": pd.Series(dtype=object),
                                  "date": pd.Series(dtype="datetime64[ns]"),
                                  "value": pd.Series(dtype=float)})
         out = pd.concat(parts, ignore_index=True)
-        out["date"] = pd.to_datetime(out["date"].astype(str), format="%Y-%m-%d")
+        codes, uniques = pd.factorize(out["date"])
+        out["date"] = pd.DatetimeIndex(pd.to_datetime(pd.Index(uniques).astype(str), format="%Y-%m-%d"))[codes]
         out["value"] = out["value"].astype(float)
         return out
 
@@ -182,11 +184,13 @@ class Store:
         """Wide frame (DatetimeIndex × series ids) of what was knowable at `as_of`."""
         ids = list(dict.fromkeys(series_ids))
         long = self.load_long(ids, start, end, as_of)
-        wide = long.pivot(index="date", columns="series_id", values="value")
-        wide = wide.reindex(columns=ids).sort_index()
-        wide.columns.name = None
-        wide.index.name = "date"
-        return wide.astype(float)
+        d_codes, d_uniq = pd.factorize(long["date"], sort=True)
+        position = {sid: i for i, sid in enumerate(ids)}
+        s_codes, s_uniq = pd.factorize(long["series_id"])
+        cols = np.array([position[s] for s in s_uniq], dtype=np.intp)
+        values = np.full((len(d_uniq), len(ids)), np.nan)
+        values[d_codes, cols[s_codes]] = long["value"].to_numpy(dtype=float)
+        return pd.DataFrame(values, index=pd.DatetimeIndex(d_uniq, name="date"), columns=ids)
 
     def last_dates(self, series_ids: Sequence[str] | None = None) -> dict[str, date]:
         t = schema.observations
