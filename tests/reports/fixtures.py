@@ -50,21 +50,21 @@ BAA10Y = 4.86  # FRED BAA10Y
 
 
 @cache
-def spx() -> pd.Series:
-    """S&P 500 (adjusted close) from arch.data, 1999-01-04 to as_of."""
+def spx(until: date = AS_OF) -> pd.Series:
+    """S&P 500 (adjusted close) from arch.data, 1999-01-04 to `until`."""
     import arch.data.sp500
 
-    s = arch.data.sp500.load()["Adj Close"].loc[:str(AS_OF)]
+    s = arch.data.sp500.load()["Adj Close"].loc[:str(until)]
     s.index = pd.DatetimeIndex(s.index).normalize()
     return s.astype(float)
 
 
 @cache
-def wti() -> pd.Series:
-    """WTI spot (EIA, FRED DCOILWTICO) from arch.data, to as_of."""
+def wti(until: date = AS_OF) -> pd.Series:
+    """WTI spot (EIA, FRED DCOILWTICO) from arch.data, to `until`."""
     import arch.data.wti
 
-    s = arch.data.wti.load()["DCOILWTICO"].loc["1999-01-01":str(AS_OF)].dropna()
+    s = arch.data.wti.load()["DCOILWTICO"].loc["1999-01-01":str(until)].dropna()
     s.index = pd.DatetimeIndex(s.index).normalize()
     return s.astype(float)
 
@@ -74,9 +74,9 @@ def level_of(value: float) -> str:
 
 
 @cache
-def world_stress() -> pd.Series:
+def world_stress(until: date = AS_OF) -> pd.Series:
     """A causal world stress index in [0, 1] from the real S&P 500 (see the module doc)."""
-    px = spx()
+    px = spx(until)
     rvol = np.log(px).diff().rolling(20).std()
     dd = -(px / px.rolling(252, min_periods=1).max() - 1)
     e_vol = rvol.expanding(min_periods=60).rank(pct=True)
@@ -87,7 +87,7 @@ def world_stress() -> pd.Series:
 @cache
 def stress_rows(until: date = AS_OF) -> list[dict]:
     """Rows of the `stress_index` table for every day before `until` (the assessment adds `until`)."""
-    w = world_stress().loc[: pd.Timestamp(until) - pd.Timedelta(days=1)]
+    w = world_stress(until).loc[: pd.Timestamp(until) - pd.Timedelta(days=1)]
     rows = []
     for scope, ratio in {"WLD": 1.0, **MEMBER_RATIO}.items():
         values = (w * ratio).clip(0, 0.99).round(4)
@@ -97,7 +97,7 @@ def stress_rows(until: date = AS_OF) -> list[dict]:
     return rows
 
 
-def _stress(scope: str, value: float) -> StressValue:
+def stress_value(scope: str, value: float) -> StressValue:
     return StressValue(
         scope=scope, value=round(value, 4), level=level_of(value),
         segments={k: round(value * share, 4) for k, share in SEGMENT_SHARE.items()},
@@ -105,7 +105,7 @@ def _stress(scope: str, value: float) -> StressValue:
     )
 
 
-def _rule(rule: str, kind: str, category: str, value: float | None, *, warn: float, critical: float,
+def rule(name: str, kind: str, category: str, value: float | None, *, warn: float, critical: float,
           direction: str = "above", series: str | None = None, country: str | None = None,
           scope: str | None = None, summary: str = "") -> RuleEvaluation:
     labels = {"category": category}
@@ -122,18 +122,18 @@ def _rule(rule: str, kind: str, category: str, value: float | None, *, warn: flo
         severity = "critical" if past(critical) else "warn" if past(warn) else "ok"
         threshold = critical if severity == "critical" else warn
     return RuleEvaluation(
-        rule=rule, kind=kind, category=category, labels=labels, series_id=series, value=value,
+        rule=name, kind=kind, category=category, labels=labels, series_id=series, value=value,
         threshold=threshold, severity=severity, warn=warn, critical=critical, direction=direction,
         summary=summary,
     )
 
 
-def _fan(series_id: str, history: pd.Series, threshold: float, below: bool, model: str = "rw_garch",
-         horizon: int = 20, level: float = 0.9) -> Forecast:
+def fan(series_id: str, history: pd.Series, threshold: float, below: bool, model: str = "rw_garch",
+        horizon: int = 20, level: float = 0.9, as_of: date = AS_OF) -> Forecast:
     """A random-walk forecast with the recent (20-day) volatility of the real history."""
     last = float(history.iloc[-1])
     sd = float(np.log(history).diff().tail(20).std())
-    dates = list(pd.bdate_range(pd.Timestamp(AS_OF) + pd.Timedelta(days=1), periods=horizon).date)
+    dates = list(pd.bdate_range(pd.Timestamp(as_of) + pd.Timedelta(days=1), periods=horizon).date)
     z = norm.ppf(0.5 + level / 2)
     steps = np.arange(1, horizon + 1)
     lower = last * np.exp(-z * sd * np.sqrt(steps))
@@ -141,7 +141,7 @@ def _fan(series_id: str, history: pd.Series, threshold: float, below: bool, mode
     p_end = norm.cdf(np.log(threshold / last) / (sd * np.sqrt(horizon)))
     prob = float(p_end if below else 1 - p_end)
     return Forecast(
-        series_id=series_id, model=model, as_of=AS_OF, dates=dates, mean=[last] * horizon,
+        series_id=series_id, model=model, as_of=as_of, dates=dates, mean=[last] * horizon,
         lower=[float(x) for x in lower], upper=[float(x) for x in upper], level=level,
         threshold=threshold, breach_probability=round(prob, 4), unfavourable=prob >= 0.3,
     )
@@ -153,46 +153,46 @@ def assessment(as_of: date = AS_OF) -> Assessment:
     wld = float(world_stress().loc[str(as_of)])
     spx_dd = float(px.iloc[-1] / px.max() - 1)  # -42.5 % from the 2007-10-09 record
     wti_20d = float(oil.iloc[-1] / oil.iloc[-21] - 1)  # 77.44 vs 101.19 on 2008-09-12: -23.5 %
-    stress = {"WLD": _stress("WLD", wld)}
-    stress |= {c: _stress(c, min(wld * r, 0.99)) for c, r in MEMBER_RATIO.items()}
+    stress = {"WLD": stress_value("WLD", wld)}
+    stress |= {c: stress_value(c, min(wld * r, 0.99)) for c, r in MEMBER_RATIO.items()}
     rules = [
-        _rule("equity_drawdown", "drawdown", "equity", spx_dd, warn=-0.10, critical=-0.20, direction="below",
+        rule("equity_drawdown", "drawdown", "equity", spx_dd, warn=-0.10, critical=-0.20, direction="below",
               series="eq.us.spx", country="USA", summary=f"S&P 500 is {spx_dd:.1%} below its high"),
-        _rule("equity_drawdown", "drawdown", "equity", IMOEX[0] / IMOEX[1] - 1, warn=-0.10, critical=-0.20,
+        rule("equity_drawdown", "drawdown", "equity", IMOEX[0] / IMOEX[1] - 1, warn=-0.10, critical=-0.20,
               direction="below", series="eq.ru.imoex", country="RUS"),
-        _rule("equity_drawdown", "drawdown", "equity", SSE[0] / SSE[1] - 1, warn=-0.10, critical=-0.20,
+        rule("equity_drawdown", "drawdown", "equity", SSE[0] / SSE[1] - 1, warn=-0.10, critical=-0.20,
               direction="below", series="eq.cn.sse", country="CHN"),
-        _rule("equity_drawdown", "drawdown", "equity", SENSEX[0] / SENSEX[1] - 1, warn=-0.10, critical=-0.20,
+        rule("equity_drawdown", "drawdown", "equity", SENSEX[0] / SENSEX[1] - 1, warn=-0.10, critical=-0.20,
               direction="below", series="eq.in.sensex", country="IND"),
-        _rule("fx_depreciation_20d", "change", "fx", USD_INR[0] / USD_INR[1] - 1, warn=0.05, critical=0.10,
+        rule("fx_depreciation_20d", "change", "fx", USD_INR[0] / USD_INR[1] - 1, warn=0.05, critical=0.10,
               series="fx.usd_inr", country="IND"),
-        _rule("fx_depreciation_20d", "change", "fx", USD_CNY[0] / USD_CNY[1] - 1, warn=0.05, critical=0.10,
+        rule("fx_depreciation_20d", "change", "fx", USD_CNY[0] / USD_CNY[1] - 1, warn=0.05, critical=0.10,
               series="fx.usd_cny", country="CHN"),
-        _rule("fx_depreciation_20d", "change", "fx", None, warn=0.05, critical=0.10, series="fx.usd_tjs",
+        rule("fx_depreciation_20d", "change", "fx", None, warn=0.05, critical=0.10, series="fx.usd_tjs",
               country="TJK"),
-        _rule("oil_price_fall_20d", "change", "commodity", wti_20d, warn=-0.15, critical=-0.25, direction="below",
+        rule("oil_price_fall_20d", "change", "commodity", wti_20d, warn=-0.15, critical=-0.25, direction="below",
               series="cmd.wti", country="WLD"),
-        _rule("oil_price_fall_20d", "change", "commodity", BRENT[0] / BRENT[1] - 1, warn=-0.15, critical=-0.25,
+        rule("oil_price_fall_20d", "change", "commodity", BRENT[0] / BRENT[1] - 1, warn=-0.15, critical=-0.25,
               direction="below", series="cmd.brent", country="WLD"),
-        _rule("vix_level", "level", "volatility", VIX, warn=30, critical=45, series="vol.vix", country="USA"),
-        _rule("credit_spread_level", "level", "rates", BAA10Y, warn=3.5, critical=5.0, series="spread.us.baa10y",
+        rule("vix_level", "level", "volatility", VIX, warn=30, critical=45, series="vol.vix", country="USA"),
+        rule("credit_spread_level", "level", "rates", BAA10Y, warn=3.5, critical=5.0, series="spread.us.baa10y",
               country="USA"),
-        _rule("contagion_correlation", "level", "contagion", 0.74, warn=0.6, critical=0.8, scope="WLD"),
-        _rule("crisis_probability", "probability", "stress", 0.46, warn=0.3, critical=0.5, country="RUS"),
+        rule("contagion_correlation", "level", "contagion", 0.74, warn=0.6, critical=0.8, scope="WLD"),
+        rule("crisis_probability", "probability", "stress", 0.46, warn=0.3, critical=0.5, country="RUS"),
     ]
     rules += [
-        _rule("stress_level", "stress_level", "stress", sv.value, warn=0.5, critical=0.7, scope=scope)
+        rule("stress_level", "stress_level", "stress", sv.value, warn=0.5, critical=0.7, scope=scope)
         for scope, sv in stress.items()
     ]
     forecasts = [
-        _fan("eq.us.spx", px.tail(120), threshold=850.0, below=True),
-        _fan("cmd.wti", oil.tail(120), threshold=70.0, below=True),
+        fan("eq.us.spx", px.tail(120), threshold=850.0, below=True),
+        fan("cmd.wti", oil.tail(120), threshold=70.0, below=True),
         Forecast(series_id="fx.usd_cny", model="arima", as_of=as_of,
                  dates=list(pd.bdate_range("2008-10-13", periods=20).date), mean=[6.84] * 20,
                  lower=[6.80 - 0.002 * i for i in range(20)], upper=[6.88 + 0.002 * i for i in range(20)],
                  threshold=7.0, breach_probability=0.01, unfavourable=False),
     ]
-    rules.append(_rule("forecast_breach", "forecast_breach", "equity", forecasts[0].breach_probability,
+    rules.append(rule("forecast_breach", "forecast_breach", "equity", forecasts[0].breach_probability,
                        warn=0.3, critical=0.6, series="eq.us.spx", country="USA"))
     prob = {
         "RUS": CrisisProbability(country="RUS", horizon=60, probability=0.46,

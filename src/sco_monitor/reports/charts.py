@@ -12,7 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator  # noqa: E402
 
 from sco_monitor.reports.model import ForecastItem, Point, ScopeStress  # noqa: E402
 from sco_monitor.reports.numbers import LEVELS, fmt_number  # noqa: E402
@@ -56,9 +60,6 @@ _RC = {
     "axes.labelcolor": INK,
     "xtick.color": MUTED,
     "ytick.color": MUTED,
-    "axes.titlesize": 10,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
     "path.simplify": True,
 }
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -67,8 +68,7 @@ _ID = re.compile(r'\bid="([^"]+)"')
 def _svg(fig: Figure, key: str) -> str:
     """The figure as an <svg> element: no XML prolog, scales to its container, ids unique per chart."""
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%" role="img"', text, count=1)
@@ -80,9 +80,30 @@ def _svg(fig: Figure, key: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, height), dpi=72)
-    return fig
+    """Call inside `matplotlib.rc_context(_RC)`, like everything that draws."""
+    return Figure(figsize=(width, height), dpi=72)
+
+
+def _title(fig: Figure, text: str, color: str = INK) -> None:
+    """A figure-level title: cheaper than an axes title, which re-measures the tick labels."""
+    fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=10, fontweight="bold", color=color)
+
+
+def _date_axis(ax, first: date, last: date, max_ticks: int = 6) -> None:  # noqa: ANN001 - matplotlib Axes
+    """Explicit month or year ticks: the automatic date locators cost more than the rest of a chart."""
+    span = (last - first).days
+    if span > 3 * 365:
+        years = pd.date_range(f"{first.year + 1}-01-01", last, freq="YS")
+        step = max(1, -(-len(years) // max_ticks))
+        ticks, labels = years[::step], [str(d.year) for d in years[::step]]
+    else:
+        months = pd.date_range(pd.Timestamp(first).replace(day=1) + pd.offsets.MonthBegin(1), last, freq="MS")
+        step = max(1, -(-len(months) // max_ticks))
+        ticks = months[::step]
+        labels = [d.strftime("%b") + (f"\n{d.year}" if d.month <= step or i == 0 else "") for i, d in enumerate(ticks)]
+    ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(ticks.to_pydatetime()) if len(ticks) else []))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+    ax.set_xlim(mdates.date2num(first), mdates.date2num(last))
 
 
 def _bands(ax, thresholds: dict[str, float], top: float) -> None:  # noqa: ANN001 - matplotlib Axes
@@ -94,27 +115,29 @@ def _bands(ax, thresholds: dict[str, float], top: float) -> None:  # noqa: ANN00
                 ha="left", fontsize=7.5, color=MUTED, clip_on=False)
 
 
+def _x(days: Sequence[date]) -> np.ndarray:
+    return mdates.date2num(np.asarray(days, dtype="datetime64[D]"))
+
+
 def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: str, key: str) -> str:
     """The stress index over time on its level bands, the latest value marked."""
     with matplotlib.rc_context(_RC):
         fig = _figure(7.6, 2.7)
-        ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.07, right=0.89, top=0.86, bottom=0.14)
-        xs = [p[0] for p in points]
+        ax = fig.add_axes((0.07, 0.17, 0.82, 0.69))
+        _title(fig, title)
         ys = [p[1] for p in points]
         top = max([*ys, *thresholds.values(), 1e-9]) * 1.08 if (ys or thresholds) else 1.0
         bottom = min(0.0, *ys) if ys else 0.0
         _bands(ax, thresholds, top)
-        if xs:
+        if points:
+            xs = _x([p[0] for p in points])
             ax.plot(xs, ys, color=INK, lw=1.3)
-            ax.plot([xs[-1]], [ys[-1]], "o", color=INK, ms=4)
+            ax.plot(xs[-1:], ys[-1:], "o", color=INK, ms=4)
             ax.annotate(f"{ys[-1]:.2f}", (xs[-1], ys[-1]), xytext=(-4, 6), textcoords="offset points",
                         ha="right", fontsize=8.5, fontweight="bold", color=INK)
-            locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            _date_axis(ax, points[0][0], points[-1][0], max_ticks=8)
         ax.set_ylim(bottom, top)
-        ax.set_title(title)
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(axis="y", color="#e5e7eb", lw=0.6)
         return _svg(fig, key)
 
@@ -122,21 +145,28 @@ def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: s
 def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
     """Contribution of each segment to each scope's index, as stacked bars."""
     rows = [s for s in scopes if s.segments][::-1]
+    height = 0.75 + 0.26 * max(len(rows), 1)
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.6, 0.6 + 0.28 * max(len(rows), 1))
-        ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.45 / (0.6 + 0.28 * max(len(rows), 1)), bottom=0.12)
-        ys = list(range(len(rows)))
-        left = [0.0] * len(rows)
+        fig = _figure(7.6, height)
+        ax = fig.add_axes((0.16, 0.3 / height, 0.82, 1 - 0.72 / height))
+        ys = np.arange(len(rows))
+        left = np.zeros(len(rows))
+        used = []
         for seg, color in SEGMENT_COLORS.items():
-            widths = [max(s.segments.get(seg, 0.0), 0.0) for s in rows]
-            if any(widths):
-                ax.barh(ys, widths, left=left, color=color, label=seg, height=0.62)
-                left = [a + b for a, b in zip(left, widths)]
+            widths = np.array([max(s.segments.get(seg, 0.0), 0.0) for s in rows])
+            if widths.any():
+                ax.barh(ys, widths, left=left, color=color, height=0.62)
+                left += widths
+                used.append(seg)
+        x = 0.16
+        for seg in used:  # a hand-placed legend: a legend box re-measures every entry
+            fig.patches.append(Rectangle((x, 1 - 0.27 / height), 0.012, 0.11 / height, transform=fig.transFigure,
+                                         facecolor=SEGMENT_COLORS[seg], edgecolor="none"))
+            fig.text(x + 0.017, 1 - 0.22 / height, seg, fontsize=8, va="center", color=INK)
+            x += 0.03 + 0.0105 * len(seg)
         ax.set_yticks(ys, [s.name for s in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
-        ax.legend(ncols=6, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8,
-                  handlelength=1.0, columnspacing=1.0)
+        ax.xaxis.set_major_locator(MaxNLocator(6))
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#e5e7eb", lw=0.6)
         ax.set_axisbelow(True)
@@ -148,33 +178,32 @@ def fan_chart(item: ForecastItem, as_of: date) -> str:
     accent = SEVERITY_COLORS["critical"] if item.unfavourable else "#2563eb"
     with matplotlib.rc_context(_RC):
         fig = _figure(4.6, 2.6)
-        ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.15, right=0.97, top=0.87, bottom=0.18)
+        ax = fig.add_axes((0.15, 0.16, 0.82, 0.71))
+        _title(fig, item.name + ("  · unfavourable" if item.unfavourable else ""), accent if item.unfavourable else INK)
+        first = last = as_of
         if item.history:
-            ax.plot([p[0] for p in item.history], [p[1] for p in item.history], color=INK, lw=1.1)
+            ax.plot(_x([p[0] for p in item.history]), [p[1] for p in item.history], color=INK, lw=1.1)
+            first = item.history[0][0]
         path = [(d, m, lo, hi) for d, m, lo, hi in zip(item.dates, item.mean, item.lower, item.upper)
                 if m is not None and lo is not None and hi is not None]
         if path:
-            ds = [p[0] for p in path]
-            if item.history:  # join the fan to the last observation
+            if item.history and item.history[-1][0] < path[0][0]:  # join the fan to the last observation
                 d0, v0 = item.history[-1]
-                if d0 < ds[0]:
-                    path = [(d0, v0, v0, v0), *path]
-                    ds = [p[0] for p in path]
-            ax.fill_between(ds, [p[2] for p in path], [p[3] for p in path], color=accent, alpha=0.2, lw=0)
-            ax.plot(ds, [p[1] for p in path], color=accent, lw=1.4, ls="--")
+                path = [(d0, v0, v0, v0), *path]
+            xs = _x([p[0] for p in path])
+            ax.fill_between(xs, [p[2] for p in path], [p[3] for p in path], color=accent, alpha=0.2, lw=0)
+            ax.plot(xs, [p[1] for p in path], color=accent, lw=1.4, ls="--")
+            first, last = min(first, path[0][0]), path[-1][0]
         if item.threshold is not None:
             ax.axhline(item.threshold, color=SEVERITY_COLORS["critical"], lw=1, ls=":")
             ax.annotate(f"threshold {fmt_number(item.threshold)}", (0.01, item.threshold),
                         xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
                         fontsize=7.5, color=SEVERITY_COLORS["critical"])
-        ax.axvline(as_of, color="#9ca3af", lw=0.8)
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.axvline(mdates.date2num(as_of), color="#9ca3af", lw=0.8)
+        if last > first:
+            _date_axis(ax, first, last, max_ticks=5)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.grid(axis="y", color="#e5e7eb", lw=0.6)
-        ax.set_title(item.name + ("  · unfavourable" if item.unfavourable else ""),
-                     color=accent if item.unfavourable else INK)
         return _svg(fig, f"fan-{item.series_id}-{item.model}")
 
 

@@ -28,6 +28,8 @@ log = get_logger(__name__)
 DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Calendar days of observations shown before a forecast in its fan chart (about three horizons).
 FAN_HISTORY_DAYS = 92
+#: Days of every scope's stress history read (the one-year charts and the day before); the world's is read whole.
+STRESS_RECENT_DAYS = 370
 #: Failed notifications older than this no longer appear in the report.
 FAILED_NOTIFICATIONS_WINDOW = timedelta(days=7)
 
@@ -94,8 +96,11 @@ def read_inputs(
     since = previous.generated_at if previous and previous.generated_at else now - timedelta(days=1)
     with store.engine.connect() as conn:
         s = t.stress_index
-        stress_rows = conn.execute(
-            select(s.c.scope, s.c.date, s.c.value, s.c.level).where(s.c.date <= as_of).order_by(s.c.scope, s.c.date)
+        cols = (s.c.scope, s.c.date, s.c.value, s.c.level)
+        recent = as_of - timedelta(days=STRESS_RECENT_DAYS)
+        stress_rows = conn.execute(  # every scope's last year, and the world's whole history for the long chart
+            select(*cols).where(s.c.date <= as_of, or_(s.c.date >= recent, s.c.scope == "WLD"))
+            .order_by(s.c.scope, s.c.date)
         ).all()
         o = t.observations
         by_lag: dict[int, list[str]] = {}
