@@ -66,19 +66,30 @@ def test_report_from_a_saved_assessment_writes_files_and_queues_the_digest(site:
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--format", "html,pdf"], "sco-monitor: unknown report format 'pdf'; expected one of: html, json, md"),
-        (["--as-of", "2008-13-01"], "sco-monitor: --as-of: expected a date YYYY-MM-DD, got '2008-13-01'"),
-        (["--assessment", "missing.json"], "sco-monitor: cannot read assessment missing.json: No such file or directory"),
-    ],
-    ids=["unknown-format", "bad-date", "missing-assessment"],
-)
-def test_bad_arguments_are_one_line_and_exit_2(site_config: dict, run_cli, args: list[str], message: str) -> None:
-    proc = run_cli("--config", site_config["config"], "report", *args)
+def test_unknown_format_is_one_line_and_exit_2(site_config: dict, run_cli) -> None:
+    proc = run_cli("--config", site_config["config"], "report", "--format", "html,pdf")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [message]
+    assert proc.stderr.strip().splitlines() == ["sco-monitor: unknown report format 'pdf'; expected one of: html, json, md"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "assessment", "message"),
+    [
+        ("2008-13-01", None, "--as-of: expected a date YYYY-MM-DD, got '2008-13-01'"),
+        (None, "missing.json", "cannot read assessment missing.json: No such file or directory"),
+        ("2008-10-09", "SAVED", "--as-of 2008-10-09 differs from the assessment's as_of 2008-10-10"),
+    ],
+    ids=["bad-date", "missing-assessment", "as-of-mismatch"],
+)
+def test_bad_arguments_are_usage_errors(site_config: dict, as_of: str | None, assessment: str | None, message: str) -> None:
+    from sco_monitor.context import Context
+    from sco_monitor.errors import UsageError
+    from sco_monitor.reports.daily import report_command
+
+    path = Path(site_config["assessment"] if assessment == "SAVED" else assessment) if assessment else None
+    with pytest.raises(UsageError) as info:
+        report_command(Context(config_path=site_config["config"]), as_of, None, None, path, False)
+    assert str(info.value) == message
 
 
 def test_without_a_saved_assessment_the_store_is_assessed(site: dict, run_cli, tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def _stress_section(assessment: Assessment, inputs: ReportInputs) -> StressSecti
                 level=sv.level,
                 previous_value=previous_values.get(scope),
                 segments={k: float(v) for k, v in sv.segments.items() if finite(v) is not None},
-                thresholds=dict(sv.thresholds),
+                thresholds={k: float(v) for k, v in sv.thresholds.items() if finite(v) is not None},
             )
         )
     long_scope = WORLD if (WORLD in assessment.stress_index or (not hist.empty and (hist["scope"] == WORLD).any())) else (out[0].scope if out else None)
@@ -556,10 +556,21 @@ def _overall(
     )
 
 
+def _json_safe(x: Any) -> Any:
+    """NaN and infinities become null: JSON has no such numbers."""
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, float):
+        return finite(x)
+    return x
+
+
 def _track_record(data: dict[str, Any] | None) -> TrackRecord:
     if not data:
         return TrackRecord(available=False, message=NO_REPLAY)
-    plain = json.loads(json.dumps(data, default=str))
+    plain = _json_safe(json.loads(json.dumps(data, default=str)))
     message = plain.pop("message", None) or "How past warnings turned out, as scored by the replay."
     plain.pop("available", None)
     return TrackRecord(available=True, message=str(message), **plain)

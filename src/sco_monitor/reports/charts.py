@@ -135,7 +135,8 @@ def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: s
             ax.plot(xs[-1:], ys[-1:], "o", color=INK, ms=4)
             ax.annotate(f"{ys[-1]:.2f}", (xs[-1], ys[-1]), xytext=(-4, 6), textcoords="offset points",
                         ha="right", fontsize=8.5, fontweight="bold", color=INK)
-            _date_axis(ax, points[0][0], points[-1][0], max_ticks=8)
+            if points[-1][0] > points[0][0]:
+                _date_axis(ax, points[0][0], points[-1][0], max_ticks=8)
         ax.set_ylim(bottom, top)
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(axis="y", color="#e5e7eb", lw=0.6)
