@@ -31,6 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from tests.reports import fixtures as fx  # noqa: E402  (the real-data helpers of the report tests)
+
 from sco_monitor.assess.model import Assessment  # noqa: E402
 from sco_monitor.config import AppConfig, load_config  # noqa: E402
 from sco_monitor.context import Context  # noqa: E402
@@ -39,7 +41,6 @@ from sco_monitor.logs import configure  # noqa: E402
 from sco_monitor.reports.daily import write_report  # noqa: E402
 from sco_monitor.store import Store, schema  # noqa: E402
 from sco_monitor.store.upsert import upsert  # noqa: E402
-from tests.reports import fixtures as fx  # noqa: E402  (the real-data helpers of the report tests)
 
 AS_OF = date(2018, 12, 24)  # the Christmas-Eve 2018 sell-off: S&P 500 ~20 % below its September high
 NOW = datetime(2018, 12, 24, 2, tzinfo=UTC)

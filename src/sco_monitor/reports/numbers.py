@@ -92,7 +92,7 @@ def fmt_value(x: float | None, kind: str | None = None) -> str:
 class Num:
     """A number that formats itself by rule kind unless a spec is given: `{value}` vs `{value:.2f}`."""
 
-    __slots__ = ("value", "kind")
+    __slots__ = ("kind", "value")
 
     def __init__(self, value: float | None, kind: str | None = None) -> None:
         self.value = finite(value)

@@ -14,7 +14,14 @@ from sco_monitor.assess.model import RuleEvaluation
 from sco_monitor.catalog import SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.config.playbooks import Action, Playbook
-from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, series_of, subject_of, worst_first
+from sco_monitor.reports.breaches import (
+    BREACHING,
+    breach_of,
+    country_of,
+    series_of,
+    subject_of,
+    worst_first,
+)
 from sco_monitor.reports.model import ActionItem, Breach, JointPlan, Recommendation
 from sco_monitor.reports.numbers import Num, country_name, join_names, severity_rank
 
