@@ -78,9 +78,26 @@ def assess(ctx: typer.Context) -> None:
 
 
 @app.command()
-def report(ctx: typer.Context) -> None:
-    """Write the daily risk report."""
-    raise NotAvailable("report", 6, "daily risk report")
+def report(
+    ctx: typer.Context,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date assessed, YYYY-MM-DD; today when empty.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Comma-separated: html,md,json (default: report.formats).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder of the reports (default: report.out_dir).")] = None,
+    assessment: Annotated[
+        Optional[Path], typer.Option("--assessment", help="Render a saved assessment (JSON) instead of assessing the store.")
+    ] = None,
+    digest: Annotated[bool, typer.Option("--digest/--no-digest", help="Queue the mail digest for report.digest_receivers.")] = False,
+) -> None:
+    """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} and DIR/index.html."""
+    from sco_monitor.reports.daily import report_command
+
+    run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest)
+    typer.echo(f"report {run.as_of}: overall risk {run.overall.upper()}: {run.headline}")
+    for name, path in run.files.items():
+        typer.echo(f"  {name:<4} {path}  sha256 {run.checksums[name][:12]}")
+    typer.echo(f"  index {run.index}")
+    if digest:
+        typer.echo(f"  digest queued for {run.digests_queued} receiver(s)")
 
 
 @app.command()

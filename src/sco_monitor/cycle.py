@@ -32,6 +32,10 @@ def step_deliver(ctx: Context, now: datetime) -> object:
     raise NotAvailable("deliver", 5, "alerting")
 
 
-def step_report(ctx: Context, assessment: Assessment, now: datetime) -> object:
-    """Write the daily report for assessment.as_of."""
-    raise NotAvailable("report", 6, "daily risk report")
+def step_report(
+    ctx: Context, assessment: Assessment, now: datetime, track_record: dict | None = None
+) -> object:
+    """Write the daily report for assessment.as_of and queue its digest; returns a reports.daily.ReportRun."""
+    from sco_monitor.reports.daily import write_report
+
+    return write_report(ctx, assessment, now, track_record=track_record)

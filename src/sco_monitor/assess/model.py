@@ -79,10 +79,13 @@ class CrisisProbability(Result):
     drivers: dict[str, float] = Field(default_factory=dict, description="signal → contribution")
 
 
+Day = date  # a field named `date` below would shadow the type in its own annotation
+
+
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: date | None = None
+    date: Day | None = None
     detail: str = ""
 
 

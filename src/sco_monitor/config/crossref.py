@@ -75,12 +75,18 @@ def check(
             if sid not in series:
                 raise ConfigError(rules_path, f"rules[{i}].select.series[{j}]", f"unknown series {sid!r}")
 
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple] = set()
+    tags = {t for s in universe.series for t in s.tags}
     for i, pb in enumerate(playbooks.playbooks):
-        key = (pb.category, pb.level)
-        if key in seen:
-            raise ConfigError(playbooks_path, f"playbooks[{i}]", f"second playbook for {pb.category}/{pb.level}")
-        seen.add(key)
+        if pb.key in seen:
+            narrowed = " with the same `when`" if pb.when else ""
+            raise ConfigError(playbooks_path, f"playbooks[{i}]", f"second playbook for {pb.category}/{pb.level}{narrowed}")
+        seen.add(pb.key)
+        named = [("when.series_tags", t) for t in (pb.when.series_tags if pb.when else [])]
+        named += [("exposure.tags", t) for t in (pb.exposure.tags if pb.exposure else [])]
+        for where, tag in named:
+            if tag not in tags:
+                raise ConfigError(playbooks_path, f"playbooks[{i}].{where}", f"no series in the universe carries tag {tag!r}")
     return series
 
 

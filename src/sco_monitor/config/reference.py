@@ -15,7 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from sco_monitor.catalog import Series
 from sco_monitor.config.alerting import EmailReceiver, FileReceiver, InhibitRule, Receiver, Route, WebhookReceiver
-from sco_monitor.config.playbooks import Action, Playbook
+from sco_monitor.config.playbooks import Action, Exposure, Playbook, When
 from sco_monitor.config.rules import Rule, Selector
 from sco_monitor.config.settings import Episode, Schedule, Settings, SourceSettings
 
@@ -37,7 +37,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("rules.yaml: rules[]", Rule),
     ("rules.yaml: rules[].select", Selector),
     ("playbooks.yaml: playbooks[]", Playbook),
-    ("playbooks.yaml: playbooks[].actions[]", Action),
+    ("playbooks.yaml: playbooks[].when", When),
+    ("playbooks.yaml: playbooks[].exposure", Exposure),
+    ("playbooks.yaml: playbooks[].actions[] (and joint_actions[])", Action),
 ]
 
 

@@ -1,0 +1,193 @@
+"""The daily report run: read → build → render → write files, index and `reports` rows → queue the digest.
+
+`write_report` is what the cycle's report step and the `report` command call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+
+from sco_monitor.assess.model import Assessment
+from sco_monitor.context import Context
+from sco_monitor.errors import UsageError
+from sco_monitor.logs import get_logger
+from sco_monitor.reports.build import build_report, fan_selection
+from sco_monitor.reports.digest import enqueue_digest
+from sco_monitor.reports.inputs import DAY_DIR, read_inputs
+from sco_monitor.reports.model import Report
+from sco_monitor.reports.render import formats as registry
+from sco_monitor.reports.render import render, render_index
+from sco_monitor.store import schema as t
+from sco_monitor.timeutil import utcnow
+
+log = get_logger(__name__)
+FORMAT_ORDER = ("html", "md", "json")
+
+
+@dataclass
+class ReportRun:
+    """What a report run wrote."""
+
+    as_of: date
+    directory: Path
+    overall: str
+    headline: str
+    files: dict[str, Path] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)
+    index: Path | None = None
+    digests_queued: int = 0
+    report: Report | None = field(default=None, repr=False)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def parse_formats(value: str | list[str] | None, default: list[str]) -> list[str]:
+    names = default if not value else [n.strip() for n in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n]
+    for n in names:
+        if n not in registry:
+            raise UsageError(f"unknown report format {n!r}; expected one of: {', '.join(registry.names())}")
+    return sorted(dict.fromkeys(names), key=lambda n: FORMAT_ORDER.index(n) if n in FORMAT_ORDER else 99)
+
+
+def write_report(
+    ctx: Context,
+    assessment: Assessment,
+    now: datetime,
+    *,
+    formats: list[str] | None = None,
+    out_dir: str | Path | None = None,
+    track_record: dict[str, Any] | None = None,
+    digest: bool = True,
+) -> ReportRun:
+    """Write the report for assessment.as_of into OUT/YYYY-MM-DD/, refresh OUT/index.html, record it."""
+    config = ctx.config
+    settings = config.settings.report
+    names = parse_formats(formats, list(settings.formats))
+    out = Path(out_dir if out_dir is not None else settings.out_dir)
+    _, fans = fan_selection(assessment, config)
+    inputs = read_inputs(ctx.store, config, assessment, now, out, fans)
+    report = build_report(assessment, config, inputs, now, track_record)
+    rendered = render(report, names)
+
+    day = out / assessment.as_of.isoformat()
+    run = ReportRun(as_of=assessment.as_of, directory=day, overall=report.overall.level,
+                    headline=report.overall.headline, report=report)
+    attachments: set[str] = set()
+    for name, r in rendered.items():
+        data = r.text.encode("utf-8")
+        path = day / f"report.{name}"
+        write_atomic(path, data)
+        run.files[name] = path
+        run.checksums[name] = hashlib.sha256(data).hexdigest()
+        for rel, text in r.attachments.items():
+            write_atomic(day / rel, text.encode("utf-8"))
+            attachments.add(rel)
+    charts = day / "charts"
+    if charts.is_dir():  # charts of an earlier run of the same day that this one no longer draws
+        for old in charts.glob("*.svg"):
+            if f"charts/{old.name}" not in attachments:
+                old.unlink()
+    run.index = write_index(out)
+    _record(ctx, run, now)
+    if digest:
+        run.digests_queued = enqueue_digest(ctx.store, config, report, now)
+    log.info("report.written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
+             formats=names, digests=run.digests_queued)
+    return run
+
+
+def _record(ctx: Context, run: ReportRun, now: datetime) -> None:
+    """One `reports` row per (as_of, format); a rerun replaces it."""
+    r = t.reports
+    with ctx.store.engine.begin() as conn:
+        for name, path in run.files.items():
+            conn.execute(delete(r).where(r.c.as_of == run.as_of, r.c.format == name))
+            conn.execute(r.insert().values(
+                as_of=run.as_of, format=name, path=str(path.resolve()), checksum=run.checksums[name], generated_at=now,
+            ))
+
+
+def index_entries(out: Path) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    days = sorted((p for p in out.iterdir() if p.is_dir() and DAY_DIR.match(p.name)), reverse=True) if out.is_dir() else []
+    for day in days:
+        files = [(fmt, f"{day.name}/report.{fmt}") for fmt in FORMAT_ORDER if (day / f"report.{fmt}").is_file()]
+        if not files:
+            continue
+        level, headline = None, ""
+        if (day / "report.json").is_file():
+            try:
+                ov = json.loads((day / "report.json").read_text(encoding="utf-8")).get("overall") or {}
+                level, headline = ov.get("level"), ov.get("headline", "")
+            except (OSError, ValueError):
+                headline = "(report.json unreadable)"
+        entries.append({"as_of": day.name, "level": level, "headline": headline, "files": files})
+    return entries
+
+
+def write_index(out: Path) -> Path:
+    path = out / "index.html"
+    write_atomic(path, render_index(index_entries(out)).encode("utf-8"))
+    return path
+
+
+def today(ctx: Context) -> date:
+    """Today in the configured timezone: the default as_of of a manual report."""
+    return datetime.now(ZoneInfo(ctx.config.settings.timezone)).date()
+
+
+def load_assessment(path: Path) -> Assessment:
+    try:
+        return Assessment.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read assessment {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        first = str(e).strip().splitlines()
+        raise UsageError(f"{path} is not a valid assessment: {' '.join(first[:3])}") from None
+
+
+def report_command(
+    ctx: Context,
+    as_of: str | None,
+    formats: str | None,
+    out_dir: Path | None,
+    assessment_path: Path | None,
+    digest: bool,
+) -> ReportRun:
+    """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
+    from sco_monitor.cycle import step_assess
+
+    names = parse_formats(formats, list(ctx.config.settings.report.formats))
+    if assessment_path is not None:
+        assessment = load_assessment(assessment_path)
+        if as_of and assessment.as_of.isoformat() != as_of:
+            raise UsageError(f"--as-of {as_of} differs from the assessment's as_of {assessment.as_of}")
+    else:
+        try:
+            day = date.fromisoformat(as_of) if as_of else today(ctx)
+        except ValueError:
+            raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
+        assessment = step_assess(ctx, day, save=False)
+    return write_report(ctx, assessment, utcnow(), formats=names, out_dir=out_dir, digest=digest)

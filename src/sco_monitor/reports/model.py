@@ -1,0 +1,268 @@
+"""The report model: the one structure the HTML, Markdown and JSON renderings are made from.
+
+Its JSON form is the public contract described by `report.schema.json`; fields may be added,
+never renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Point = tuple[date, float]
+DataStatus = Literal["ok", "partial", "stale", "no_data"]
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- 1. headline ----------------------------------------------------------------------------------
+class Change(Part):
+    kind: Literal["overall", "stress", "country", "alert", "forecast", "recommendation", "data"]
+    subject: str
+    before: str | None = None
+    after: str | None = None
+    text: str
+
+
+class Previous(Part):
+    as_of: date
+    source: Literal["report", "stress_history"]
+    level: str | None = None
+    value: float | None = None
+
+
+class Overall(Part):
+    level: str = Field(description="Worst stress level among the world and the member states; 'unknown' without data")
+    status: DataStatus
+    headline: str
+    facts: list[str] = Field(default_factory=list)
+    world_value: float | None = None
+    world_level: str | None = None
+    members_elevated: list[str] = Field(default_factory=list, description="Members at elevated stress or worse")
+    counts: dict[str, int] = Field(default_factory=dict)
+    previous: Previous | None = None
+    changes: list[Change] = Field(default_factory=list)
+
+
+# --- 2. member states -------------------------------------------------------------------------------
+class SegmentCell(Part):
+    contribution: float | None = None
+    severity: str = Field(description="Worst rule severity in the matching category: ok, warn, critical, no_data or none")
+    breaches: int = 0
+
+
+class Driver(Part):
+    name: str
+    contribution: float
+
+
+class CountryRow(Part):
+    country: str
+    name: str
+    member: bool
+    stress_value: float | None = None
+    stress_level: str | None = None
+    stress_change: float | None = Field(default=None, description="Change since the previous report")
+    segments: dict[str, SegmentCell]
+    probability: float | None = None
+    horizon: int | None = None
+    drivers: list[Driver] = Field(default_factory=list)
+    severity: str = "ok"
+    breaches: int = 0
+    firing: int = 0
+
+
+# --- 3. stress index ----------------------------------------------------------------------------------
+class ScopeStress(Part):
+    scope: str
+    name: str
+    value: float | None = None
+    level: str | None = None
+    previous_value: float | None = None
+    segments: dict[str, float] = Field(default_factory=dict)
+    thresholds: dict[str, float] = Field(default_factory=dict)
+
+
+class StressSection(Part):
+    scopes: list[ScopeStress] = Field(default_factory=list)
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Level name → lower bound (world index)")
+    history: dict[str, list[Point]] = Field(default_factory=dict, description="Scope → last year of (date, value)")
+    long_history: list[Point] = Field(default_factory=list, description="World index, full history, weekly")
+    long_scope: str | None = None
+
+
+# --- 4. alerts ------------------------------------------------------------------------------------------
+class AlertItem(Part):
+    fingerprint: str
+    rule: str
+    state: str
+    severity: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    value: float | None = None
+    threshold: float | None = None
+    value_text: str = ""
+    threshold_text: str = ""
+    summary: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    new: bool = False
+    silenced: bool = False
+    silenced_until: datetime | None = None
+
+
+class Breach(Part):
+    subject: str = Field(description="What breached, in words: a series name, 'Russia stress index', or the rule")
+    rule: str
+    kind: str
+    category: str
+    severity: str
+    country: str | None = None
+    series_id: str | None = None
+    series_name: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    value_text: str = ""
+    threshold_text: str = ""
+    direction: str = "above"
+    summary: str = ""
+
+
+class AlertsSection(Part):
+    since: datetime | None = Field(default=None, description="'New' and 'resolved' are counted from here")
+    recorded: bool = Field(description="Whether the alerting engine has recorded any alert yet")
+    firing: list[AlertItem] = Field(default_factory=list)
+    pending: list[AlertItem] = Field(default_factory=list)
+    resolved: list[AlertItem] = Field(default_factory=list)
+    no_data: list[AlertItem] = Field(default_factory=list)
+    breaches: list[Breach] = Field(default_factory=list, description="Rule breaches of this assessment")
+
+
+# --- 5. forecasts -----------------------------------------------------------------------------------------
+class ForecastItem(Part):
+    series_id: str
+    name: str
+    unit: str = ""
+    model: str
+    level: float
+    last_date: date | None = None
+    last_value: float | None = None
+    dates: list[date]
+    mean: list[float | None]
+    lower: list[float | None]
+    upper: list[float | None]
+    threshold: float | None = None
+    breach_probability: float | None = None
+    unfavourable: bool = False
+    charted: bool = False
+    history: list[Point] = Field(default_factory=list, description="Recent observations before the forecast")
+
+
+class ForecastSection(Part):
+    selection: Literal["configured", "unfavourable", "none"]
+    items: list[ForecastItem] = Field(default_factory=list)
+
+
+# --- 6. recommendations -----------------------------------------------------------------------------------
+class ActionItem(Part):
+    who: str
+    addressee: Literal["national", "joint"]
+    text: str
+
+
+class Recommendation(Part):
+    category: str
+    level: Literal["warn", "critical"]
+    country: str
+    country_name: str
+    title: str
+    triggers: list[Breach]
+    actions: list[ActionItem] = Field(default_factory=list)
+    note: str = ""
+
+
+class JointPlan(Part):
+    category: str
+    level: Literal["warn", "critical"]
+    title: str
+    countries: list[str]
+    country_names: list[str]
+    triggers: list[Breach]
+    common_drivers: list[Breach] = Field(default_factory=list)
+    actions: list[ActionItem]
+
+
+# --- 7. data quality --------------------------------------------------------------------------------------
+class StaleSeries(Part):
+    series_id: str
+    name: str
+    last_date: date | None = None
+    days: int | None = None
+
+
+Day = date  # the field named `date` below would shadow the type in its own annotation
+
+
+class QualityItem(Part):
+    series_id: str
+    name: str
+    flag: str
+    date: Day | None = None
+    detail: str = ""
+
+
+class FailedCollection(Part):
+    series_id: str
+    source: str
+    started_at: datetime
+    attempts: int = 1
+    error: str = ""
+
+
+class FailedNotification(Part):
+    receiver: str
+    kind: str
+    attempts: int
+    created_at: datetime
+    last_error: str = ""
+
+
+class DataQuality(Part):
+    status: DataStatus
+    message: str
+    series_enabled: int
+    series_with_data: int
+    newest_date: date | None = None
+    stale: list[StaleSeries] = Field(default_factory=list)
+    flags: list[QualityItem] = Field(default_factory=list)
+    failed_collections: list[FailedCollection] = Field(default_factory=list)
+    failed_notifications: list[FailedNotification] = Field(default_factory=list)
+
+
+# --- 8. track record ----------------------------------------------------------------------------------------
+class TrackRecord(Part):
+    model_config = ConfigDict(extra="allow")
+
+    available: bool
+    message: str
+
+
+# --- the report ------------------------------------------------------------------------------------------------
+class Report(Part):
+    as_of: date
+    generated_at: datetime
+    overall: Overall
+    countries: list[CountryRow]
+    stress_index: StressSection
+    alerts: AlertsSection
+    forecasts: ForecastSection
+    recommendations: list[Recommendation]
+    joint_actions: list[JointPlan]
+    data_quality: DataQuality
+    track_record: TrackRecord
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,196 @@
+"""Render the report model as HTML, Markdown or JSON (jinja2 templates in the package). Pure.
+
+The formats are a registry: a renderer takes the report and its charts and returns the text of
+the file plus any files beside it (Markdown links its charts as SVG files).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from sco_monitor.registry import Registry
+from sco_monitor.reports import charts as ch
+from sco_monitor.reports.model import Report
+from sco_monitor.reports.numbers import LEVELS, country_name, finite, fmt_number
+
+MEDIA_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application/json"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    attachments: dict[str, str] = field(default_factory=dict)
+
+
+Renderer = Callable[[Report, dict[str, str]], Rendered]
+formats: Registry[Renderer] = Registry("report format")
+
+
+# --- charts ----------------------------------------------------------------------------------------------
+def make_charts(report: Report) -> dict[str, str]:
+    """Every chart of the report as SVG, keyed by a stable name (stress-1y, stress-long, segments, fan-<id>)."""
+    out: dict[str, str] = {}
+    st = report.stress_index
+    scope = st.long_scope
+    if scope and st.history.get(scope):
+        out["stress-1y"] = ch.stress_chart(st.history[scope], st.thresholds, f"{country_name(scope)} stress index, last 12 months", "stress-1y")
+    if scope and len(st.long_history) > 1:
+        first = st.long_history[0][0].year
+        out["stress-long"] = ch.stress_chart(st.long_history, st.thresholds, f"{country_name(scope)} stress index since {first} (weekly)", "stress-long")
+    if any(s.segments for s in st.scopes):
+        out["segments"] = ch.segments_chart(st.scopes)
+    for item in report.forecasts.items:
+        if item.charted:
+            out[f"fan-{item.series_id}"] = ch.fan_chart(item, report.as_of)
+    return out
+
+
+# --- template helpers --------------------------------------------------------------------------------------
+def _num(x: Any, digits: int = 4) -> str:
+    return fmt_number(finite(x), digits)
+
+
+def _fixed(x: Any, decimals: int = 2, signed: bool = False) -> str:
+    v = finite(x)
+    if v is None:
+        return "n/a"
+    s = f"{v:+.{decimals}f}" if signed else f"{v:.{decimals}f}"
+    return s.replace("-", "\u2212")
+
+
+def _delta(x: Any) -> str:
+    """A change of an index: +0.12, −0.03, or ±0.00 when it did not move."""
+    v = finite(x)
+    if v is None:
+        return "n/a"
+    return "±0.00" if abs(v) < 0.005 else f"{v:+.2f}".replace("-", "\u2212")
+
+
+def _pct(x: Any, decimals: int = 0) -> str:
+    v = finite(x)
+    return "n/a" if v is None else f"{v:.{decimals}%}"
+
+
+def _when(x: Any) -> str:
+    if isinstance(x, datetime):
+        return x.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(x, date):
+        return x.isoformat()
+    return "" if x is None else str(x)
+
+
+def _md_cell(x: Any) -> str:
+    """Table-safe Markdown: no pipes or line breaks, no raw HTML."""
+    s = "" if x is None else str(x)
+    return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, float):
+        return fmt_number(v)
+    if isinstance(v, list):
+        return ", ".join(_scalar(x) for x in v)
+    return "" if v is None else str(v)
+
+
+def track_parts(tr: Any) -> dict[str, list]:
+    """A replay's track record, whatever its keys: scalars, mappings, and lists of rows as tables."""
+    scalars, mappings, tables = [], [], []
+    for k, v in sorted((tr.model_extra or {}).items()):
+        if isinstance(v, dict):
+            mappings.append((k, [(kk, _scalar(vv)) for kk, vv in v.items()]))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            cols = list(dict.fromkeys(c for row in v for c in row))
+            tables.append((k, cols, [[_scalar(row.get(c)) for c in cols] for row in v]))
+        else:
+            scalars.append((k, _scalar(v)))
+    return {"scalars": scalars, "mappings": mappings, "tables": tables}
+
+
+LEVEL_DOTS = {"low": "🟢", "moderate": "🟢", "elevated": "🟡", "high": "🟠", "severe": "🔴", "unknown": "⚪"}
+SEVERITY_DOTS = {"ok": "🟢", "warn": "🟡", "critical": "🔴", "no_data": "⚪", "none": "·"}
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("sco_monitor.reports", "templates"),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=_num, fixed=_fixed, delta=_delta, pct=_pct, when=_when, cell=_md_cell, country=country_name)
+    env.globals.update(
+        LEVELS=LEVELS,
+        LEVEL_COLORS=ch.LEVEL_COLORS,
+        SEVERITY_COLORS=ch.SEVERITY_COLORS,
+        SEGMENT_COLORS=ch.SEGMENT_COLORS,
+        LEVEL_DOTS=LEVEL_DOTS,
+        SEVERITY_DOTS=SEVERITY_DOTS,
+        track_parts=track_parts,
+    )
+    return env
+
+
+@cache
+def html_env() -> Environment:
+    return _environment(autoescape=True)
+
+
+@cache
+def md_env() -> Environment:
+    return _environment(autoescape=False)
+
+
+# --- the formats -------------------------------------------------------------------------------------------------
+@formats.register("html")
+def render_html(report: Report, charts: dict[str, str], email: bool = False) -> Rendered:
+    """One self-contained page: inline CSS and SVG, no scripts, no external assets."""
+    sparks = {
+        c.country: Markup(ch.sparkline(report.stress_index.history.get(c.country, []), c.stress_level))
+        for c in report.countries
+    }
+    text = html_env().get_template("report.html.j2").render(
+        r=report, charts={k: Markup(v) for k, v in charts.items()}, sparks=sparks, email=email,
+        css=Markup(html_env().get_template("style.css.j2").render()),
+    )
+    return Rendered(text)
+
+
+@formats.register("md")
+def render_md(report: Report, charts: dict[str, str], chart_dir: str | None = "charts") -> Rendered:
+    """Markdown with the same sections; charts are SVG files beside it (none in a mail digest)."""
+    files = {f"{chart_dir}/{name}.svg": svg for name, svg in charts.items()} if chart_dir else {}
+    links = {name: f"{chart_dir}/{name}.svg" for name in charts} if chart_dir else {}
+    text = md_env().get_template("report.md.j2").render(r=report, links=links)
+    return Rendered(text, files)
+
+
+@formats.register("json")
+def render_json(report: Report, charts: dict[str, str]) -> Rendered:
+    """The report model as JSON (see report.schema.json)."""
+    return Rendered(json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def render(report: Report, names: Iterable[str]) -> dict[str, Rendered]:
+    """Render the report in each named format; charts are drawn once and shared."""
+    names = list(names)
+    renderers = {n: formats.get(n) for n in names}
+    charts = make_charts(report) if any(n in ("html", "md") for n in names) else {}
+    return {n: r(report, charts) for n, r in renderers.items()}
+
+
+def render_index(entries: list[dict[str, Any]]) -> str:
+    """index.html: every report in the folder, newest first, with its overall level."""
+    return html_env().get_template("index.html.j2").render(
+        entries=entries, css=Markup(html_env().get_template("style.css.j2").render())
+    )
