@@ -90,6 +90,12 @@ def chart_payload(symbol: str, frame: pd.DataFrame, *, with_tz: bool = True) -> 
     return {"chart": {"result": [result], "error": None}}
 
 
+YAHOO_NOT_FOUND = {
+    r"^/v10/finance/quoteSummary/.*": {"quoteSummary": {"result": None, "error": {
+        "code": "Not Found", "description": "Quote not found for symbol"}}},
+    r"^/v7/finance/quote$": {"quoteResponse": {"result": [], "error": None}},
+    r"^/ws/fundamentals-timeseries/.*": {"timeseries": {"result": [], "error": None}},
+}
 DELISTED = {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
 
 
@@ -160,7 +166,7 @@ class Replay:
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.requests: list[tuple[float, str, dict]] = []
         self.lock = threading.Lock()
-        self.charts: dict[str, pd.DataFrame] = {"^GSPC": sp500(), "^IXIC": nasdaq()}
+        self.charts: dict[str, pd.DataFrame] = {"^GSPC": sp500(), "^IXIC": nasdaq(), "^NEW": sp500()}
         self.fred: dict[str, pd.Series] = {"DCOILWTICO": wti(), "BAA": baa()}
         self.wb: dict[tuple[str, str], pd.Series] = {("USA", "FP.CPI.TOTL.ZG"): us_core_inflation()}
         self.ecb_bytes = ECB_ZIP.read_bytes()
@@ -193,8 +199,11 @@ class Replay:
         s = self.server
         s.expect_request(re.compile(r"^/v8/finance/chart/.+")).respond_with_handler(self._chart)
         s.expect_request("/v1/test/getcrumb").respond_with_data("crumb-for-tests")
+        for path, body in YAHOO_NOT_FOUND.items():  # yfinance's fallbacks when a timezone is missing
+            s.expect_request(re.compile(path)).respond_with_json(body, status=404)
         s.expect_request("/").respond_with_data("ok")
         s.expect_request("/graph/fredgraph.csv").respond_with_handler(self._fred)
+        s.expect_request("/fred/series/observations").respond_with_handler(self._fred_api)
         s.expect_request(re.compile(r"^/v2/country/[^/]+/indicator/.+")).respond_with_handler(self._wb)
         s.expect_request("/stats/eurofxref/eurofxref-hist.zip").respond_with_handler(self._ecb)
         s.no_handler_status_code = 404
@@ -247,6 +256,25 @@ class Replay:
         if fault == "truncated":
             return truncated(body, "text/csv")
         return Response(body, content_type="text/csv")
+
+    def _fred_api(self, req: Request) -> Response:
+        sid = req.args.get("series_id", "")
+        resp, _ = self._common(sid, req)
+        if resp is not None:
+            return resp
+        if not req.args.get("api_key"):
+            return Response(json.dumps({"error_code": 400, "error_message": "Bad Request. Variable api_key is not set."}),
+                            status=400, content_type="application/json")
+        values = self.fred.get(sid)
+        if values is None:
+            return Response(json.dumps({"error_code": 400, "error_message": "Bad Request. The series does not exist."}),
+                            status=400, content_type="application/json")
+        if "observation_start" in req.args:
+            values = values[values.index >= pd.Timestamp(req.args["observation_start"])]
+        obs = [{"realtime_start": "2019-01-07", "realtime_end": "2019-01-07", "date": d.strftime("%Y-%m-%d"),
+                "value": "." if pd.isna(v) else f"{v:g}"} for d, v in values.items()]
+        return Response(json.dumps({"units": "lin", "count": len(obs), "observations": obs}),
+                        content_type="application/json")
 
     def _wb(self, req: Request) -> Response:
         parts = req.path.strip("/").split("/")
@@ -309,3 +337,39 @@ def fast_settings(base_url: str, **over):  # noqa: ANN001, ANN201 - SourceSettin
               "retry_after_max": 0.05, "rate_limit": 1000.0}
     values.update(over)
     return SourceSettings(**values)
+
+
+# --- a configuration pointing every source at the local server -----------------------------------
+UNIVERSE = """\
+series:
+  - {id: eq.us.spx, name: S&P 500, source: yahoo, symbol: ^GSPC, kind: equity, country: USA, frequency: B, unit: index, direction: down}
+  - {id: eq.us.nasdaq, name: NASDAQ Composite, source: yahoo, symbol: ^IXIC, params: {field: adj_close}, kind: equity, country: USA, frequency: B, unit: index, direction: down}
+  - {id: cmd.wti_fred, name: WTI spot, source: fred, symbol: DCOILWTICO, kind: commodity, country: WLD, frequency: B, unit: USD per barrel, direction: both, publication_lag_days: 7}
+  - {id: spread.us.baa, name: Moody's Baa yield, source: fred, symbol: BAA, kind: rate, country: USA, frequency: M, unit: percent, direction: up, publication_lag_days: 1}
+  - {id: macro.us.inflation, name: US inflation, source: worldbank, symbol: FP.CPI.TOTL.ZG, params: {country: USA}, kind: macro, country: USA, frequency: A, unit: percent, direction: up, publication_lag_days: 200}
+  - {id: fx.usd_cny_ecb, name: USD/CNY (ECB cross), source: ecb, symbol: CNY, params: {quote: USD}, kind: fx, country: CHN, frequency: B, unit: CNY per USD, direction: up}
+  - {id: fx.usd_rub_ecb, name: USD/RUB (ECB cross), source: ecb, symbol: RUB, kind: fx, country: RUS, frequency: B, unit: RUB per USD, direction: up}
+  - {id: eq.us.spx_file, name: S&P 500 (file), source: csv, params: {path: data/spx.csv, date_column: Date, value_column: Close}, kind: equity, country: USA, frequency: B, unit: index, direction: down}
+  - {id: eq.kz.kase, name: KASE Index, source: csv, symbol: KASE, kind: equity, country: KAZ, frequency: B, unit: index, direction: down, enabled: false}
+"""
+
+
+def write_config(folder: Path, base_url: str, store_url: str, cache_dir: str, **source_over) -> Path:
+    """sco-monitor.yaml + universe.yaml (+ the csv source's file) with every source at `base_url`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(exist_ok=True)
+    sp500().to_csv(folder / "data" / "spx.csv")
+    (folder / "universe.yaml").write_text(UNIVERSE, encoding="utf-8")
+    (folder / "rules.yaml").write_text("rules: []\n")
+    (folder / "playbooks.yaml").write_text("playbooks: []\n")
+    knobs = {"timeout": 0.5, "retries": 2, "backoff": 0.01, "backoff_max": 0.02, "retry_after_max": 0.05,
+             "rate_limit": 1000}
+    knobs.update(source_over)
+    flow = ", ".join(f"{k}: {v}" for k, v in knobs.items())
+    sources = "\n".join(f"  {name}: {{base_url: '{base_url}', {flow}{extra}}}" for name, extra in
+                        (("yahoo", f", cache_dir: '{cache_dir}'"), ("fred", ""), ("worldbank", ""), ("ecb", ""),
+                         ("csv", "")))
+    (folder / "sco-monitor.yaml").write_text(
+        f"universe: universe.yaml\nrules: rules.yaml\nplaybooks: playbooks.yaml\ntimezone: Asia/Almaty\n"
+        f"store: {{url: '{store_url}'}}\nexecutor: {{kind: inline}}\nsources:\n{sources}\n", encoding="utf-8")
+    return folder / "sco-monitor.yaml"

@@ -68,10 +68,18 @@ class SeriesOutcome:
 @dataclass
 class CollectSummary:
     run_id: str
-    started_at: datetime
-    finished_at: datetime | None = None
+    started_at: datetime  # the run's clock (`now`), which also dates its collection_runs rows
     outcomes: list[SeriesOutcome] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=lambda: {"http": 0.0, "parse": 0.0, "quality": 0.0, "store": 0.0})
+    seconds: float = 0.0  # wall-clock duration
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    @property
+    def finished_at(self) -> datetime:
+        return self.started_at + timedelta(seconds=self.seconds)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._t0
 
     @property
     def failed(self) -> list[SeriesOutcome]:
@@ -80,11 +88,6 @@ class CollectSummary:
     @property
     def new_rows(self) -> int:
         return sum(o.new_rows for o in self.outcomes)
-
-    @property
-    def seconds(self) -> float:
-        end = self.finished_at or utcnow()
-        return (end - self.started_at).total_seconds()
 
 
 Progress = Callable[[SeriesOutcome], None]
@@ -227,7 +230,7 @@ def collect(
     finally:
         for impl in impls.values():
             impl.close()
-    summary.finished_at = utcnow()
+    summary.seconds = summary.elapsed()
     log.info("collection finished", series=len(chosen), failed=len(summary.failed), new_rows=summary.new_rows,
              seconds=round(summary.seconds, 3))
     return summary
@@ -256,7 +259,8 @@ def _collect(config: AppConfig, store: Store, chosen: list[Series], impls: dict[
             summary.timings["parse"] += done.parse
             for s in done.query.series:
                 outcome = _store_one(store, s, done, starts[s.id], end, last.get(s.id), summary)
-                runs.finish_run(store, row_ids[s.id], status=outcome.status, rows=outcome.new_rows,
+                runs.finish_run(store, row_ids[s.id], finished_at=summary.started_at + timedelta(seconds=summary.elapsed()),
+                                status=outcome.status, rows=outcome.new_rows,
                                 attempts=outcome.attempts, error=outcome.error, received=outcome.received,
                                 last_date=outcome.last_date)
                 summary.outcomes.append(outcome)

@@ -55,6 +55,7 @@ class TickerLog:
     attempts: int = 0
     status: int | None = None
     error: str | None = None  # the last failure that retries could not cure
+    said: str | None = None  # Yahoo's own error description on a 4xx (e.g. "symbol may be delisted")
 
 
 def _ticker_of(url: str) -> str | None:
@@ -114,17 +115,18 @@ def _session_class() -> type:
                 if is_transient(exc):
                     self._note(ticker, None, f"{describe(exc)} (gave up after {self._tries(ticker)} attempts)")
                 raise
-            self._note(ticker, resp.status_code, None)
+            self._note(ticker, resp.status_code, None, _yahoo_says(resp) if resp.status_code >= 400 else None)
             return resp
 
         def _tries(self, ticker: str | None) -> int:
             return self.sco_log[ticker].attempts if ticker else self.sco_settings.retries + 1
 
-        def _note(self, ticker: str | None, status: int | None, error: str | None) -> None:
+        def _note(self, ticker: str | None, status: int | None, error: str | None, said: str | None = None) -> None:
             if ticker:
                 with self.sco_lock:
                     rec = self.sco_log[ticker]
                     rec.status, rec.error = status, error
+                    rec.said = said or rec.said
 
         def take(self, tickers: Sequence[str]) -> dict[str, TickerLog]:
             with self.sco_lock:
@@ -264,11 +266,21 @@ class Source(BaseSource):
         return out
 
 
+def _yahoo_says(resp: Any) -> str | None:
+    """The error description in a chart-API answer, e.g. 'No data found, symbol may be delisted'."""
+    try:
+        error = (resp.json().get("chart") or {}).get("error") or {}
+    except (ValueError, AttributeError):
+        return None
+    text = error.get("description") or error.get("code")
+    return f"{text} (HTTP {resp.status_code})" if text else None
+
+
 def _reason(ticker: str, rec: TickerLog, messages: list[str]) -> str:
-    """The most telling explanation of an empty column."""
+    """The most telling explanation of an empty column: HTTP failure, Yahoo's words, yfinance's."""
     said = "; ".join(dict.fromkeys(messages))
-    if rec.error:
-        return f"Yahoo {ticker}: {rec.error}" + (f" [yfinance: {said}]" if said else "")
-    if said:
-        return f"Yahoo {ticker}: yfinance: {said}"
-    return f"Yahoo {ticker}: no data returned (empty or all-NaN column)"
+    parts = [p for p in (rec.error, f"Yahoo says: {rec.said}" if rec.said else None,
+                         f"yfinance: {said}" if said else None) if p]
+    if not parts:
+        parts = ["no data returned (empty or all-NaN column)"]
+    return f"Yahoo {ticker}: " + "; ".join(parts)

@@ -29,9 +29,11 @@ def start_runs(store: Store, rows: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def finish_run(store: Store, run_row_id: int, **fields: Any) -> None:
+    """Record a series' outcome (status, rows, attempts, error, ...) on its 'running' row."""
     t = schema.collection_runs
+    fields.setdefault("finished_at", utcnow())
     with store.engine.begin() as conn:
-        conn.execute(update(t).where(t.c.id == run_row_id).values(finished_at=utcnow(), **fields))
+        conn.execute(update(t).where(t.c.id == run_row_id).values(**fields))
 
 
 def save_flags(store: Store, flags: Iterable[QualityFlag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
