@@ -47,6 +47,9 @@ RULES: dict[str, KindRules] = {
 SPIKE_Z = 8.0
 SPIKE_WINDOW = 250
 SPIKE_MIN_OBS = 30
+#: Smallest spread of changes the z-score divides by, so a peg's first wiggles are not spikes:
+#: 0.05% for log changes (a spike is then at least a 0.4% move), 0.005 units for differences.
+SPIKE_SCALE_FLOOR = {"log": 5e-4, "diff": 5e-3}
 #: Missing observations (business days for B, days for D) before a hole counts as a gap;
 #: for W/M/Q/A any missing period counts.
 GAP_ALLOWED = {"B": 7, "D": 3}
@@ -131,9 +134,8 @@ def spikes(values: pd.Series, history: pd.Series, rules: KindRules, sid: str,
     scale = iqr / 1.349
     # flat stretches (pegs, stale quotes) have no spread; fall back to the mean absolute deviation
     mad = (change - med).abs().shift(1).rolling(window, min_periods=SPIKE_MIN_OBS).mean() * 1.2533
-    scale = scale.where(scale > 0, mad)
-    z = (change - med) / scale.where(scale > 0)
-    z = z.where(~((scale == 0) & (change != med)), np.inf * np.sign(change - med))
+    scale = scale.where(scale > 0, mad).clip(lower=SPIKE_SCALE_FLOOR[rules.spike_basis])
+    z = (change - med) / scale
     hits = z[(z.abs() > z_limit) & (z.index >= values.index[0])]
     return [
         QualityFlag(series_id=sid, flag="spike", date=d.date(),
