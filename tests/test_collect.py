@@ -172,3 +172,16 @@ def test_cycle_step_collect_uses_the_same_library(setup) -> None:  # noqa: ANN00
     summary = step_collect(ctx, series=["fx.usd_cny_ecb"])
     assert summary.run_id == "cycle-1" and outcomes(summary)["fx.usd_cny_ecb"].status == "ok"
     assert run_rows(store, "cycle-1")["fx.usd_cny_ecb"]["status"] == "ok"
+
+
+def test_the_default_universe_fits_its_sources() -> None:
+    """Every series shipped in config/universe.yaml (disabled ones too) has params its source accepts."""
+    from sco_monitor.collect import check_params, make_sources
+
+    from .conftest import ROOT
+
+    config = load_config(ROOT / "config" / "sco-monitor.yaml")
+    everything = list(config.universe.series)
+    check_params(config, [s for s in everything if s.enabled], make_sources(config, [s.source for s in everything]))
+    imoex = config.series["eq.ru.imoex"]
+    assert imoex.params["skip_rows"] == 1  # MOEX ISS CSV starts with a block-name line

@@ -150,3 +150,14 @@ def test_stale_series_respects_the_publication_lag(store) -> None:  # noqa: ANN0
 def test_negative_values_are_real_for_rates_spreads_and_macro(kind: str) -> None:
     v = pd.Series([0.5, -0.2, -0.4], index=pd.bdate_range("2024-01-01", periods=3))
     assert check(v, series(kind)).values.tolist() == [0.5, -0.2, -0.4]
+
+
+def test_a_daily_run_flags_what_a_full_check_flags() -> None:
+    """The short path (a few new points against stored history) agrees with the full-history path."""
+    spx = sp500()["Close"]
+    full = {f.date for f in flags_of(check(spx, series("equity")), "spike")}
+    for cut in ("2008-09-25", "2011-08-01", "2018-01-29", "2018-03-01"):
+        history, new = spx[:cut].iloc[:-1], spx[cut:].iloc[:40]
+        daily = {f.date for f in flags_of(check(new, series("equity"), history), "spike")}
+        assert daily == {d for d in full if new.index[0].date() <= d <= new.index[-1].date()}
+        assert daily, cut

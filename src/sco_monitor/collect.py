@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -28,7 +29,8 @@ from sco_monitor.config.errors import ConfigError, from_validation
 from sco_monitor.config.settings import SourceSettings
 from sco_monitor.errors import UsageError
 from sco_monitor.logs import get_logger, new_run_id
-from sco_monitor.quality import HISTORY_OBS, check, stale_flag
+from sco_monitor.assess.model import QualityFlag
+from sco_monitor.quality import check, stale_flag
 from sco_monitor.sources import registry
 from sco_monitor.sources.base import Fetched, Query, Source, SourceError
 from sco_monitor.store import Store
@@ -42,6 +44,8 @@ OVERLAP_DAYS: dict[str, int] = {"B": 10, "D": 10, "W": 35, "M": 100, "Q": 200, "
 #: Calendar days of stored history read as context for the spike and gap checks.
 HISTORY_DAYS: dict[str, int] = {"B": 400, "D": 300, "W": 2000, "M": 8000, "Q": 25000, "A": 90000}
 MAX_WORKERS = 16
+#: Finished series whose collection_runs rows are written together.
+FLUSH_EVERY = 25
 
 
 @dataclass
@@ -238,7 +242,7 @@ def collect(
 
 def _collect(config: AppConfig, store: Store, chosen: list[Series], impls: dict[str, Source],
              summary: CollectSummary, end: date, since: date | None, full: bool, progress: Progress | None) -> None:
-    last = store.last_dates([s.id for s in chosen])
+    last = runs.last_dates(store, [s.id for s in chosen])
     starts = windows(chosen, last, end, since, full)
     by_source: dict[str, list[Series]] = defaultdict(list)
     for s in chosen:
@@ -251,25 +255,35 @@ def _collect(config: AppConfig, store: Store, chosen: list[Series], impls: dict[
         for s in chosen])))
     gates = {name: threading.Semaphore(impl.settings.concurrency) for name, impl in impls.items()}
     workers = min(MAX_WORKERS, max(1, sum(min(impls[n].settings.concurrency, len(m)) for n, m in by_source.items())))
+    finished: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures: list[Future[_Done]] = [pool.submit(_run_query, src, q, gates[src.name]) for src, q in queries]
-        for fut in as_completed(futures):
-            done = fut.result()
-            summary.timings["http"] += done.http
-            summary.timings["parse"] += done.parse
-            for s in done.query.series:
-                outcome = _store_one(store, s, done, starts[s.id], end, last.get(s.id), summary)
-                runs.finish_run(store, row_ids[s.id], finished_at=summary.started_at + timedelta(seconds=summary.elapsed()),
-                                status=outcome.status, rows=outcome.new_rows,
-                                attempts=outcome.attempts, error=outcome.error, received=outcome.received,
-                                last_date=outcome.last_date)
-                summary.outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
+        t0 = time.perf_counter()
+        stored = _stored_windows(store, chosen, starts, last)  # while the first requests are in flight
+        summary.timings["store"] += time.perf_counter() - t0
+        try:
+            for fut in as_completed(futures):
+                done = fut.result()
+                summary.timings["http"] += done.http
+                summary.timings["parse"] += done.parse
+                for s in done.query.series:
+                    outcome = _store_one(store, s, done, starts[s.id], end, last.get(s.id), stored.get(s.id), summary)
+                    finished.append({"row_id": row_ids[s.id], "status": outcome.status, "rows": outcome.new_rows,
+                                     "attempts": outcome.attempts, "error": outcome.error,
+                                     "received": outcome.received, "last_date": outcome.last_date,
+                                     "finished_at": summary.started_at + timedelta(seconds=summary.elapsed())})
+                    summary.outcomes.append(outcome)
+                    if progress:
+                        progress(outcome)
+                if len(finished) >= FLUSH_EVERY:
+                    runs.finish_runs(store, finished)
+                    finished.clear()
+        finally:
+            runs.finish_runs(store, finished)
 
 
 def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: date, last: date | None,
-               summary: CollectSummary) -> SeriesOutcome:
+               stored: pd.Series | None, summary: CollectSummary) -> SeriesOutcome:
     """Check and store one series' values; the outcome for its collection_runs row."""
     out = SeriesOutcome(s.id, s.source, "ok", window_start=start, window_end=end, last_date=last)
     fetched = done.results.get(s.id) if done.results is not None else None
@@ -288,18 +302,30 @@ def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: da
     out.received = int(values.notna().sum())
     try:
         t0 = time.perf_counter()
-        history = _history(store, s, start) if start is not None and last is not None else None
-        checked = check(values, s, history)
-        newest = checked.values.index.max().date() if not checked.values.empty else None
-        out.last_date = max(d for d in (last, newest) if d is not None) if (last or newest) else None
+        flags: list[QualityFlag] = []
+        fresh = _changed(values.dropna(), stored)
+        if not fresh.empty:  # values already stored were checked when they arrived
+            before = _history_before(store, s, start) if start is not None and last is not None else None
+            checked = check(values, s, before)
+            flags = checked.flags
+            out.flags = checked.flag_counts()
+            fresh = _changed(checked.values, stored)
+            newest = checked.values.index.max().date() if not checked.values.empty else None
+            out.last_date = max(d for d in (last, newest) if d is not None) if (last or newest) else None
         stale = stale_flag(s.id, s.frequency, s.publication_lag_days, out.last_date, end)
-        flags = checked.flags + ([stale] if stale is not None and stale.date is not None else [])
-        out.flags = checked.flag_counts() | ({"stale": 1} if stale is not None else {})
+        if stale is not None:
+            out.flags["stale"] = 1
+            flags = flags + ([stale] if stale.date is not None else [])
         t1 = time.perf_counter()
-        frame = pd.DataFrame({"series_id": s.id, "date": checked.values.index, "value": checked.values.to_numpy()})
-        out.new_rows = store.upsert_observations(frame, fetched_at=summary.started_at)
-        vals = {(s.id, d.date()): float(v) for d, v in checked.values.items()}
-        runs.save_flags(store, flags, summary.run_id, vals)
+        if not fresh.empty:
+            frame = pd.DataFrame({"series_id": s.id, "date": fresh.index, "value": fresh.to_numpy()})
+            out.new_rows = store.upsert_observations(frame, fetched_at=summary.started_at)
+        if flags:
+            raw = values.dropna()
+            raw = raw[~raw.index.duplicated(keep="last")]
+            at = [pd.Timestamp(f.date) for f in flags if f.date is not None]
+            vals = {(s.id, d.date()): float(v) for d, v in raw.reindex(at).dropna().items()}
+            runs.save_flags(store, flags, summary.run_id, vals)
         summary.timings["quality"] += t1 - t0
         summary.timings["store"] += time.perf_counter() - t1
     except Exception as e:  # noqa: BLE001 - a store or check failure loses this series only
@@ -308,11 +334,41 @@ def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: da
     return out
 
 
-def _history(store: Store, s: Series, start: date) -> pd.Series:
+def _stored_windows(store: Store, chosen: Sequence[Series], starts: dict[str, date | None],
+                    last: dict[str, date]) -> dict[str, pd.Series]:
+    """What the store holds inside each incremental window: it tells new and revised values apart.
+
+    One query per distinct window start, so a daily run over hundreds of series costs a few.
+    """
+    groups: dict[date, list[str]] = defaultdict(list)
+    for s in chosen:
+        start = starts[s.id]
+        if start is not None and s.id in last:
+            groups[start].append(s.id)
+    out: dict[str, pd.Series] = {}
+    for start, ids in groups.items():
+        frame = store.load_long(ids, start=start)
+        for sid, part in frame.groupby("series_id", sort=False):
+            out[str(sid)] = pd.Series(part["value"].to_numpy(), index=pd.DatetimeIndex(part["date"]), dtype=float)
+    return out
+
+
+def _history_before(store: Store, s: Series, start: date) -> pd.Series:
+    """Stored values before a window: the context of the spike and gap checks."""
     frame = store.load_long([s.id], start=start - timedelta(days=HISTORY_DAYS[s.frequency]),
                             end=start - timedelta(days=1))
-    h = pd.Series(frame["value"].to_numpy(), index=pd.DatetimeIndex(frame["date"]), dtype=float)
-    return h.iloc[-HISTORY_OBS:]
+    return pd.Series(frame["value"].to_numpy(), index=pd.DatetimeIndex(frame["date"]), dtype=float)
+
+
+def _changed(values: pd.Series, stored: pd.Series | None) -> pd.Series:
+    """The values that are not in the store yet, or differ from what it holds (revisions)."""
+    if stored is None or stored.empty or values.empty:
+        return values
+    sd, sx = stored.index.to_numpy(dtype="datetime64[ns]"), stored.to_numpy(dtype=float)  # sorted, unique
+    vd, vx = values.index.to_numpy(dtype="datetime64[ns]"), values.to_numpy(dtype=float)
+    pos = np.minimum(np.searchsorted(sd, vd), len(sd) - 1)
+    same = (sd[pos] == vd) & (sx[pos] == vx)
+    return values[~same]
 
 
 def collect_context(ctx: Any, **kwargs: Any) -> CollectSummary:

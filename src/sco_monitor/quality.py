@@ -47,14 +47,13 @@ RULES: dict[str, KindRules] = {
 SPIKE_Z = 8.0
 SPIKE_WINDOW = 250
 SPIKE_MIN_OBS = 30
-#: Smallest spread of changes the z-score divides by, so a peg's first wiggles are not spikes:
-#: 0.05% for log changes (a spike is then at least a 0.4% move), 0.005 units for differences.
+#: Smallest spread of changes the z-score divides by, so a pegged or flat series' first small
+#: moves are not spikes: 0.05% for log changes (a spike is then at least a 0.4% move), 0.005
+#: units for differences.
 SPIKE_SCALE_FLOOR = {"log": 5e-4, "diff": 5e-3}
 #: Missing observations (business days for B, days for D) before a hole counts as a gap;
 #: for W/M/Q/A any missing period counts.
 GAP_ALLOWED = {"B": 7, "D": 3}
-#: Trailing history the spike check wants before the new values.
-HISTORY_OBS = SPIKE_WINDOW + 1
 
 
 @dataclass
@@ -72,104 +71,136 @@ class Checked:
 
 
 def check(values: pd.Series, series: Series, history: pd.Series | None = None) -> Checked:
-    """Clean and flag freshly collected values; `history` (stored values before them) gives context."""
+    """Clean and flag freshly collected values; `history` (stored values before them) gives context.
+
+    Works on plain arrays: a daily run checks hundreds of short series, so per-call overhead counts.
+    """
     rules = RULES[series.kind]
     flags: list[QualityFlag] = []
     sid = series.id
-    v = values.sort_index(kind="stable")
+    d = values.index.to_numpy(dtype="datetime64[ns]")
+    x = values.to_numpy(dtype=float)
+    if len(d) > 1 and not (d[1:] >= d[:-1]).all():
+        order = np.argsort(d, kind="stable")
+        d, x = d[order], x[order]
 
-    dup = v.index.duplicated(keep="last")
-    if dup.any():
-        counts = v.index[v.index.duplicated(keep=False)].value_counts()
-        for d, n in counts.sort_index().items():
-            flags.append(QualityFlag(series_id=sid, flag="duplicate", date=d.date(),
-                                     detail=f"{n} values for one date; kept the last ({v[d].iloc[-1]:g})"))
-        v = v[~dup]
+    if len(d) > 1:
+        dup = np.zeros(len(d), dtype=bool)
+        dup[:-1] = d[1:] == d[:-1]  # an earlier value for the same date: the last one wins
+        if dup.any():
+            for day in np.unique(d[dup]):
+                same = d == day
+                flags.append(QualityFlag(series_id=sid, flag="duplicate", date=_day(day),
+                                         detail=f"{int(same.sum())} values for one date; kept the last ({x[same][-1]:g})"))
+            d, x = d[~dup], x[~dup]
 
-    v = v[v.notna()]  # NaN is a missing observation, not a defect
-    inf = ~np.isfinite(v.to_numpy())
-    for d, x in v[inf].items():
-        flags.append(QualityFlag(series_id=sid, flag="non_finite", date=d.date(), detail=f"value {x}; dropped"))
-    v = v[~inf]
-
+    keep = ~np.isnan(x)  # NaN is a missing observation, not a defect
+    inf = np.isinf(x)
+    for day, val in zip(d[inf], x[inf]):
+        flags.append(QualityFlag(series_id=sid, flag="non_finite", date=_day(day), detail=f"value {val}; dropped"))
+    keep &= ~inf
     if rules.positive:
-        bad = v <= 0
-        for d, x in v[bad].items():
-            flags.append(QualityFlag(series_id=sid, flag="non_positive", date=d.date(),
-                                     detail=f"{series.kind} value {x:g} cannot be <= 0; dropped"))
-        v = v[~bad]
+        bad = keep & (x <= 0)
+        for day, val in zip(d[bad], x[bad]):
+            flags.append(QualityFlag(series_id=sid, flag="non_positive", date=_day(day),
+                                     detail=f"{series.kind} value {val:g} cannot be <= 0; dropped"))
+        keep &= ~bad
+    d, x = d[keep], x[keep]
 
-    context = _clean_history(history, rules)
-    flags += spikes(v, context, rules, sid)
-    flags += gaps(v, context, series.frequency, sid)
-    return Checked(values=v.astype(float), flags=flags)
-
-
-def _clean_history(history: pd.Series | None, rules: KindRules) -> pd.Series:
-    if history is None or history.empty:
-        return pd.Series([], index=pd.DatetimeIndex([]), dtype=float)
-    h = history.dropna()
-    h = h[np.isfinite(h.to_numpy())]
-    return h[h > 0] if rules.positive else h
+    hd, hx = _clean_history(history, rules, d[0] if len(d) else None)
+    flags += _spikes(sid, d, x, hd, hx, rules.spike_basis)
+    flags += _gaps(sid, d, hd, series.frequency)
+    return Checked(values=pd.Series(x, index=pd.DatetimeIndex(d, name="date"), name="value"), flags=flags)
 
 
-def spikes(values: pd.Series, history: pd.Series, rules: KindRules, sid: str,
-           z_limit: float = SPIKE_Z, window: int = SPIKE_WINDOW) -> list[QualityFlag]:
-    """Changes whose robust z-score against the trailing window exceeds `z_limit` (causal)."""
-    if values.empty:
+def _day(value: np.datetime64) -> date:
+    return pd.Timestamp(value).date()
+
+
+def _clean_history(history: pd.Series | None, rules: KindRules,
+                   before: np.datetime64 | None) -> tuple[np.ndarray, np.ndarray]:
+    """Usable stored values dated before the new ones (at most the spike window's worth)."""
+    if history is None or history.empty or before is None:
+        return np.array([], dtype="datetime64[ns]"), np.array([], dtype=float)
+    hd = history.index.to_numpy(dtype="datetime64[ns]")
+    hx = history.to_numpy(dtype=float)
+    ok = np.isfinite(hx) & (hd < before)
+    if rules.positive:
+        ok &= hx > 0
+    return hd[ok][-SPIKE_WINDOW - 1:], hx[ok][-SPIKE_WINDOW - 1:]
+
+
+def _spikes(sid: str, d: np.ndarray, x: np.ndarray, hd: np.ndarray, hx: np.ndarray, basis: str,
+            z_limit: float = SPIKE_Z, window: int = SPIKE_WINDOW) -> list[QualityFlag]:
+    """Changes whose robust z-score against the trailing window exceeds `z_limit` (causal).
+
+    z = (change - median) / max(IQR / 1.349, floor), over the `window` changes before each one.
+    """
+    if len(d) == 0 or len(hx) + len(x) < SPIKE_MIN_OBS + 1:
         return []
-    both = pd.concat([history[history.index < values.index[0]].iloc[-window - 1:], values])
-    if len(both) < SPIKE_MIN_OBS + 1:
+    both_d = np.concatenate([hd, d])
+    both_x = np.concatenate([hx, x])
+    change = np.diff(np.log(both_x)) if basis == "log" else np.diff(both_x)
+    first_new = max(len(change) - len(x), SPIKE_MIN_OBS)  # changes dated at a new value
+    if first_new >= len(change):
         return []
-    x = both.to_numpy(dtype=float)
-    if rules.spike_basis == "log":
-        change = pd.Series(np.diff(np.log(x)), index=both.index[1:])
-        label = "log change"
-    else:
-        change = pd.Series(np.diff(x), index=both.index[1:])
-        label = "change"
-    past = change.shift(1).rolling(window, min_periods=SPIKE_MIN_OBS)
-    med = past.median()
-    iqr = past.quantile(0.75) - past.quantile(0.25)
-    scale = iqr / 1.349
-    # flat stretches (pegs, stale quotes) have no spread; fall back to the mean absolute deviation
-    mad = (change - med).abs().shift(1).rolling(window, min_periods=SPIKE_MIN_OBS).mean() * 1.2533
-    scale = scale.where(scale > 0, mad).clip(lower=SPIKE_SCALE_FLOOR[rules.spike_basis])
-    z = (change - med) / scale
-    hits = z[(z.abs() > z_limit) & (z.index >= values.index[0])]
-    return [
-        QualityFlag(series_id=sid, flag="spike", date=d.date(),
-                    detail=f"{label} {change[d]:+.4g} is {abs(z[d]):.1f} robust SDs from the trailing "
-                           f"{window}-observation median ({med[d]:+.3g}); kept")
-        for d in hits.index
-    ]
+    med, q25, q75 = trailing_quantiles(change, window, first_new)
+    scale = np.maximum((q75 - q25) / 1.349, SPIKE_SCALE_FLOOR[basis])
+    z = (change[first_new:] - med) / scale
+    label = "log change" if basis == "log" else "change"
+    out = []
+    for i in np.flatnonzero(np.abs(z) > z_limit):
+        j = first_new + i
+        out.append(QualityFlag(
+            series_id=sid, flag="spike", date=_day(both_d[j + 1]),
+            detail=f"{label} {change[j]:+.4g} is {abs(z[i]):.1f} robust SDs from the trailing "
+                   f"{window}-observation median ({med[i]:+.3g}); kept"))
+    return out
 
 
-def gaps(values: pd.Series, history: pd.Series, frequency: str, sid: str) -> list[QualityFlag]:
+def trailing_quantiles(change: np.ndarray, window: int, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, 25th and 75th percentile of the `window` values before each index from `start` on.
+
+    A few points (a daily run) are computed directly; a long history with pandas' rolling windows.
+    """
+    n = len(change) - start
+    if n <= 64 and start >= window:  # full windows: one vectorised call over k x window values
+        rows = np.lib.stride_tricks.sliding_window_view(change, window)[start - window:len(change) - window]
+        med, q25, q75 = np.percentile(rows, [50, 25, 75], axis=1)
+        return med, q25, q75
+    if n <= 64:
+        q = np.array([np.percentile(change[max(0, j - window):j], [50, 25, 75]) for j in range(start, len(change))])
+        return q[:, 0], q[:, 1], q[:, 2]
+    past = pd.Series(change).shift(1).rolling(window, min_periods=SPIKE_MIN_OBS)
+    med, q25, q75 = (past.median(), past.quantile(0.25), past.quantile(0.75))
+    return med.to_numpy()[start:], q25.to_numpy()[start:], q75.to_numpy()[start:]
+
+
+def _gaps(sid: str, d: np.ndarray, hd: np.ndarray, frequency: str) -> list[QualityFlag]:
     """Holes between consecutive observations longer than the series' calendar allows."""
-    if values.empty:
+    if len(d) == 0:
         return []
-    prev = history[history.index < values.index[0]]
-    idx = values.index if prev.empty else prev.index[-1:].append(values.index)
+    idx = np.concatenate([hd[-1:], d])
     if len(idx) < 2:
         return []
-    before, after = idx[:-1], idx[1:]
+    days = idx.astype("datetime64[D]")
+    before, after = days[:-1], days[1:]
     if frequency == "B":
-        missing = np.busday_count(before.values.astype("datetime64[D]") + 1, after.values.astype("datetime64[D]"))
+        missing = np.busday_count(before + 1, after)
         unit, allowed = "business days", GAP_ALLOWED["B"]
     elif frequency == "D":
-        missing = (after - before).days.to_numpy() - 1
+        missing = (after - before).astype(int) - 1
         unit, allowed = "days", GAP_ALLOWED["D"]
     else:
-        freq = {"W": "W", "M": "M", "Q": "Q", "A": "Y"}[frequency]
-        b, a = before.to_period(freq), after.to_period(freq)
-        missing = np.array([x.n for x in (a - b)]) - 1
+        step = {"W": "W", "M": "M", "Q": "M", "A": "Y"}[frequency]
+        periods = days.astype(f"datetime64[{step}]").astype(int)
+        if frequency == "Q":
+            periods = periods // 3
+        missing = np.diff(periods) - 1
         unit, allowed = {"W": "weeks", "M": "months", "Q": "quarters", "A": "years"}[frequency], 0
-    out = []
-    for i in np.flatnonzero(missing > allowed):
-        out.append(QualityFlag(series_id=sid, flag="gap", date=after[i].date(),
-                               detail=f"{int(missing[i])} {unit} without observations after {before[i].date()}"))
-    return out
+    return [QualityFlag(series_id=sid, flag="gap", date=after[i].astype(date),
+                        detail=f"{int(missing[i])} {unit} without observations after {before[i].astype(date)}")
+            for i in np.flatnonzero(missing > allowed)]
 
 
 def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: date | None,

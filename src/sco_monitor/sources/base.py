@@ -91,7 +91,10 @@ def values_frame(dates: Any, values: Any, *, what: str) -> pd.Series:
 
     Duplicate dates are kept (quality checks flag them and keep the last); NaN means missing.
     """
-    idx = pd.DatetimeIndex(pd.to_datetime(dates))
+    if isinstance(dates, pd.DatetimeIndex) or getattr(dates, "dtype", None) is not None and dates.dtype.kind == "M":
+        idx = pd.DatetimeIndex(dates)  # already parsed: skip to_datetime's per-element cache probe
+    else:
+        idx = pd.DatetimeIndex(pd.to_datetime(dates, cache=False))
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     if idx.hasnans:

@@ -88,7 +88,8 @@ def _resolve(columns: list[str], wanted: str | int, role: str, what: str) -> int
 
 def read_values(data: bytes, opts: CsvOptions, what: str) -> pd.Series:
     """Parse delimited bytes into the validated value series of `values_frame`."""
-    common: dict[str, Any] = {"sep": opts.sep, "encoding": opts.encoding, "skiprows": opts.skip_rows}
+    common: dict[str, Any] = {"sep": opts.sep, "encoding": opts.encoding, "skiprows": opts.skip_rows,
+                              "skipinitialspace": True}
     engine: Literal["c", "python"] = "python" if opts.skip_footer or len(opts.sep) > 1 else "c"
     try:
         header = pd.read_csv(io.BytesIO(data), nrows=0, engine=engine, **common)
@@ -127,8 +128,8 @@ def read_values(data: bytes, opts: CsvOptions, what: str) -> pd.Series:
         frame, rows = frame[keep.to_numpy()], rows[keep.to_numpy()]
         if frame.empty:
             raise EmptyResult(f"{what}: no rows with {columns[filter_pos]} = {opts.filter.equals!r}")
-    raw_dates = frame[date_col].astype("string").str.strip()
-    present = raw_dates.notna() & (raw_dates != "")
+    raw_dates = frame[date_col]
+    present = raw_dates.notna()  # blank dates are NaN already
     frame, raw_dates, rows = frame[present.to_numpy()], raw_dates[present], rows[present.to_numpy()]
     dates = parse_dates(raw_dates, opts, f"{what}: column {date_col!r}", rows)
     values = frame[value_col]
@@ -151,7 +152,7 @@ def parse_dates(raw: pd.Series, opts: CsvOptions, what: str, rows: Any) -> pd.Da
     fmt = opts.date_format
     if fmt is None:
         try:
-            return pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
+            return pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601", cache=False))
         except (ValueError, TypeError):
             with warnings.catch_warnings():  # pandas warns when the guess contradicts `dayfirst`
                 warnings.simplefilter("ignore", UserWarning)
@@ -159,7 +160,7 @@ def parse_dates(raw: pd.Series, opts: CsvOptions, what: str, rows: Any) -> pd.Da
             if fmt is None:
                 raise SourceError(f"{what}: cannot tell the date format of {raw.iloc[0]!r} (data row {rows[0]}); "
                                   "set params.date_format, e.g. '%d.%m.%Y'") from None
-    parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
+    parsed = pd.to_datetime(raw, format=fmt, errors="coerce", cache=False)
     bad = parsed.isna()
     if bad.any():
         i = int(bad.to_numpy().argmax())

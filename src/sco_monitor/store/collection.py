@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.store import schema
@@ -19,21 +19,35 @@ FAILED_STATUSES = ("failed", "empty")
 
 
 def start_runs(store: Store, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert one 'running' row per series before any IO, so a crash still leaves a trace."""
+    """Insert one 'running' row per series before any IO, so a crash still leaves a trace; their ids."""
+    if not rows:
+        return []
     t = schema.collection_runs
-    ids: list[int] = []
+    stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)
     with store.engine.begin() as conn:
-        for row in rows:
-            ids.append(int(conn.execute(insert(t).values(status="running", **row)).inserted_primary_key[0]))
-    return ids
+        return [int(r[0]) for r in conn.execute(stmt, [{"status": "running", **row} for row in rows])]
 
 
 def finish_run(store: Store, run_row_id: int, **fields: Any) -> None:
     """Record a series' outcome (status, rows, attempts, error, ...) on its 'running' row."""
+    finish_runs(store, [{"row_id": run_row_id, **fields}])
+
+
+def finish_runs(store: Store, outcomes: Sequence[dict[str, Any]]) -> None:
+    """Record several outcomes in one transaction; each dict has `row_id` and the columns to set."""
+    if not outcomes:
+        return
     t = schema.collection_runs
-    fields.setdefault("finished_at", utcnow())
+    now = utcnow()
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for o in outcomes:
+        row = {"finished_at": now, **o}
+        by_shape[tuple(sorted(row))].append(row)
     with store.engine.begin() as conn:
-        conn.execute(update(t).where(t.c.id == run_row_id).values(**fields))
+        for shape, rows in by_shape.items():
+            cols = {c: bindparam(f"v_{c}") for c in shape if c != "row_id"}
+            stmt = update(t).where(t.c.id == bindparam("row_id")).values(**cols)
+            conn.execute(stmt, [{"row_id": r["row_id"], **{f"v_{c}": r[c] for c in cols}} for r in rows])
 
 
 def save_flags(store: Store, flags: Iterable[QualityFlag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
@@ -101,4 +115,17 @@ def last_knowable(store: Store, lags: dict[str, int], as_of: date) -> dict[str, 
             for sid, d in conn.execute(stmt):
                 if d is not None:
                     out[sid] = to_date(d)
+    return out
+
+
+def last_dates(store: Store, series_ids: Sequence[str]) -> dict[str, date]:
+    """Newest stored date per series: one primary-key seek each, not a scan of every observation."""
+    t = schema.observations
+    stmt = select(func.max(t.c.date)).where(t.c.series_id == bindparam("sid"))
+    out: dict[str, date] = {}
+    with store.engine.connect() as conn:
+        for sid in dict.fromkeys(series_ids):
+            d = conn.execute(stmt, {"sid": sid}).scalar()
+            if d is not None:
+                out[sid] = to_date(d)
     return out
