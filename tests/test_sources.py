@@ -211,3 +211,14 @@ def test_csv_errors_name_the_column_and_the_value(replay, tmp_path: Path) -> Non
         run(src, series("a.d", "csv", path="b.csv", date_format="%d/%m/%Y"))
     with pytest.raises(SourceError, match="cannot read"):
         run(src, series("a.e", "csv", path="missing.csv"))
+
+
+def test_ecb_one_day_file_from_a_local_path(replay, tmp_path: Path) -> None:  # noqa: ANN001
+    daily = ECB_ZIP.with_name("eurofxref.csv")  # the ECB's one-day file: "30 October 2026, 1.1172, ..."
+    (tmp_path / "eurofxref.csv").write_bytes(daily.read_bytes())
+    src = make("ecb", replay, tmp_path)
+    s = series("fx.usd_cny_ecb", "ecb", "CNY", kind="fx", path="eurofxref.csv")
+    v = run(src, s)[s.id].values
+    day = next(iter(ecb_rows()))  # the history file's newest date is the same day
+    assert list(v.index) == [pd.Timestamp(day)]
+    assert v.iloc[0] == pytest.approx(float(ecb_rows()[day]["CNY"]) / float(ecb_rows()[day]["USD"]))

@@ -207,6 +207,11 @@ class Source(BaseSource):
             self._session = _session_class()(self.settings, self._limiter, self.settings.base_url)
         return self._session
 
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
     def plan(self, series: Sequence[Series], starts: dict[str, date | None], end: date) -> list[Query]:
         """Series sharing a window go in batches of `batch_size` tickers."""
         by_start: dict[date | None, list[Series]] = defaultdict(list)
