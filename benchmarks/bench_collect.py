@@ -177,7 +177,7 @@ def main() -> int:
     ratio = second.seconds / first.seconds
     print(f"  re-run         {second.seconds:8.2f} s   {second.new_rows} new rows   "
           f"= {ratio:.1%} of the first run (target < {RERUN_TARGET:.0%}): {'PASS' if ratio < RERUN_TARGET else 'FAIL'}")
-    print(f"  peer (httpx.get + pandas.read_csv + sqlite3.executemany, sequential, no checks)")
+    print("  peer (httpx.get + pandas.read_csv + sqlite3.executemany, sequential, no checks)")
     print(f"                 {peer_s:8.2f} s   {peer_rows / peer_s:12,.0f} rows/s")
     print(f"  ratio          sco-monitor / peer = {first.seconds / peer_s:.2f}x the peer's time "
           f"({(rows / first.seconds) / (peer_rows / peer_s):.2f}x its throughput)")

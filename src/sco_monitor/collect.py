@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
 from sco_monitor.config.errors import ConfigError, from_validation
 from sco_monitor.config.settings import SourceSettings
 from sco_monitor.errors import UsageError
 from sco_monitor.logs import get_logger, new_run_id
-from sco_monitor.assess.model import QualityFlag
 from sco_monitor.quality import check, stale_flag
 from sco_monitor.sources import registry
 from sco_monitor.sources.base import Fetched, Query, Source, SourceError
@@ -230,17 +230,18 @@ def collect(
         if on_plan:
             on_plan(len(chosen))
         if chosen:
-            _collect(config, store, chosen, impls, summary, end, since, full, progress)
+            _collect(store, chosen, impls, summary, end, since, full, progress)
     finally:
         for impl in impls.values():
             impl.close()
     summary.seconds = summary.elapsed()
-    log.info("collection finished", series=len(chosen), failed=len(summary.failed), new_rows=summary.new_rows,
-             seconds=round(summary.seconds, 3))
+    done = log.info if progress is log_progress else log.debug  # a caller with its own display shows the end
+    done("collection finished", series=len(chosen), failed=len(summary.failed), new_rows=summary.new_rows,
+         seconds=round(summary.seconds, 3))
     return summary
 
 
-def _collect(config: AppConfig, store: Store, chosen: list[Series], impls: dict[str, Source],
+def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
              summary: CollectSummary, end: date, since: date | None, full: bool, progress: Progress | None) -> None:
     last = runs.last_dates(store, [s.id for s in chosen])
     starts = windows(chosen, last, end, since, full)
@@ -373,4 +374,5 @@ def _changed(values: pd.Series, stored: pd.Series | None) -> pd.Series:
 
 def collect_context(ctx: Any, **kwargs: Any) -> CollectSummary:
     """`collect` with a Context's config, store and run id (the CLI and the cycle use this)."""
+    select_series(ctx.config, kwargs.get("series_ids"), kwargs.get("sources"))  # usage errors before the store opens
     return collect(ctx.config, ctx.store, run_id=ctx.run_id or None, **kwargs)

@@ -18,7 +18,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 from tenacity.wait import wait_base
 
 from sco_monitor import __version__
@@ -29,7 +36,7 @@ from sco_monitor.sources.base import Source, SourceError
 log = get_logger("sco_monitor.sources.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = f"sco-monitor/{__version__} (+https://github.com/sco-monitor)"
+USER_AGENT = f"sco-monitor/{__version__}"
 
 
 class RateLimiter:

@@ -31,8 +31,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import SourceSettings
-from sco_monitor.sources.base import Fetched, Query, Source as BaseSource, SourceError, batched, values_frame
-from sco_monitor.sources.http import RETRY_STATUSES, RateLimiter, RetryableStatus, describe, is_transient, parse_retry_after, retrying
+from sco_monitor.sources.base import Fetched, Query, SourceError, batched, values_frame
+from sco_monitor.sources.base import Source as BaseSource
+from sco_monitor.sources.http import (
+    RETRY_STATUSES,
+    RateLimiter,
+    RetryableStatus,
+    describe,
+    is_transient,
+    parse_retry_after,
+    retrying,
+)
 
 _CHART = re.compile(r"/v\d+/finance/chart/([^/?]+)")
 _LIST_MSG = re.compile(r"^\s*(\[[^\]]*\])\s*:\s*(.+)$", re.S)

@@ -12,19 +12,13 @@ from sco_monitor.catalog import Series
 from sco_monitor.sources.base import Query
 from sco_monitor.sources.yahoo import Source
 
-from .providers import fast_settings, nasdaq, replay, replay_server, sp500  # noqa: F401
+from .providers import fast_settings, nasdaq, sp500
 
 END = date(2026, 11, 26)
 SPX = Series(id="eq.us.spx", name="S&P 500", source="yahoo", symbol="^GSPC", kind="equity", country="USA",
              frequency="B", unit="index", direction="down")
 SPX_ADJ = SPX.model_copy(update={"id": "eq.us.spx_adj", "params": {"field": "adj_close"}})
 NDX = SPX.model_copy(update={"id": "eq.us.nasdaq", "symbol": "^IXIC"})
-
-
-@pytest.fixture(scope="session")
-def yf_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """yfinance fixes its cache folder for the whole process on first use."""
-    return str(tmp_path_factory.mktemp("yfinance-cache"))
 
 
 @pytest.fixture

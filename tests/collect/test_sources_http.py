@@ -9,7 +9,7 @@ import pytest
 from sco_monitor.sources.base import SourceError
 from sco_monitor.sources.http import HttpClient, RateLimiter, parse_retry_after
 
-from .providers import fast_settings, replay, replay_server  # noqa: F401 - fixtures
+from .providers import fast_settings
 
 FRED = "/graph/fredgraph.csv"
 

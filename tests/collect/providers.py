@@ -158,6 +158,10 @@ def truncated(body: str, content_type: str) -> Response:
     return resp
 
 
+def answer(body: str, fault: Fault | None, content_type: str) -> Response:
+    return truncated(body, content_type) if fault == "truncated" else Response(body, content_type=content_type)
+
+
 class Replay:
     """Handlers for every provider on one server, with queued faults per key."""
 
@@ -233,10 +237,7 @@ class Replay:
             window = frame[(ts >= int(req.args["period1"])) & (ts < int(req.args["period2"]))]
         if fault == "empty":
             window = window.iloc[0:0]
-        body = json.dumps(chart_payload(symbol, window))
-        if fault == "truncated":
-            return truncated(body, "application/json")
-        return Response(body, content_type="application/json")
+        return answer(json.dumps(chart_payload(symbol, window)), fault, "application/json")
 
     def _fred(self, req: Request) -> Response:
         sid = req.args.get("id", "")
@@ -252,10 +253,7 @@ class Replay:
             values = values[values.index <= pd.Timestamp(req.args["coed"])]
         if fault == "empty":
             values = values.iloc[0:0]
-        body = fred_csv(values, sid)
-        if fault == "truncated":
-            return truncated(body, "text/csv")
-        return Response(body, content_type="text/csv")
+        return answer(fred_csv(values, sid), fault, "text/csv")
 
     def _fred_api(self, req: Request) -> Response:
         sid = req.args.get("series_id", "")
@@ -304,29 +302,6 @@ class Replay:
         if resp is not None:
             return resp
         return Response(self.ecb_bytes, content_type="application/zip")
-
-
-# --- fixtures (import them into a test module to use them) ----------------------------------------
-import pytest  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def replay_server():  # noqa: ANN201 - pytest_httpserver.HTTPServer
-    """One threaded local server for the session (stopping one takes half a second)."""
-    from pytest_httpserver import HTTPServer
-
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def replay(replay_server):  # noqa: ANN001, ANN201 - Replay
-    """Every provider installed afresh on the local server; faults are queued per test."""
-    replay_server.clear()
-    yield Replay(replay_server).install()
-    replay_server.clear()
 
 
 def fast_settings(base_url: str, **over):  # noqa: ANN001, ANN201 - SourceSettings

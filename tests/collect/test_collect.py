@@ -16,23 +16,32 @@ from sco_monitor.cycle import step_collect
 from sco_monitor.errors import UsageError
 from sco_monitor.store import Store, collection, schema
 
-from .providers import baa, fast_settings, replay, replay_server, sp500, write_config  # noqa: F401
+from .providers import baa, sp500, write_config
 
 NOW = datetime(2019, 1, 4, 6, 0, tzinfo=UTC)  # 12:00 in Almaty, the day after the newest test data
 
 
-@pytest.fixture(scope="session")
-def yf_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("yfinance-cache"))
-
-
-@pytest.fixture
-def setup(replay, store_url: str, tmp_path: Path, yf_cache: str):  # noqa: ANN001, ANN201
-    path = write_config(tmp_path / "config", replay.server.url_for("").rstrip("/"), store_url, yf_cache)
+def _setup(replay, url: str, tmp_path: Path, yf_cache: str):  # noqa: ANN001, ANN202
+    path = write_config(tmp_path / "config", replay.server.url_for("").rstrip("/"), url, yf_cache)
     config = load_config(path)
     store = Store(config.settings.store.url)
     store.init()
     store.sync_series(config.universe.series)
+    return config, store
+
+
+@pytest.fixture
+def setup(replay, tmp_path: Path, yf_cache: str):  # noqa: ANN001, ANN201
+    """Config and store on SQLite."""
+    config, store = _setup(replay, f"sqlite:///{tmp_path / 'store.db'}", tmp_path, yf_cache)
+    yield config, store
+    store.dispose()
+
+
+@pytest.fixture
+def setup_any(replay, store_url: str, tmp_path: Path, yf_cache: str):  # noqa: ANN001, ANN201
+    """Config and store, on SQLite and on PostgreSQL."""
+    config, store = _setup(replay, store_url, tmp_path, yf_cache)
     yield config, store
     store.dispose()
 
@@ -45,8 +54,8 @@ def run_rows(store: Store, run_id: str) -> dict[str, dict]:
     return {r["series_id"]: r for r in collection.runs_of(store, run_id)}
 
 
-def test_first_run_fills_the_store_and_a_second_changes_nothing(setup, replay) -> None:  # noqa: ANN001
-    config, store = setup
+def test_first_run_fills_the_store_and_a_second_changes_nothing(setup_any, replay) -> None:  # noqa: ANN001
+    config, store = setup_any
     first = collect(config, store, now=NOW, progress=None)
     got = outcomes(first)
     assert not first.failed, [(o.series_id, o.error) for o in first.failed]
@@ -85,8 +94,8 @@ def test_revisions_inside_the_overlap_are_picked_up(setup, replay) -> None:  # n
     assert store.load_frame(["spread.us.baa"]).iloc[-1, 0] == 5.2
 
 
-def test_faults_end_in_collection_runs_and_the_rest_is_stored(setup, replay) -> None:  # noqa: ANN001
-    config, store = setup
+def test_faults_end_in_collection_runs_and_the_rest_is_stored(setup_any, replay) -> None:  # noqa: ANN001
+    config, store = setup_any
     replay.sleep = 1.0
     replay.fail("^GSPC", "always-429")               # rate limited for good
     replay.fail("BAA", "500")                        # 500 then success
@@ -178,7 +187,7 @@ def test_the_default_universe_fits_its_sources() -> None:
     """Every series shipped in config/universe.yaml (disabled ones too) has params its source accepts."""
     from sco_monitor.collect import check_params, make_sources
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     config = load_config(ROOT / "config" / "sco-monitor.yaml")
     everything = list(config.universe.series)

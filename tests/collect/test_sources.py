@@ -16,7 +16,7 @@ from sco_monitor.sources import registry
 from sco_monitor.sources import worldbank as wb_module
 from sco_monitor.sources.base import EmptyResult, Query, SourceError
 
-from .providers import ECB_ZIP, baa, fast_settings, replay, replay_server, sp500, us_core_inflation, wti  # noqa: F401
+from .providers import ECB_ZIP, baa, fast_settings, sp500, us_core_inflation, wti
 
 END = date(2026, 11, 26)
 
