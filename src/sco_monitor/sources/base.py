@@ -91,7 +91,7 @@ def values_frame(dates: Any, values: Any, *, what: str) -> pd.Series:
 
     Duplicate dates are kept (quality checks flag them and keep the last); NaN means missing.
     """
-    if isinstance(dates, pd.DatetimeIndex) or getattr(dates, "dtype", None) is not None and dates.dtype.kind == "M":
+    if isinstance(dates, pd.DatetimeIndex) or getattr(getattr(dates, "dtype", None), "kind", "") == "M":
         idx = pd.DatetimeIndex(dates)  # already parsed: skip to_datetime's per-element cache probe
     else:
         idx = pd.DatetimeIndex(pd.to_datetime(dates, cache=False))
