@@ -66,9 +66,20 @@ def init(ctx: typer.Context) -> None:
 
 
 @app.command()
-def collect(ctx: typer.Context) -> None:
-    """Collect market and macro series into the store."""
-    raise NotAvailable("collect", 3, "collectors")
+def collect(
+    ctx: typer.Context,
+    series: Annotated[Optional[list[str]], typer.Option("--series", "-s", help="Series id; repeat for several.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source; repeat for several.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Re-fetch from this date, YYYY-MM-DD.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-fetch the whole history.")] = False,
+) -> None:
+    """Collect market and macro series into the store (incremental; exit 1 if any series failed)."""
+    from sco_monitor.collect_view import run_collect
+    from sco_monitor.export import parse_date_option
+
+    if since is not None and full:
+        raise UsageError("--since and --full exclude each other")
+    run_collect(ctx_of(ctx), series, source, parse_date_option(since, "--since"), full)
 
 
 @app.command()

@@ -13,8 +13,10 @@ from sco_monitor.errors import NotAvailable
 
 
 def step_collect(ctx: Context, series: list[str] | None = None, sources: list[str] | None = None) -> object:
-    """Collect into the store; returns the collection summary."""
-    raise NotAvailable("collect", 3, "collectors")
+    """Collect into the store (enabled series only); returns the `collect.CollectSummary`."""
+    from sco_monitor.collect import collect_context
+
+    return collect_context(ctx, series_ids=series, sources=sources)
 
 
 def step_assess(ctx: Context, as_of: date, save: bool = True) -> Assessment:

@@ -5,6 +5,7 @@ This is the contract between the engine and its consumers; fields may be added, 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from datetime import date
@@ -79,13 +80,10 @@ class CrisisProbability(Result):
     drivers: dict[str, float] = Field(default_factory=dict, description="signal → contribution")
 
 
-Day = date  # a field named `date` below would shadow the type in its own annotation
-
-
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: Day | None = None
+    date: dt.date | None = None  # `date | None` here would see the field, not the type
     detail: str = ""
 
 

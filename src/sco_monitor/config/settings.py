@@ -57,6 +57,20 @@ class SourceSettings(Model):
     api_key_env: str | None = Field(
         default=None, description="Name of the env variable holding an API key (never the key)."
     )
+    backoff: float = Field(
+        default=1.0, ge=0, description="First retry delay in seconds; doubles per retry, plus jitter."
+    )
+    backoff_max: float = Field(default=60.0, ge=0, description="Longest delay between two retries, in seconds.")
+    retry_after_max: float = Field(
+        default=300.0, ge=0, description="Longest Retry-After (from a 429 or 503) honoured, in seconds."
+    )
+    concurrency: int = Field(default=4, ge=1, description="Requests in flight to this source at most.")
+    batch_size: int = Field(
+        default=50, ge=1, description="Series per request where the provider serves several at once (yahoo)."
+    )
+    cache_dir: str | None = Field(
+        default=None, description="Folder of the client's own caches (yfinance); the client's default when empty."
+    )
 
 
 class Episode(Model):

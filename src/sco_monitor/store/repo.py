@@ -217,7 +217,10 @@ def _prepare(frame: pd.DataFrame) -> tuple[list[str], list[str], list[float | No
     if frame.empty:
         return [], [], []
     sids = frame["series_id"].astype(str).to_numpy()
-    days = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
+    dates = frame["date"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):  # to_datetime walks every element otherwise
+        dates = pd.to_datetime(dates)
+    days = dates.to_numpy().astype("datetime64[D]")
     vals = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
     keys = pd.MultiIndex.from_arrays([sids, days])
     if not keys.is_unique:

@@ -58,9 +58,12 @@ quality_flags = Table(
     metadata,
     Column("series_id", String(128), primary_key=True),
     Column("date", Date, primary_key=True),
-    Column("flag", String(32), primary_key=True),
+    Column("flag", String(32), primary_key=True),  # spike | gap | duplicate | non_finite | non_positive | stale
     Column("detail", Text, nullable=False, default=""),
+    Column("value", Float, nullable=True),
+    Column("run_id", String(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_quality_flags_date", "date"),
 )
 
 collection_runs = Table(
@@ -72,10 +75,14 @@ collection_runs = Table(
     Column("series_id", String(128), nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime(), nullable=True),
-    Column("status", String(16), nullable=False),  # ok | empty | failed
-    Column("rows", Integer, nullable=False, default=0),
-    Column("attempts", Integer, nullable=False, default=1),
+    Column("status", String(16), nullable=False),  # running | ok | empty | failed
+    Column("rows", Integer, nullable=False, default=0),  # observations inserted or changed
+    Column("attempts", Integer, nullable=False, default=1),  # HTTP requests it took, retries included
     Column("error", Text, nullable=True),
+    Column("received", Integer, nullable=False, default=0),  # observations the provider returned
+    Column("window_start", Date, nullable=True),  # none = full history
+    Column("window_end", Date, nullable=True),
+    Column("last_date", Date, nullable=True),  # newest stored observation after the run
     Index("ix_collection_runs_series", "series_id", "started_at"),
 )
 
