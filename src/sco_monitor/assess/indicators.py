@@ -253,7 +253,7 @@ class Indicators:
             )
         self._raw: dict[tuple, pd.DataFrame] = {}
         self._aligned: dict[tuple, pd.DataFrame] = {}
-        self._fresh: pd.DataFrame | None = None
+        self._fresh: dict[int, pd.DataFrame] = {}
 
     # --- computing ----------------------------------------------------------------------------------
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
@@ -312,9 +312,13 @@ class Indicators:
             parts.append(part.reindex(both).ffill().reindex(self.calendar))
         return pd.concat(parts, axis=1)[list(raw.columns)]
 
-    def fresh(self) -> pd.DataFrame:
-        """Calendar × series: True where the last knowable observation is recent enough."""
-        if self._fresh is None:
+    def fresh(self, grace_days: int = 0) -> pd.DataFrame:
+        """Calendar × series: True where the last knowable observation is recent enough.
+
+        Recent enough: within the frequency's STALE_AFTER_DAYS (plus `grace_days`, which the
+        stress index uses to ride out market holidays such as China's Golden Week).
+        """
+        if grace_days not in self._fresh:
             idx = self.calendar.values.astype("datetime64[D]").astype(np.int64)
             cols = {}
             for sid, s in self.series.items():
@@ -325,9 +329,9 @@ class Indicators:
                     continue
                 pos = np.searchsorted(known, idx, side="right") - 1
                 age = idx - known[np.clip(pos, 0, None)]
-                cols[sid] = (pos >= 0) & (age <= STALE_AFTER_DAYS[s.frequency])
-            self._fresh = pd.DataFrame(cols, index=self.calendar, columns=list(self.series))
-        return self._fresh
+                cols[sid] = (pos >= 0) & (age <= STALE_AFTER_DAYS[s.frequency] + grace_days)
+            self._fresh[grace_days] = pd.DataFrame(cols, index=self.calendar, columns=list(self.series))
+        return self._fresh[grace_days]
 
     def last_known(self) -> dict[str, date]:
         """Series → date of its last observation (the observation date, not the knowable date)."""
