@@ -251,6 +251,7 @@ class Indicators:
                 periods_per_year=PERIODS_PER_YEAR[freq],
                 up=np.array([s.direction == "up" for s in meta]),
             )
+        self.observed = frozenset(self.frame.columns[self.frame.notna().any()])
         self._raw: dict[tuple, pd.DataFrame] = {}
         self._aligned: dict[tuple, pd.DataFrame] = {}
         self._fresh: dict[int, pd.DataFrame] = {}

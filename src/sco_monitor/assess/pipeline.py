@@ -274,3 +274,64 @@ def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
                             (schema.forecasts, fc_rows)):
             for i in range(0, len(rows), 5000):
                 upsert(conn, table, rows[i: i + 5000])
+
+
+# --- history (evaluation and replay) ---------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """Every rule's severity on every calendar day, from one causal pass over the history."""
+
+    indicators: Indicators
+    stress: StressResult
+    probability: pd.DataFrame  # calendar × country
+    severities: dict[str, pd.DataFrame]  # rule → calendar × target key (-1 no data, 0 ok, 1 warn, 2 critical)
+    labels: dict[str, dict[str, dict[str, str]]]  # rule → target key → labels
+
+    def flags(self, level: int, where: Callable[[str, dict[str, str]], bool]) -> pd.Series:
+        """Calendar → True where any selected (rule, labels) target is at `level` or worse."""
+        out = pd.Series(False, index=self.indicators.calendar)
+        for rule, codes in self.severities.items():
+            keys = [k for k, lab in self.labels[rule].items() if where(rule, lab)]
+            if keys:
+                out |= (codes[keys].reindex(out.index) >= level).any(axis=1)
+        return out
+
+
+def evaluate_history(
+    frames: pd.DataFrame,
+    config: AppConfig,
+    *,
+    probability_from: date | None = None,
+    refit_every: int = 250,
+    scopes: Sequence[str] | None = None,
+) -> History:
+    """Severities of every rule over the calendar of `frames` (indicators computed once, causally).
+
+    Crisis probabilities are re-estimated every `refit_every` business days from
+    `probability_from` (on data before each refit date). Rules fed by forecasts or regime
+    probabilities have no history here and read no data.
+    """
+    check_config(config)
+    a = config.settings.assessment
+    series = config.series
+    everyone = list(series.values())
+    ind = Indicators(frames, series)
+    scopes = list(scopes) if scopes is not None else scopes_for(everyone)
+    stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
+    members = [s for s in scopes if s != WORLD]
+    from sco_monitor.assess.ews import probability_history
+
+    start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
+    prob = probability_history(ind, stress, everyone, members, start, refit_every, a.episodes,
+                               EwsParams(horizon=a.crisis_horizon))
+    specs = indicator_specs(config)
+    inputs = rule_kinds.RuleInputs(series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,
+                                   probability_history=prob)
+    severities, labels = {}, {}
+    for rule in config.rules.rules:
+        rf = rule_kinds.registry.get(rule.kind)(rule, inputs)
+        severities[rule.name] = rule_kinds.severity_codes(rf, rule)
+        labels[rule.name] = {t.key: t.labels for t in rf.targets}
+    return History(ind, stress, prob, severities, labels)

@@ -183,6 +183,7 @@ class ScopeStress:
     subindices: pd.DataFrame
     contributions: pd.DataFrame
     missing: list[str] = field(default_factory=list)
+    empty_note: str = ""
 
     def level_at(self, i: int) -> str | None:
         r = self.rank.iloc[i]
@@ -191,7 +192,7 @@ class ScopeStress:
     def value(self, when: date | pd.Timestamp | None = None, min_segments: int = 3) -> StressValue:
         """The StressValue at `when` (default: the last calendar day)."""
         if self.index.empty:
-            return StressValue(scope=self.scope, missing=list(SEGMENTS), note=_no_series(self.scope))
+            return StressValue(scope=self.scope, missing=list(SEGMENTS), note=self.empty_note)
         pos = len(self.index) - 1 if when is None else int(self.index.index.searchsorted(pd.Timestamp(when), "right")) - 1
         if pos < 0:
             return StressValue(scope=self.scope, missing=list(SEGMENTS), note="no data up to this date")
@@ -227,10 +228,6 @@ class ScopeStress:
         return [self.value(d) for d in self.index.index[self.index.index >= since] if not np.isnan(self.index.loc[d])]
 
 
-def _no_series(scope: str) -> str:
-    return f"no enabled market series for {scope} in the universe"
-
-
 @dataclass
 class StressResult:
     scopes: dict[str, ScopeStress]
@@ -257,11 +254,13 @@ def stress_index(
                      for r in raws if not r.empty]
     out: dict[str, ScopeStress] = {}
     for scope in scopes:
-        ids = [s.id for s in members[scope] if s.id in ind.series]
+        ids = [s.id for s in members[scope] if s.id in ind.observed]
         if not ids:
             empty = pd.Series(dtype=float)
+            note = (f"no observations yet for its {len(members[scope])} market series" if members[scope]
+                    else f"no market series for {scope} in the universe")
             out[scope] = ScopeStress(scope, [], empty, empty, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                                     list(SEGMENTS))
+                                     list(SEGMENTS), note)
             continue
         sub = pd.DataFrame(index=ind.calendar)
         for seg in SEGMENTS:
