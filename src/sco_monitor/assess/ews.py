@@ -48,7 +48,8 @@ class EwsParams:
     min_obs: int = 250
     quiet: int = 250  # business days without pressure before a new derived onset
     post_crisis: int = 120  # business days after an onset left out of estimation (post-crisis bias)
-    ridge_alpha: float = 0.01
+    ridge_weight: float = 1.0  # ridge penalty worth this many observations (alpha = weight / rows)
+    min_z: float = 1.645  # signal rate before crises significantly above calm (one-sided 5%)
     max_coef: float = 15.0  # larger logit coefficients mean (quasi-)separation
 
 
@@ -189,7 +190,11 @@ def _panel(
 
 
 def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], dict[str, float]]:
-    """Per feature, the percentile threshold with the lowest noise-to-signal ratio (kept if NSR < 1)."""
+    """Per feature, the percentile threshold with the lowest noise-to-signal ratio.
+
+    Kept when NSR < 1 and the share of pre-crisis days signalled is significantly above the
+    share of calm days signalled (two-proportion z >= min_z), so noise does not pass by chance.
+    """
     thresholds, nsrs = {}, {}
     for col in x.columns:
         v = x[col].to_numpy(dtype=float)
@@ -204,7 +209,12 @@ def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dic
             c, d = np.sum(~s & yy), np.sum(~s & ~yy)
             if a == 0:
                 continue
-            nsr = (b / (b + d)) / (a / (a + c))
+            hit, false = a / (a + c), b / (b + d)
+            pooled = (a + b) / (a + b + c + d)
+            se = np.sqrt(pooled * (1 - pooled) * (1 / (a + c) + 1 / (b + d)))
+            if se == 0 or (hit - false) / se < p.min_z:
+                continue
+            nsr = false / hit
             if best is None or nsr < best[1]:
                 best = (th, nsr)
         if best is not None and best[1] < 1.0:
@@ -256,7 +266,7 @@ def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, floa
             return dict(zip(names, beta.tolist())), "logit"
     except Exception as e:  # noqa: BLE001 - singular matrices, perfect prediction: use the ridge fit
         log.info("ews_logit_fallback", error=f"{type(e).__name__}: {e}")
-    alpha = np.full(X.shape[1], p.ridge_alpha)
+    alpha = np.full(X.shape[1], p.ridge_weight / len(y))
     alpha[0] = 0.0
     glm = GLM(y.astype(float), X, family=Binomial())
     res = glm.fit_regularized(alpha=alpha, L1_wt=0.0, maxiter=300)

@@ -225,6 +225,8 @@ class ScopeStress:
 
     def recent(self, since: pd.Timestamp) -> list[StressValue]:
         """StressValues of the days from `since` (for saving the recent history)."""
+        if self.index.empty:
+            return []
         return [self.value(d) for d in self.index.index[self.index.index >= since] if not np.isnan(self.index.loc[d])]
 
 
@@ -256,7 +258,7 @@ def stress_index(
     for scope in scopes:
         ids = [s.id for s in members[scope] if s.id in ind.observed]
         if not ids:
-            empty = pd.Series(dtype=float)
+            empty = pd.Series(dtype=float, index=pd.DatetimeIndex([]))
             note = (f"no observations yet for its {len(members[scope])} market series" if members[scope]
                     else f"no market series for {scope} in the universe")
             out[scope] = ScopeStress(scope, [], empty, empty, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
