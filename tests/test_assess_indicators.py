@@ -64,6 +64,16 @@ def test_log_return_and_change_by_kind(cfg) -> None:
     assert c["spread.us.baa10y"].iloc[3] == pytest.approx(0.5)
 
 
+def test_non_positive_prices_have_no_ratio_rather_than_a_wrong_one(cfg) -> None:
+    # WTI settled at -37.63 on 2020-04-20: no log return, no ratio change across it
+    f = pd.DataFrame({"cmd.brent": [18.0, -37.6, 10.0, 12.0]}, index=pd.bdate_range("2020-04-17", periods=4))
+    ind = Indicators(f, cfg.series)
+    assert ind.raw("log_return")["cmd.brent"].iloc[1:3].isna().all()
+    assert ind.raw("log_return")["cmd.brent"].iloc[3] == pytest.approx(np.log(1.2))
+    assert np.isnan(ind.raw("change", window=1)["cmd.brent"].iloc[2])
+    assert ind.raw("drawdown", window=4)["cmd.brent"].tolist()[2:] == pytest.approx([10 / 18 - 1, 12 / 18 - 1])
+
+
 def test_ewma_volatility_is_the_riskmetrics_recursion_annualised(cfg) -> None:
     f = random_walks(["eq.us.spx"], periods=300)
     ind = Indicators(f, cfg.series)

@@ -173,3 +173,16 @@ def test_cli_assess_errors(run_cli, tmp_path) -> None:
     assert proc.returncode == 1
     assert "no observations in the store up to 1990-01-02; run `sco-monitor collect` first" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_json_output_is_strict_json_even_with_nan_in_details() -> None:
+    from sco_monitor.assess.model import Assessment, CrisisProbability, RuleEvaluation
+    from sco_monitor.assess.summary import render_json, render_text
+
+    a = Assessment(as_of=AS_OF, rules=[RuleEvaluation(rule="r", kind="level", category="x", labels={"a": "b"},
+                                                      details={"mean": float("nan"), "p": np.float64(0.2)})],
+                   probability={"RUS": CrisisProbability(country="RUS", horizon=60, probability=0.4)})
+    data = json.loads(render_json(a))
+    assert data["rules"][0]["details"] == {"mean": None, "p": 0.2}
+    assert data["probability"] == {"RUS": 0.4} and data["probability_details"]["RUS"]["horizon"] == 60
+    assert "RUS    40.0% within 60 sessions" in render_text(a)

@@ -37,6 +37,7 @@ class Panel:
     sign: np.ndarray  # per column: +1 when a rise is the risk (up, both), -1 when a fall is (down)
     periods_per_year: float
     up: np.ndarray  # per column: only a rise is the risk (direction up)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # shared intermediate frames
 
     def cols(self, mask: np.ndarray) -> list[str]:
         return list(self.levels.columns[mask])
@@ -46,22 +47,38 @@ IndicatorFn = Callable[..., pd.DataFrame]
 registry: Registry[IndicatorFn] = Registry("indicator")
 
 
-def _observed(out: pd.DataFrame, p: Panel) -> pd.DataFrame:
-    """Keep values on the rows where the series itself was observed."""
-    return out.where(p.levels.notna())
+def _frame(values: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(values, index=like.index, columns=like.columns)
 
 
-def _positive(x: pd.DataFrame) -> pd.DataFrame:
-    return x.where(x > 0)
+def _observed(out: pd.DataFrame | np.ndarray, p: Panel) -> pd.DataFrame:
+    """Keep values on the rows where the series itself was observed (one numpy pass, one block)."""
+    values = out.to_numpy(dtype=float) if isinstance(out, pd.DataFrame) else out
+    return _frame(np.where(p.levels.notna().to_numpy(), values, np.nan), p.levels)
 
 
-def _move(x: pd.DataFrame, prev: pd.DataFrame, p: Panel, log: bool) -> pd.DataFrame:
+def _positive(x: np.ndarray) -> np.ndarray:
+    """Non-positive values (a negative oil price) have no ratio: NaN. Copies only when needed."""
+    with np.errstate(invalid="ignore"):
+        if not (x <= 0).any():
+            return x
+    return np.where(x > 0, x, np.nan)
+
+
+def _move(x: pd.DataFrame, prev: pd.DataFrame, p: Panel, log: bool) -> np.ndarray:
     """Change from prev to x: log or simple ratio for price-like columns, difference otherwise."""
-    out = x - prev
-    if p.ratio.any():
-        r = p.cols(p.ratio)
-        a, b = _positive(x[r]), _positive(prev[r])
-        out[r] = np.log(a / b) if log else a / b - 1.0
+    xa, pa = x.to_numpy(dtype=float), prev.to_numpy(dtype=float)
+    if not p.ratio.any():
+        return xa - pa
+    every = p.ratio.all()
+    a = _positive(xa if every else xa[:, p.ratio])
+    b = _positive(pa if every else pa[:, p.ratio])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.log(a / b) if log else a / b - 1.0
+    if every:
+        return r
+    out = xa - pa
+    out[:, p.ratio] = r
     return out
 
 
@@ -74,13 +91,18 @@ def level(p: Panel) -> pd.DataFrame:
 @registry.register("log_return")
 def log_return(p: Panel) -> pd.DataFrame:
     """Log return since the previous observation; the first difference for rates, spreads and macro."""
-    x = p.levels.ffill()
-    return _observed(_move(x, x.shift(1), p, log=True), p)
+    if "log_return" not in p.memo:
+        x = p.levels.ffill()
+        p.memo["log_return"] = _observed(_move(x, x.shift(1), p, log=True), p)
+    return p.memo["log_return"]
 
 
 def _ewma_var(p: Panel, lam: float, min_periods: int) -> pd.DataFrame:
-    r = log_return(p)
-    return (r * r).ewm(alpha=1.0 - lam, adjust=True, ignore_na=True, min_periods=min_periods).mean()
+    key = ("ewma_var", lam, min_periods)
+    if key not in p.memo:
+        r = log_return(p)
+        p.memo[key] = (r * r).ewm(alpha=1.0 - lam, adjust=True, ignore_na=True, min_periods=min_periods).mean()
+    return p.memo[key]
 
 
 @registry.register("ewma_vol")
@@ -95,9 +117,10 @@ def ewma_vol(p: Panel, lam: float = 0.94, min_periods: int = 20, annualise: bool
 @registry.register("shock")
 def shock(p: Panel, lam: float = 0.94, min_periods: int = 20) -> pd.DataFrame:
     """Standardized shock: today's return over yesterday's EWMA volatility (no look-ahead)."""
-    prev_vol = np.sqrt(_ewma_var(p, lam, min_periods)).shift(1)
-    prev_vol = prev_vol.where(prev_vol > 1e-12)
-    return _observed(log_return(p) / prev_vol, p)
+    prev_vol = np.sqrt(_ewma_var(p, lam, min_periods)).shift(1).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = log_return(p).to_numpy() / np.where(prev_vol > 1e-12, prev_vol, np.nan)
+    return _observed(out, p)
 
 
 @registry.register("drawdown")
@@ -107,18 +130,17 @@ def drawdown(p: Panel, window: int = 252, orient: bool = False) -> pd.DataFrame:
     With orient, series whose risk is a rise (direction up, e.g. USD/KZT) measure the adverse
     move instead: the fall of 1/x from its high, low/x - 1 (low - x for differences). Always <= 0.
     """
-    x = p.levels
+    xa = p.levels.to_numpy(dtype=float).copy()
     if p.ratio.any():
-        r = p.cols(p.ratio)
-        x = x.copy()
-        x[r] = _positive(x[r])
+        xa[:, p.ratio] = _positive(xa[:, p.ratio])
+    x = _frame(xa, p.levels)
     out = _move(x, x.rolling(window, min_periods=1).max(), p, log=False)
     flip = p.up if orient else np.zeros(len(p.up), dtype=bool)
     if flip.any():
-        cols = p.cols(flip)
-        low = x[cols].rolling(window, min_periods=1).min()
-        ratio = pd.Series(p.ratio, index=p.levels.columns)[cols].to_numpy()
-        out[cols] = np.where(ratio, low / x[cols] - 1.0, low - x[cols])
+        low = x.loc[:, flip].rolling(window, min_periods=1).min().to_numpy()
+        xf = xa[:, flip]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, flip] = np.where(p.ratio[flip], low / xf - 1.0, low - xf)
     return _observed(out, p)
 
 
@@ -136,7 +158,7 @@ def fx_depreciation(p: Panel, window: int = 20) -> pd.DataFrame:
     Signed by the quote: for local-per-USD quotes (direction up) a rise is depreciation, for
     USD-per-local quotes (direction down, e.g. EUR/USD) a fall is.
     """
-    return change(p, window=window, log=True) * p.sign
+    return change(p, window=window, log=True) * p.sign  # one block: a row-vector product
 
 
 @registry.register("zscore")
@@ -162,7 +184,10 @@ def zscore(
         mean, std = ex.mean().shift(1), ex.std().shift(1)
     else:
         raise ValueError(f"zscore method must be expanding or ewma, got {method!r}")
-    return _observed((base - mean) / std.where(std > 1e-12), p)
+    sd = std.to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (base.to_numpy() - mean.to_numpy()) / np.where(sd > 1e-12, sd, np.nan)
+    return _observed(out, p)
 
 
 def _base(p: Panel, of: str, window: int) -> pd.DataFrame:
@@ -181,13 +206,11 @@ def spread(p: Panel, a: str, b: str, log: bool = False) -> pd.DataFrame:
     for sid in (a, b):
         if sid not in p.levels.columns:
             raise KeyError(sid)
-    x = p.levels[[a, b]].ffill()
-    if log:
-        value = np.log(_positive(x[a]) / _positive(x[b]))
-    else:
-        value = x[a] - x[b]
-    seen = p.levels[[a, b]].notna().any(axis=1)
-    return value.where(seen).to_frame(a)
+    x = p.levels[[a, b]].ffill().to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.log(_positive(x[:, 0]) / _positive(x[:, 1])) if log else x[:, 0] - x[:, 1]
+    seen = p.levels[[a, b]].notna().any(axis=1).to_numpy()
+    return pd.DataFrame({a: np.where(seen, value, np.nan)}, index=p.levels.index)
 
 
 # --- the engine -------------------------------------------------------------------------------------
@@ -210,6 +233,14 @@ class Spec:
         if hasattr(obj, "a") and hasattr(obj, "b"):
             return cls(obj.name, "spread", {"a": obj.a, "b": obj.b, "log": obj.log})
         return cls(obj.name, obj.indicator, dict(obj.params), tuple(obj.kinds))
+
+
+def _last_valid(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: row of the last non-NaN value, and whether there is one."""
+    ok = ~np.isnan(values)
+    if values.shape[0] == 0:
+        return np.zeros(values.shape[1], dtype=int), np.zeros(values.shape[1], dtype=bool)
+    return values.shape[0] - 1 - np.argmax(ok[::-1], axis=0), ok.any(axis=0)
 
 
 def _key(name: str, params: Mapping[str, Any]) -> tuple:
@@ -255,6 +286,7 @@ class Indicators:
         self._raw: dict[tuple, pd.DataFrame] = {}
         self._aligned: dict[tuple, pd.DataFrame] = {}
         self._fresh: dict[int, pd.DataFrame] = {}
+        self._last: dict[str, date] | None = None
 
     # --- computing ----------------------------------------------------------------------------------
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
@@ -301,17 +333,20 @@ class Indicators:
         if raw.empty:
             return pd.DataFrame(index=self.calendar, columns=raw.columns, dtype=float)
         parts = []
-        lags: dict[int, list[str]] = {}
-        for col in raw.columns:
-            s = self.series.get(col)
-            lags.setdefault(s.publication_lag_days if s else 0, []).append(col)
-        for lag, cols in lags.items():
+        for lag, cols in self._lag_groups(raw.columns).items():
             part = raw[cols].dropna(how="all")
             if lag:
                 part = part.set_axis(part.index + pd.Timedelta(days=lag))
             both = self.calendar.union(part.index)
             parts.append(part.reindex(both).ffill().reindex(self.calendar))
         return pd.concat(parts, axis=1)[list(raw.columns)]
+
+    def _lag_groups(self, columns: Sequence[str]) -> dict[int, list[str]]:
+        lags: dict[int, list[str]] = {}
+        for col in columns:
+            s = self.series.get(col)
+            lags.setdefault(s.publication_lag_days if s else 0, []).append(col)
+        return lags
 
     def fresh(self, grace_days: int = 0) -> pd.DataFrame:
         """Calendar × series: True where the last knowable observation is recent enough.
@@ -336,25 +371,28 @@ class Indicators:
 
     def last_known(self) -> dict[str, date]:
         """Series → date of its last observation (the observation date, not the knowable date)."""
-        out: dict[str, date] = {}
-        for sid in self.series:
-            idx = self.frame[sid].last_valid_index()
-            if idx is not None:
-                out[sid] = idx.date()
-        return out
+        if self._last is None:
+            pos, valid = _last_valid(self.frame.to_numpy(dtype=float))
+            days = self.frame.index[pos]
+            self._last = {sid: days[i].date() for i, sid in enumerate(self.frame.columns) if valid[i]}
+        return self._last
 
     # --- summaries -----------------------------------------------------------------------------------
     def latest(self, specs: Sequence[Spec]) -> dict[str, dict[str, float]]:
         """Series → indicator → value at as_of (the last knowable value), for reports."""
         out: dict[str, dict[str, float]] = {}
         for spec in [Spec("level", "level"), *specs]:
-            frame = self.spec(spec)
-            if frame.empty:
-                continue
-            row = frame.iloc[-1]
-            for sid, v in row.items():
-                if pd.notna(v) and np.isfinite(v):
-                    out.setdefault(str(sid), {})[spec.name] = float(v)
+            raw = self.spec(spec, aligned=False)
+            for lag, cols in self._lag_groups(raw.columns).items():
+                part = raw[cols]
+                if self.as_of is not None:
+                    part = part.loc[: self.as_of - pd.Timedelta(days=lag)]
+                values = part.to_numpy(dtype=float)
+                pos, valid = _last_valid(values)
+                last = values[pos, np.arange(values.shape[1])] if values.shape[0] else np.full(len(cols), np.nan)
+                for sid, ok, v in zip(cols, valid, last):
+                    if ok and np.isfinite(v):
+                        out.setdefault(str(sid), {})[spec.name] = float(v)
         return out
 
     def recent(self, specs: Sequence[Spec], days: int) -> pd.DataFrame:

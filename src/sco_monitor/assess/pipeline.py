@@ -6,7 +6,6 @@ crisis probabilities → rule evaluations.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
+from sco_monitor.assess.summary import json_safe
 from sco_monitor.assess.stress import WORLD, StressParams, StressResult, scopes_for, stress_index
 from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.context import Context
@@ -212,25 +212,7 @@ def load_quality(ctx: Context, as_of: date, days: int = 10) -> list[QualityFlag]
 
 
 def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe: no NaN or infinity (PostgreSQL JSON rejects them), numpy scalars as Python."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return _num(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, date):
-        return obj.isoformat()
-    return obj
+    return json_safe(None if v is None else float(v))
 
 
 def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
@@ -247,18 +229,18 @@ def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
         for sv in sc.recent(since):
             stress_rows.append({
                 "scope": scope, "date": sv.date, "value": _num(sv.value), "level": sv.level,
-                "segments": _clean(sv.segments),
-                "details": _clean({"subindices": sv.subindices, "thresholds": sv.thresholds,
+                "segments": json_safe(sv.segments),
+                "details": json_safe({"subindices": sv.subindices, "thresholds": sv.thresholds,
                                    "missing": sv.missing, "note": sv.note}),
             })
     eval_rows = [{
         "as_of": as_of, "fingerprint": ev.fingerprint, "rule": ev.rule, "labels": ev.labels,
         "value": _num(ev.value), "threshold": _num(ev.threshold), "severity": ev.severity, "kind": ev.kind,
-        "summary": ev.summary, "details": _clean(ev.details),
+        "summary": ev.summary, "details": json_safe(ev.details),
     } for ev in res.rules]
     prob_rows = [{
         "country": c, "date": as_of, "horizon": cp.horizon, "probability": _num(cp.probability),
-        "details": _clean({"drivers": cp.drivers,
+        "details": json_safe({"drivers": cp.drivers,
                            "method": run.ews.model.method if run.ews.model else None,
                            "thresholds": run.ews.model.thresholds if run.ews.model else {}}),
     } for c, cp in res.probability.items()]

@@ -129,19 +129,19 @@ def _sign(s: Series) -> float:
 def _series_frame(targets: list[Target], inputs: RuleInputs, frame: pd.DataFrame, orient: bool) -> RuleFrame:
     """Expand a calendar × series frame to calendar × target keys (oriented when asked)."""
     ind = inputs.indicators
-    cols, fresh, reasons = {}, {}, {}
-    fresh_all = ind.fresh()
-    for t in targets:
-        sid = t.series.id
-        col = frame[sid] if sid in frame.columns else pd.Series(np.nan, index=ind.calendar)
-        cols[t.key] = col * _sign(t.series) if orient else col
-        fresh[t.key] = fresh_all[sid] if sid in fresh_all.columns else pd.Series(False, index=ind.calendar)
-        if sid in inputs.unavailable:
-            fresh[t.key] = fresh[t.key] & (ind.calendar < inputs.as_of)
-            reasons[t.key] = inputs.unavailable[sid]
-    values = pd.DataFrame(cols, index=ind.calendar, columns=[t.key for t in targets])
-    return RuleFrame(targets, values, pd.DataFrame(fresh, index=ind.calendar, columns=values.columns),
-                     reasons=reasons)
+    ids = [t.series.id for t in targets]
+    keys = [t.key for t in targets]
+    values = frame.reindex(index=ind.calendar, columns=ids).to_numpy(dtype=float)
+    if orient:
+        values = values * np.array([_sign(t.series) for t in targets])
+    fresh = ind.fresh().reindex(index=ind.calendar, columns=ids, fill_value=False).to_numpy(dtype=bool)
+    reasons = {}
+    for i, t in enumerate(targets):
+        if t.series.id in inputs.unavailable:
+            fresh[:, i] &= ind.calendar < inputs.as_of
+            reasons[t.key] = inputs.unavailable[t.series.id]
+    return RuleFrame(targets, pd.DataFrame(values, index=ind.calendar, columns=keys),
+                     pd.DataFrame(fresh, index=ind.calendar, columns=keys), reasons=reasons)
 
 
 def _thresholds(rule: Rule) -> dict[str, float | None]:

@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import date
 from typing import Any
+
+import numpy as np
 
 from sco_monitor.assess.model import Assessment
 
 _ORDER = {"critical": 0, "warn": 1, "no_data": 2, "ok": 3}
 
 
+def json_safe(obj: Any) -> Any:
+    """Plain JSON: NaN and infinities as null (PostgreSQL JSON and strict parsers reject them),
+    numpy scalars as Python numbers, dates as ISO strings."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj
+
+
 def as_json(a: Assessment) -> dict[str, Any]:
     """as_of, stress_index (scope → value, level, segments ...), probability (country → P),
     rules (rule, labels, value, threshold, severity ...), forecasts, and the rest of the assessment."""
-    data = a.model_dump(mode="json")
+    data = a.model_dump(mode="python")
     data["probability_details"] = data.pop("probability")
     data["probability"] = {c: cp.probability for c, cp in a.probability.items()}
-    return data
+    return json_safe(data)
 
 
 def render_json(a: Assessment) -> str:
