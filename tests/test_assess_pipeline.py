@@ -185,4 +185,4 @@ def test_json_output_is_strict_json_even_with_nan_in_details() -> None:
     data = json.loads(render_json(a))
     assert data["rules"][0]["details"] == {"mean": None, "p": 0.2}
     assert data["probability"] == {"RUS": 0.4} and data["probability_details"]["RUS"]["horizon"] == 60
-    assert "RUS    40.0% within 60 sessions" in render_text(a)
+    assert "  RUS   40.0% within 60 sessions" in render_text(a)
