@@ -177,10 +177,10 @@ def test_vol_regime_reads_the_regime_probability(tmp_path) -> None:
     assert evals[1].details["reason"] == "no regime probability for this series"
 
 
-def _forecast(mean, lower, upper, std=None) -> Forecast:
+def _forecast(mean, lower, upper, std=()) -> Forecast:
     days = [date(2021, 7, d) for d in range(1, len(mean) + 1)]
     return Forecast(series_id="fx.usd_kzt", model="arima", as_of=AS_OF, dates=days, mean=mean, lower=lower,
-                    upper=upper, level=0.9, std=std)
+                    upper=upper, level=0.9, std=list(std))
 
 
 def test_forecast_breach_is_the_quantile_reached_with_the_required_probability(tmp_path) -> None:
@@ -210,6 +210,16 @@ def test_forecast_breach_is_the_quantile_reached_with_the_required_probability(t
     assert ev.severity == "critical"
     ev, = R.evaluate_rule(rule(0.2), _inputs(cfg, f, forecasts=[]))
     assert ev.severity == "no_data" and ev.details["reason"] == "no forecast for this series"
+
+
+def test_a_forecast_rule_by_kind_watches_the_series_that_have_forecasts(tmp_path) -> None:
+    cfg = write_config(tmp_path)
+    rule = R.Rule.model_validate({"name": "fc", "kind": "forecast_breach", "category": "fx", "select": {"kind": "fx"},
+                                  "params": {"measure": "change"}, "warn": 0.05})
+    f = _frame(**{"fx.usd_kzt": np.full(300, 400.0), "fx.usd_rub": np.full(300, 70.0)})
+    fc = _forecast([401.0], [399.0], [403.0])
+    assert [(e.series_id, e.severity) for e in R.evaluate_rule(rule, _inputs(cfg, f, forecasts=[fc]))] == [
+        ("fx.usd_kzt", "ok")]
 
 
 def test_assessment_marks_unfavourable_forecasts(tmp_path) -> None:

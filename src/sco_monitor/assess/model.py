@@ -5,10 +5,10 @@ This is the contract between the engine and its consumers; fields may be added, 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from datetime import date
+from datetime import date as _Date  # QualityFlag has a field named `date`
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,7 +57,7 @@ class StressValue(Result):
     level: StressLevel | None = None
     segments: dict[str, float] = Field(default_factory=dict, description="segment → contribution to the index")
     thresholds: dict[str, float] = Field(default_factory=dict, description="level name → lower bound")
-    date: dt.date | None = Field(default=None, description="Date of the value (the last business day up to as_of)")
+    date: _Date | None = Field(default=None, description="Date of the value (the last business day up to as_of)")
     subindices: dict[str, float] = Field(default_factory=dict, description="segment → sub-index in [0, 1]")
     missing: list[str] = Field(default_factory=list, description="segments without usable series for this scope")
     note: str = Field(default="", description="Caveats, e.g. a partial index built from few segments")
@@ -71,8 +71,8 @@ class Forecast(Result):
     mean: list[float]
     lower: list[float]
     upper: list[float]
+    std: list[float] = Field(default_factory=list, description="Predictive standard deviation per step")
     level: float = 0.9
-    std: list[float] | None = Field(default=None, description="Predictive standard deviation per step, when the model gives one")
     threshold: float | None = None
     breach_probability: float | None = None
     unfavourable: bool = False
@@ -88,7 +88,7 @@ class CrisisProbability(Result):
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: dt.date | None = None
+    date: _Date | None = None
     detail: str = ""
 
 

@@ -32,7 +32,8 @@ from sco_monitor.store.upsert import upsert
 log = get_logger(__name__)
 
 #: The seam where the forecast layer plugs in: (ctx, point-in-time frame, as_of) →
-#: (forecasts, P(high-volatility regime) per series id).
+#: (forecasts of series levels in their own units, P(high-volatility regime) per series id).
+#: The forecast layer's run gives both (`ForecastRun.forecasts`, `ForecastRun.regime_prob`).
 Forecaster = Callable[[Context, pd.DataFrame, date], tuple[list[Forecast], dict[str, float]]]
 
 #: Quality flags that make a series' rules report no data instead of a value.

@@ -234,7 +234,8 @@ def forecast_breach_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     value = the most adverse predictive quantile over the horizon: for an `above` rule, the level
     exceeded with probability p; so the value crosses a threshold exactly when the forecast
     crosses it with at least probability p. Predictive std from `Forecast.std`, else from the
-    interval (normal, per side).
+    interval (normal, per side). Forecasts are of the series' level, in its units. A rule that
+    selects by kind watches the series that have forecasts; listed series without one read no data.
     """
     p = rule.params
     prob = float(p.get("probability", 0.5))
@@ -249,6 +250,8 @@ def forecast_breach_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     targets, values, extra, details, reasons = [], {}, {}, {}, {}
     for t in base:
         forecasts = by_series.get(t.series.id, [])
+        if not forecasts and not rule.select.series:
+            continue  # selected by kind: only the series the forecast layer forecasts
         if not forecasts:
             targets.append(t)
             reasons[t.key] = "no forecast for this series"
@@ -278,7 +281,7 @@ def _breach(
         return None
     mean = np.asarray(f.mean[:n], dtype=float)
     z_int = norm.ppf(0.5 + f.level / 2.0)
-    if f.std is not None and len(f.std) >= n:
+    if len(f.std) >= n:
         up = down = np.asarray(f.std[:n], dtype=float)
     else:
         up = (np.asarray(f.upper[:n], dtype=float) - mean) / z_int
