@@ -48,7 +48,7 @@ def build_frame(n_series: int, years: int) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def config_for(frame: pd.DataFrame, tmp: Path):  # noqa: ANN201 - AppConfig
+def config_for(frame: pd.DataFrame, tmp: Path):
     import yaml
 
     from sco_monitor.config import load_config

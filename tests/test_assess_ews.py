@@ -55,7 +55,7 @@ def test_the_logit_gives_a_higher_probability_when_the_signal_is_on() -> None:
     assert model.method == "logit" and model.crises > 0
     p_on, drivers = model.probability({"seg_fx": 0.99})
     p_off, none = model.probability({"seg_fx": 0.1})
-    assert p_on > 0.3 > 0.05 > p_off and drivers["seg_fx"] > 0 and none == {}
+    assert p_on > 0.3 and p_off < 0.05 and drivers["seg_fx"] > 0 and none == {}
 
 
 def test_perfect_separation_falls_back_to_a_ridge_logit() -> None:

@@ -136,7 +136,7 @@ def test_macro_values_appear_after_their_publication_lag_and_go_stale(cfg) -> No
     assert lvl.loc["2012-07-18"] == 5.0 and lvl.loc["2012-07-19"] == 9.0
     fresh = ind.fresh()["macro.kz.inflation"]
     assert fresh.loc["2013-10-10"] and not fresh.loc["2013-10-14"]  # 450 days after 2012-07-19
-    assert fresh.loc["2013-12-31"] == False  # noqa: E712 - numpy bool
+    assert fresh.loc["2013-12-31"] == False
 
 
 def test_latest_and_recent_for_reports_and_storage(cfg) -> None:

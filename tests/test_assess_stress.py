@@ -8,7 +8,13 @@ import pytest
 
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.stress import (
-    StressParams, ciss, ecdf, level_bounds, level_ranks, scope_members, stress_index,
+    StressParams,
+    ciss,
+    ecdf,
+    level_bounds,
+    level_ranks,
+    scope_members,
+    stress_index,
 )
 
 from .assess_helpers import random_walks, write_config

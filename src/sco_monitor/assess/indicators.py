@@ -39,9 +39,6 @@ class Panel:
     up: np.ndarray  # per column: only a rise is the risk (direction up)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # shared intermediate frames
 
-    def cols(self, mask: np.ndarray) -> list[str]:
-        return list(self.levels.columns[mask])
-
 
 IndicatorFn = Callable[..., pd.DataFrame]
 registry: Registry[IndicatorFn] = Registry("indicator")
@@ -226,7 +223,7 @@ class Spec:
     kinds: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, obj: Any) -> "Spec":
+    def of(cls, obj: Any) -> Spec:
         """From a config model (assessment.indicators[] or assessment.spreads[]) or a Spec."""
         if isinstance(obj, Spec):
             return obj

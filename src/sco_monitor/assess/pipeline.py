@@ -20,8 +20,8 @@ from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
-from sco_monitor.assess.summary import json_safe
 from sco_monitor.assess.stress import WORLD, StressParams, StressResult, scopes_for, stress_index
+from sco_monitor.assess.summary import json_safe
 from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed

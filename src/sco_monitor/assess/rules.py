@@ -359,7 +359,7 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
 
 
 def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
-    r = int(round(rank))
+    r = round(rank)
     if r <= 0:
         return pd.Series(0.0, index=bounds.index)
     return bounds[LEVELS[min(r, len(LEVELS) - 1)]]
@@ -459,7 +459,7 @@ def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
 
 
 def _no_data_reason(t: Target, rf: RuleFrame, value: float, last: Mapping[str, date], inputs: RuleInputs) -> str:
-    if t.key in rf.reasons and rf.reasons[t.key]:
+    if rf.reasons.get(t.key):
         return rf.reasons[t.key]
     if t.series is not None:
         seen = last.get(t.series.id)

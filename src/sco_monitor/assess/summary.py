@@ -58,7 +58,7 @@ def render_text(a: Assessment, top: int = 5, max_rules: int = 20) -> str:
         lines.append(f"  {scope:<4} {_num(sv.value):>6}  {sv.level or '-':<9} {driver}{note}")
     probs = sorted(((c, cp) for c, cp in a.probability.items() if cp.probability is not None),
                    key=lambda kv: -kv[1].probability)
-    lines += ["", "Crisis probability (top {}):".format(min(top, len(probs)) if probs else 0)]
+    lines += ["", f"Crisis probability (top {min(top, len(probs)) if probs else 0}):"]
     if probs:
         for c, cp in probs[:top]:
             lines.append(f"  {c:<4} {cp.probability:6.1%} within {cp.horizon} sessions")
@@ -67,8 +67,8 @@ def render_text(a: Assessment, top: int = 5, max_rules: int = 20) -> str:
     counts = {s: sum(r.severity == s for r in a.rules) for s in _ORDER}
     firing = sorted((r for r in a.rules if r.severity in ("critical", "warn")),
                     key=lambda r: (_ORDER[r.severity], r.rule, sorted(r.labels.items())))
-    lines += ["", f"Rules: {counts['critical']} critical, {counts['warn']} warn, {counts['ok']} ok, "
-                  f"{counts['no_data']} no data"]
+    lines += ["", (f"Rules: {counts['critical']} critical, {counts['warn']} warn, {counts['ok']} ok, "
+                   f"{counts['no_data']} no data")]
     for r in firing[:max_rules]:
         lines.append(f"  {r.severity:<8} {r.rule:<26} {r.summary}")
     if len(firing) > max_rules:

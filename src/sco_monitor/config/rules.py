@@ -116,7 +116,7 @@ class Rule(Model):
         return data
 
     @model_validator(mode="after")
-    def _params_labels_summary(self) -> "Rule":
+    def _params_labels_summary(self) -> Rule:
         for key, value in self.params.items():
             _check_param(self.kind, key, value)
         p = self.params.get("probability")
@@ -132,7 +132,7 @@ class Rule(Model):
         return self
 
     @model_validator(mode="after")
-    def _thresholds(self) -> "Rule":
+    def _thresholds(self) -> Rule:
         if self.warn is None and self.critical is None:
             raise ValueError("a rule needs a warn or a critical threshold")
         if self.warn is not None and self.critical is not None:

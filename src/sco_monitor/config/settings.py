@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,7 +124,7 @@ class AssessmentConfig(Model):
     @field_validator("stress_levels")
     @classmethod
     def _four_increasing(cls, v: list[float]) -> list[float]:
-        if len(v) != 4 or any(not 0 < q < 1 for q in v) or any(a >= b for a, b in zip(v, v[1:])):
+        if len(v) != 4 or any(not 0 < q < 1 for q in v) or any(a >= b for a, b in pairwise(v)):
             raise ValueError("expected four increasing quantiles between 0 and 1 (moderate, elevated, high, severe)")
         return v
 
