@@ -83,9 +83,23 @@ def collect(
 
 
 @app.command()
-def assess(ctx: typer.Context) -> None:
-    """Run the point-in-time risk assessment."""
-    raise NotAvailable("assess", 4, "assessment engine")
+def assess(
+    ctx: typer.Context,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Assess as of this date, YYYY-MM-DD; default today.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+) -> None:
+    """Run the point-in-time risk assessment and save its results."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sco_monitor.assess.summary import render_json, render_text
+    from sco_monitor.cycle import step_assess
+    from sco_monitor.export import parse_date_option
+
+    c = ctx_of(ctx)
+    day = parse_date_option(as_of, "--as-of") or datetime.now(ZoneInfo(c.config.settings.timezone)).date()
+    result = step_assess(c, day, save=True)
+    typer.echo(render_json(result) if as_json else render_text(result))
 
 
 @app.command()

@@ -57,6 +57,10 @@ class StressValue(Result):
     level: StressLevel | None = None
     segments: dict[str, float] = Field(default_factory=dict, description="segment → contribution to the index")
     thresholds: dict[str, float] = Field(default_factory=dict, description="level name → lower bound")
+    date: dt.date | None = Field(default=None, description="Date of the value (the last business day up to as_of)")
+    subindices: dict[str, float] = Field(default_factory=dict, description="segment → sub-index in [0, 1]")
+    missing: list[str] = Field(default_factory=list, description="segments without usable series for this scope")
+    note: str = Field(default="", description="Caveats, e.g. a partial index built from few segments")
 
 
 class Forecast(Result):
@@ -67,6 +71,7 @@ class Forecast(Result):
     mean: list[float]
     lower: list[float]
     upper: list[float]
+    std: list[float] = Field(default_factory=list, description="Predictive standard deviation per step")
     level: float = 0.9
     threshold: float | None = None
     breach_probability: float | None = None

@@ -17,7 +17,7 @@ from sco_monitor.catalog import Series
 from sco_monitor.config.alerting import EmailReceiver, FileReceiver, InhibitRule, Receiver, Route, WebhookReceiver
 from sco_monitor.config.playbooks import Action, Exposure, Playbook, When
 from sco_monitor.config.rules import Rule, Selector
-from sco_monitor.config.settings import Episode, Schedule, Settings, SourceSettings
+from sco_monitor.config.settings import Episode, IndicatorSpec, Schedule, Settings, SourceSettings, SpreadSpec
 
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
@@ -27,6 +27,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("schedules.<job> (sco-monitor.yaml)", Schedule),
     ("sources.<name> (sco-monitor.yaml)", SourceSettings),
     ("assessment.episodes[] (sco-monitor.yaml)", Episode),
+    ("assessment.indicators[] (sco-monitor.yaml)", IndicatorSpec),
+    ("assessment.spreads[] (sco-monitor.yaml)", SpreadSpec),
     ("receivers[] (sco-monitor.yaml)", Receiver),
     ("receivers[].email", EmailReceiver),
     ("receivers[].webhook", WebhookReceiver),

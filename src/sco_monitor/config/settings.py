@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from itertools import pairwise
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sco_monitor.catalog import Kind
 from sco_monitor.config.alerting import AlertingSettings, Receiver, Route
 from sco_monitor.config.types import Duration
 
@@ -80,6 +82,40 @@ class Episode(Model):
     countries: list[str] = Field(default_factory=list, description="Affected countries (alpha-3).")
 
 
+class IndicatorSpec(Model):
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Name the indicator is saved and cited under, e.g. change_20.")
+    indicator: str = Field(
+        description="Registered indicator: level, log_return, ewma_vol, shock, drawdown, change, zscore, fx_depreciation."
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Its parameters, e.g. window, lam, min_periods.")
+    kinds: list[Kind] = Field(default_factory=list, description="Series kinds it applies to; empty = every kind.")
+
+
+class SpreadSpec(Model):
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Name the spread is saved under (on series a).")
+    a: str = Field(description="Series id of the first leg.")
+    b: str = Field(description="Series id of the second leg (same frequency as a).")
+    log: bool = Field(default=False, description="log(a/b) instead of a - b.")
+
+
+def default_indicators() -> list[IndicatorSpec]:
+    """The indicators every series gets unless the config lists its own."""
+    return [
+        IndicatorSpec(name="log_return", indicator="log_return"),
+        IndicatorSpec(name="ewma_vol", indicator="ewma_vol", params={"lam": 0.94}),
+        IndicatorSpec(name="shock", indicator="shock", params={"lam": 0.94}),
+        IndicatorSpec(name="drawdown", indicator="drawdown", params={"window": 252}, kinds=["equity", "commodity"]),
+        IndicatorSpec(name="change_5", indicator="change", params={"window": 5}),
+        IndicatorSpec(name="change_20", indicator="change", params={"window": 20}),
+        IndicatorSpec(name="change_60", indicator="change", params={"window": 60}),
+        IndicatorSpec(name="zscore_return", indicator="zscore", params={"of": "return", "min_periods": 250},
+                      kinds=["equity", "fx", "commodity"]),
+        IndicatorSpec(name="zscore_level", indicator="zscore", params={"of": "level", "min_periods": 250},
+                      kinds=["rate", "spread", "volatility"]),
+        IndicatorSpec(name="fx_depreciation_20", indicator="fx_depreciation", params={"window": 20}, kinds=["fx"]),
+    ]
+
+
 class AssessmentConfig(Model):
     history_days: int = Field(default=3650, ge=60, description="Calendar days of history read per assessment.")
     forecast_horizon: int = Field(default=20, ge=1, description="Forecast horizon in observations.")
@@ -89,6 +125,32 @@ class AssessmentConfig(Model):
         default_factory=list, description="Series that get forecasts; empty = every enabled non-macro series with enough history."
     )
     episodes: list[Episode] = Field(default_factory=list, description="Dated crisis episodes for the early-warning model.")
+    indicators: list[IndicatorSpec] = Field(
+        default_factory=default_indicators, description="Indicators computed per series, saved and shown in reports."
+    )
+    spreads: list[SpreadSpec] = Field(default_factory=list, description="Spreads between two series of the same frequency.")
+    stress_levels: list[float] = Field(
+        default_factory=lambda: [0.5, 0.75, 0.9, 0.975],
+        description="Quantiles of the stress index's own history where moderate, elevated, high and severe begin.",
+    )
+    save_days: int = Field(default=10, ge=1, description="Days of indicator and stress history written per run.")
+
+    @field_validator("stress_levels")
+    @classmethod
+    def _four_increasing(cls, v: list[float]) -> list[float]:
+        if len(v) != 4 or any(not 0 < q < 1 for q in v) or any(a >= b for a, b in pairwise(v)):
+            raise ValueError("expected four increasing quantiles between 0 and 1 (moderate, elevated, high, severe)")
+        return v
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique_names(cls, v: list[IndicatorSpec]) -> list[IndicatorSpec]:
+        seen: set[str] = set()
+        for spec in v:
+            if spec.name in seen:
+                raise ValueError(f"duplicate indicator name {spec.name!r}")
+            seen.add(spec.name)
+        return v
 
 
 class ReportConfig(Model):

@@ -132,6 +132,9 @@ rule_evaluations = Table(
     Column("value", Float, nullable=True),
     Column("threshold", Float, nullable=True),
     Column("severity", String(16), nullable=False),  # ok | warn | critical | no_data
+    Column("kind", String(32), nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("details", JSON, nullable=False, default=dict),
 )
 
 stress_index = Table(
@@ -142,6 +145,7 @@ stress_index = Table(
     Column("value", Float, nullable=True),
     Column("level", String(16), nullable=True),
     Column("segments", JSON, nullable=False, default=dict),
+    Column("details", JSON, nullable=False, default=dict),  # sub-indices, level bounds, missing segments, note
 )
 
 crisis_probability = Table(

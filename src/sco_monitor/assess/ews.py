@@ -1,0 +1,350 @@
+"""Crisis probability (early warning): the signals approach and a logit on the signals.
+
+Kaminsky, Lizondo and Reinhart (1998): an indicator "signals" when it crosses a threshold; the
+threshold is chosen, on data before as_of only, to minimise the noise-to-signal ratio
+
+    NSR = [B / (B + D)] / [A / (A + C)]
+
+(A: signals followed by a crisis within H days, B: false alarms, C: missed crises, D: quiet
+calm). Thresholds are percentiles of each country's own history (the indicators here are
+percentile ranks already: the stress index's segment sub-indices, its composite and the world's
+composite), pooled across countries. A logit of "crisis within H days" on the signals, estimated on
+the pooled panel, gives P(crisis within H days) per country; when it does not converge or the
+signals separate the sample perfectly, a ridge-penalised logit is used instead.
+
+Crisis onsets come from `assessment.episodes` when configured, otherwise from the data: a day of
+exchange-market pressure (the currency's 20-day depreciation) or of equity drawdown beyond k
+standard deviations of its own past (expanding, so causal), the first such day after a quiet spell.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from sco_monitor.assess.indicators import Indicators
+from sco_monitor.assess.model import CrisisProbability
+from sco_monitor.assess.stress import SEGMENTS, WORLD, StressResult, scope_members
+from sco_monitor.catalog import Series
+from sco_monitor.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class EwsParams:
+    """Method constants (documented in README; none fitted to an episode)."""
+
+    horizon: int = 60  # H in P(crisis within H business days)
+    percentiles: tuple[float, ...] = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
+    k: float = 3.0  # derived crises: pressure beyond k standard deviations of its past
+    pressure_window: int = 20
+    drawdown_window: int = 252
+    min_obs: int = 250
+    quiet: int = 250  # business days without pressure before a new derived onset
+    post_crisis: int = 120  # business days after an onset left out of estimation (post-crisis bias)
+    ridge_weight: float = 1.0  # ridge penalty worth this many observations (alpha = weight / rows)
+    min_z: float = 1.645  # signal rate before crises significantly above calm (one-sided 5%)
+    max_coef: float = 15.0  # larger logit coefficients mean (quasi-)separation
+
+
+@dataclass
+class EwsModel:
+    thresholds: dict[str, float]  # feature → percentile threshold
+    nsr: dict[str, float]
+    params: dict[str, float]  # "const" and feature → coefficient
+    method: str  # logit | ridge
+    rows: int
+    crises: int
+
+    def probability(self, x: Mapping[str, float]) -> tuple[float, dict[str, float]]:
+        """P(crisis within H) for one feature vector, with each signal's log-odds contribution."""
+        eta = self.params.get("const", 0.0)
+        drivers = {}
+        for k, th in self.thresholds.items():
+            v = x.get(k)
+            if v is not None and np.isfinite(v) and v > th:
+                drivers[k] = self.params.get(k, 0.0)
+                eta += drivers[k]
+        return float(1.0 / (1.0 + np.exp(-eta))), drivers
+
+
+@dataclass
+class EwsResult:
+    probability: dict[str, CrisisProbability]
+    model: EwsModel | None
+    onsets: dict[str, list[pd.Timestamp]] = field(default_factory=dict)
+
+
+# --- features and episodes ---------------------------------------------------------------------------
+
+
+def features(stress: StressResult, scopes: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Scope → calendar × features in [0, 1]: segment sub-indices, own composite rank, world rank."""
+    world = stress.scopes.get(WORLD)
+    world_rank = None
+    if world is not None and not world.index.empty:
+        world_rank = world.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
+    out = {}
+    for scope in scopes:
+        sc = stress.scopes.get(scope)
+        if sc is None or sc.index.empty:
+            continue
+        f = sc.subindices.rename(columns=lambda s: f"seg_{s}").copy()
+        f["stress"] = sc.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
+        if world_rank is not None and scope != WORLD:
+            f["world"] = world_rank.reindex(f.index)
+        out[scope] = f
+    return out
+
+
+def feature_names() -> list[str]:
+    return [f"seg_{s}" for s in SEGMENTS] + ["stress", "world"]
+
+
+def derived_onsets(
+    ind: Indicators, series: Sequence[Series], scopes: Sequence[str], p: EwsParams
+) -> dict[str, list[pd.Timestamp]]:
+    """Crisis onsets from the data: FX depreciation or equity drawdown beyond k sd of its past."""
+    dep = ind.raw("fx_depreciation", window=p.pressure_window)
+    dd = ind.raw("drawdown", window=p.drawdown_window)
+    out = {}
+    for scope in scopes:
+        members = [s for s in scope_members(series, scope) if s.id in ind.series]
+        fx = [s.id for s in members if s.kind == "fx"]
+        eq = [s.id for s in members if s.kind == "equity"]
+        parts = []
+        if fx:
+            parts.append(_z(ind.align(dep[fx])).mean(axis=1))
+        if eq:
+            parts.append(-_z(ind.align(dd[eq])).mean(axis=1))
+        if not parts:
+            continue
+        pressure = pd.concat(parts, axis=1).max(axis=1)
+        out[scope] = _onsets(pressure > p.k, p.quiet)
+    return out
+
+
+def _z(x: pd.DataFrame, min_obs: int = 250) -> pd.DataFrame:
+    ex = x.expanding(min_periods=min_obs)
+    return (x - ex.mean().shift(1)) / ex.std().shift(1)
+
+
+def _onsets(flag: pd.Series, quiet: int) -> list[pd.Timestamp]:
+    days = np.flatnonzero(flag.to_numpy(dtype=bool))
+    out, prev = [], -10**9
+    for d in days:
+        if d - prev > quiet:
+            out.append(flag.index[d])
+        prev = d
+    return out
+
+
+def config_onsets(episodes: Sequence[object], scopes: Sequence[str]) -> dict[str, list[pd.Timestamp]]:
+    """Onsets from assessment.episodes; an episode without countries applies to every scope."""
+    out: dict[str, list[pd.Timestamp]] = {s: [] for s in scopes}
+    for ep in episodes:
+        for scope in getattr(ep, "countries", None) or scopes:
+            if scope in out:
+                out[scope].append(pd.Timestamp(ep.start))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _labels(index: pd.DatetimeIndex, onsets: Sequence[pd.Timestamp], p: EwsParams) -> tuple[np.ndarray, np.ndarray]:
+    """y_t: an onset within the next H business days; excluded: within post_crisis days after one."""
+    pos = index.searchsorted(pd.DatetimeIndex(onsets)) if len(onsets) else np.array([], dtype=int)
+    n = len(index)
+    y = np.zeros(n, dtype=bool)
+    excl = np.zeros(n, dtype=bool)
+    for o in pos:
+        y[max(0, o - p.horizon): o] = True
+        excl[o: min(n, o + p.post_crisis)] = True
+    return y, excl
+
+
+# --- estimation ---------------------------------------------------------------------------------------------
+
+
+def _panel(
+    feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp, p: EwsParams
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Pooled training rows: dates whose H-day outcome is known at as_of, outside post-crisis spells."""
+    xs, ys = [], []
+    for scope, f in feats.items():
+        f = f.loc[:as_of]
+        if len(f) <= p.horizon:
+            continue
+        y, excl = _labels(f.index, [o for o in onsets.get(scope, []) if o <= as_of], p)
+        keep = ~excl
+        keep[len(f) - p.horizon:] = False  # outcome not yet known
+        xs.append(f.loc[keep])
+        ys.append(y[keep])
+    if not xs:
+        return pd.DataFrame(columns=feature_names()), np.zeros(0, dtype=bool)
+    return pd.concat(xs).reindex(columns=feature_names()), np.concatenate(ys)
+
+
+def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], dict[str, float]]:
+    """Per feature, the percentile threshold with the lowest noise-to-signal ratio.
+
+    Kept when NSR < 1 and the share of pre-crisis days signalled is significantly above the
+    share of calm days signalled (two-proportion z >= min_z), so noise does not pass by chance.
+    """
+    thresholds, nsrs = {}, {}
+    for col in x.columns:
+        v = x[col].to_numpy(dtype=float)
+        ok = ~np.isnan(v)
+        if ok.sum() < p.min_obs or not y[ok].any() or y[ok].all():
+            continue
+        vv, yy = v[ok], y[ok]
+        best = None
+        for th in p.percentiles:
+            s = vv > th
+            a, b = np.sum(s & yy), np.sum(s & ~yy)
+            c, d = np.sum(~s & yy), np.sum(~s & ~yy)
+            if a == 0:
+                continue
+            hit, false = a / (a + c), b / (b + d)
+            pooled = (a + b) / (a + b + c + d)
+            se = np.sqrt(pooled * (1 - pooled) * (1 / (a + c) + 1 / (b + d)))
+            if se == 0 or (hit - false) / se < p.min_z:
+                continue
+            nsr = false / hit
+            if best is None or nsr < best[1]:
+                best = (th, nsr)
+        if best is not None and best[1] < 1.0:
+            thresholds[col], nsrs[col] = best
+    return thresholds, nsrs
+
+
+def _signals(x: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
+    x = x.reindex(columns=list(thresholds))
+    return pd.DataFrame({k: (x[k].to_numpy(dtype=float) > th).astype(float) for k, th in thresholds.items()},
+                        index=x.index)
+
+
+def fit(
+    feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp,
+    p: EwsParams,
+) -> EwsModel | None:
+    """Thresholds and logit from data before as_of; None when there is nothing to learn from."""
+    x, y = _panel(feats, onsets, as_of, p)
+    if len(y) < p.min_obs or not y.any():
+        return None
+    thresholds, nsrs = choose_thresholds(x, y, p)
+    if not thresholds:
+        return None
+    s = _signals(x, thresholds)
+    s = s.loc[:, s.std() > 0]
+    thresholds = {k: thresholds[k] for k in s.columns}
+    if not thresholds:
+        return None
+    params, method = _logit(s, y, p)
+    return EwsModel(thresholds, {k: nsrs[k] for k in thresholds}, params, method, len(y), int(y.sum()))
+
+
+def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], str]:
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    X = np.column_stack([np.ones(len(s)), s.to_numpy(dtype=float)])
+    names = ["const", *s.columns]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = Logit(y.astype(float), X).fit(disp=0, maxiter=200)
+        trouble = [w for w in caught if "separation" in str(w.message).lower() or "converge" in str(w.message).lower()]
+        beta = np.asarray(res.params, dtype=float)
+        if res.mle_retvals.get("converged", False) and not trouble and np.all(np.isfinite(beta)) \
+                and np.max(np.abs(beta[1:])) <= p.max_coef:
+            return dict(zip(names, beta.tolist())), "logit"
+    except Exception as e:  # noqa: BLE001 - singular matrices, perfect prediction: use the ridge fit
+        log.info("ews_logit_fallback", error=f"{type(e).__name__}: {e}")
+    alpha = np.full(X.shape[1], p.ridge_weight / len(y))
+    alpha[0] = 0.0
+    glm = GLM(y.astype(float), X, family=Binomial())
+    res = glm.fit_regularized(alpha=alpha, L1_wt=0.0, maxiter=300)
+    return dict(zip(names, np.asarray(res.params, dtype=float).tolist())), "ridge"
+
+
+# --- entry points ---------------------------------------------------------------------------------------------
+
+
+def onsets_for(
+    ind: Indicators, series: Sequence[Series], scopes: Sequence[str], episodes: Sequence[object], p: EwsParams
+) -> dict[str, list[pd.Timestamp]]:
+    """Configured episodes when there are any, else onsets derived from the data."""
+    if episodes:
+        return config_onsets(episodes, scopes)
+    return derived_onsets(ind, series, scopes, p)
+
+
+def crisis_probability(
+    ind: Indicators,
+    stress: StressResult,
+    series: Sequence[Series],
+    scopes: Sequence[str],
+    as_of: date | pd.Timestamp,
+    episodes: Sequence[object] = (),
+    params: EwsParams | None = None,
+) -> EwsResult:
+    """P(crisis within H business days) per scope at as_of, from a model fitted on data before it."""
+    p = params or EwsParams()
+    as_of = pd.Timestamp(as_of)
+    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])))
+    feats = {k: v for k, v in feats.items() if k in scopes}
+    onsets = onsets_for(ind, series, list(feats), episodes, p)
+    model = fit(feats, onsets, as_of, p)
+    out = {}
+    for scope in scopes:
+        f = feats.get(scope)
+        if f is None or model is None:
+            out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=None)
+            continue
+        row = f.loc[:as_of].iloc[-1] if len(f.loc[:as_of]) else pd.Series(dtype=float)
+        if row.dropna().empty:
+            out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=None)
+            continue
+        prob, drivers = model.probability(row.to_dict())
+        out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=prob, drivers=drivers)
+    return EwsResult(out, model, onsets)
+
+
+def probability_history(
+    ind: Indicators,
+    stress: StressResult,
+    series: Sequence[Series],
+    scopes: Sequence[str],
+    start: date | pd.Timestamp,
+    refit_every: int = 60,
+    episodes: Sequence[object] = (),
+    params: EwsParams | None = None,
+) -> pd.DataFrame:
+    """Calendar × scope probabilities from `start`, refitting every `refit_every` business days.
+
+    Causal: the model used on day t was fitted at a refit date <= t on outcomes known by then.
+    """
+    p = params or EwsParams()
+    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])))
+    feats = {k: v for k, v in feats.items() if k in scopes}
+    onsets = onsets_for(ind, series, list(feats), episodes, p)
+    cal = ind.calendar[ind.calendar >= pd.Timestamp(start)]
+    out = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
+    for i in range(0, len(cal), refit_every):
+        block = cal[i: i + refit_every]
+        model = fit(feats, onsets, block[0], p)
+        if model is None:
+            continue
+        for scope, f in feats.items():
+            x = f.reindex(index=block, columns=feature_names())
+            sig = _signals(x, model.thresholds)
+            eta = model.params.get("const", 0.0) + sum(sig[k] * model.params.get(k, 0.0) for k in sig.columns)
+            ok = x.notna().any(axis=1)
+            out.loc[block, scope] = np.where(ok, 1.0 / (1.0 + np.exp(-eta)), np.nan)
+    return out

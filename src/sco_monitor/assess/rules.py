@@ -1,0 +1,520 @@
+"""Rule kinds: evaluate the rules of alerts/rules.yaml against series and scopes.
+
+Each kind (registered by name) turns a rule into a `RuleFrame`: the rule's value for every target
+over the calendar (or only at as_of for kinds fed by point-in-time inputs: forecasts, regime
+probabilities, crisis probabilities), with its thresholds. Severity is then one vectorised
+comparison, so the same code gives the evaluation at as_of and the whole history of severities
+(for evaluation and replay) without re-running anything per day.
+
+Direction is respected per series: with `orient` (the default for change, zscore, drawdown and
+forecast changes) a move is measured in the series' risk direction, so a depreciation rule
+reads USD/KZT rising and EUR/USD falling the same way, and an equity fall reads as a positive
+change. See README, "Assessment".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from sco_monitor.assess.indicators import RATIO_KINDS, Indicators, Spec
+from sco_monitor.assess.model import CrisisProbability, Forecast, RuleEvaluation, Severity
+from sco_monitor.assess.stress import LEVELS, StressResult
+from sco_monitor.assess.template import TemplateError, render
+from sco_monitor.catalog import Series
+from sco_monitor.config.rules import Rule
+from sco_monitor.logs import get_logger
+from sco_monitor.registry import Registry
+
+log = get_logger(__name__)
+
+NO_DATA, OK, WARN, CRITICAL = -1, 0, 1, 2
+SEVERITY: dict[int, Severity] = {NO_DATA: "no_data", OK: "ok", WARN: "warn", CRITICAL: "critical"}
+
+
+@dataclass
+class RuleInputs:
+    """Everything rules are evaluated against; built by the pipeline, or directly by tests."""
+
+    series: Mapping[str, Series]
+    indicators: Indicators
+    specs: Mapping[str, Spec] = field(default_factory=dict)
+    stress: StressResult | None = None
+    probability: Mapping[str, CrisisProbability] = field(default_factory=dict)
+    probability_history: pd.DataFrame | None = None  # calendar × country, for severity histories
+    forecasts: Sequence[Forecast] = ()
+    regime_prob: Mapping[str, float] = field(default_factory=dict)
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # series → why (quality flags)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.indicators.as_of
+
+
+@dataclass
+class Target:
+    """What one evaluation is about: a series (possibly for an exposed country) or a scope."""
+
+    key: str
+    labels: dict[str, str]
+    series: Series | None = None
+    scope: str | None = None
+
+
+Threshold = float | pd.DataFrame | None
+
+
+@dataclass
+class RuleFrame:
+    targets: list[Target]
+    values: pd.DataFrame  # dates × target keys
+    fresh: pd.DataFrame | None = None  # dates × target keys; None = always fresh
+    warn: Threshold = None
+    critical: Threshold = None
+    clear: Threshold = None
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → template values at as_of
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → details at as_of
+    reasons: dict[str, str] = field(default_factory=dict)  # key → why there is no value
+
+
+RuleKindFn = Callable[[Rule, RuleInputs], RuleFrame]
+registry: Registry[RuleKindFn] = Registry("rule kind")
+
+
+# --- selection ----------------------------------------------------------------------------------------
+
+
+def select_series(rule: Rule, series: Mapping[str, Series]) -> list[Series]:
+    """Series ids when listed; else enabled series by kind, country and tags (alternatives only by tag)."""
+    sel = rule.select
+    if sel.series:
+        return [series[i] for i in sel.series if i in series]
+    out = []
+    for s in series.values():
+        if not s.enabled or (sel.kind and s.kind != sel.kind) or (sel.country and s.country not in sel.country):
+            continue
+        if not set(sel.tags) <= set(s.tags) or ("alternative" in s.tags and "alternative" not in sel.tags):
+            continue
+        out.append(s)
+    return out
+
+
+def series_targets(rule: Rule, inputs: RuleInputs) -> list[Target]:
+    out = []
+    for s in select_series(rule, inputs.series):
+        for country in rule.select.exposed or [s.country]:
+            key = f"{s.id}@{country}" if rule.select.exposed else s.id
+            labels = {**rule.labels, "category": rule.category, "country": country, "series": s.id}
+            out.append(Target(key, labels, series=s))
+    return out
+
+
+def scope_targets(rule: Rule, known: Sequence[str]) -> list[Target]:
+    wanted = rule.select.scope or rule.select.country or list(known)
+    return [Target(scope, {**rule.labels, "category": rule.category, "country": scope, "scope": scope}, scope=scope)
+            for scope in wanted]
+
+
+def _sign(s: Series) -> float:
+    return -1.0 if s.direction == "down" else 1.0
+
+
+def _series_frame(targets: list[Target], inputs: RuleInputs, frame: pd.DataFrame, orient: bool) -> RuleFrame:
+    """Expand a calendar × series frame to calendar × target keys (oriented when asked)."""
+    ind = inputs.indicators
+    ids = [t.series.id for t in targets]
+    keys = [t.key for t in targets]
+    values = frame.reindex(index=ind.calendar, columns=ids).to_numpy(dtype=float)
+    if orient:
+        values = values * np.array([_sign(t.series) for t in targets])
+    fresh = ind.fresh().reindex(index=ind.calendar, columns=ids, fill_value=False).to_numpy(dtype=bool)
+    reasons = {}
+    for i, t in enumerate(targets):
+        if t.series.id in inputs.unavailable:
+            fresh[:, i] &= ind.calendar < inputs.as_of
+            reasons[t.key] = inputs.unavailable[t.series.id]
+    return RuleFrame(targets, pd.DataFrame(values, index=ind.calendar, columns=keys),
+                     pd.DataFrame(fresh, index=ind.calendar, columns=keys), reasons=reasons)
+
+
+def _thresholds(rule: Rule) -> dict[str, float | None]:
+    return {"warn": rule.warn, "critical": rule.critical, "clear": rule.clear}
+
+
+# --- kinds on indicators ---------------------------------------------------------------------------
+
+
+@registry.register("level")
+def level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """The series' value, or a configured indicator's value (params.indicator), against thresholds."""
+    targets = series_targets(rule, inputs)
+    name = rule.params.get("indicator", "level")
+    spec = inputs.specs.get(name) or Spec(name, name)
+    frame = inputs.indicators.aligned(spec.indicator, **dict(spec.params))
+    out = _series_frame(targets, inputs, frame, orient=False)
+    return _with(out, rule)
+
+
+@registry.register("change")
+def change_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """Change over params.window observations (simple %, log with params.log; difference for rates)."""
+    p = rule.params
+    frame = inputs.indicators.aligned("change", window=p.get("window", 20), log=p.get("log", False))
+    out = _series_frame(series_targets(rule, inputs), inputs, frame, orient=p.get("orient", True))
+    return _with(out, rule, window=p.get("window", 20))
+
+
+@registry.register("zscore")
+def zscore_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """Z-score of the return (or level, or change) against its expanding (or EWMA) past."""
+    p = rule.params
+    args = {"of": p.get("of", "return"), "window": p.get("window", 20), "min_periods": p.get("min_periods", 250),
+            "method": p.get("method", "expanding"), "lam": p.get("lam", 0.94)}
+    frame = inputs.indicators.aligned("zscore", **args)
+    out = _series_frame(series_targets(rule, inputs), inputs, frame, orient=p.get("orient", True))
+    return _with(out, rule, window=args["window"])
+
+
+@registry.register("drawdown")
+def drawdown_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """Fall from the rolling high over params.window observations (<= 0; adverse move with orient)."""
+    p = rule.params
+    frame = inputs.indicators.aligned("drawdown", window=p.get("window", 252), orient=p.get("orient", True))
+    out = _series_frame(series_targets(rule, inputs), inputs, frame, orient=False)
+    return _with(out, rule, window=p.get("window", 252))
+
+
+def _with(out: RuleFrame, rule: Rule, **extra: Any) -> RuleFrame:
+    th = _thresholds(rule)
+    out.warn, out.critical, out.clear = th["warn"], th["critical"], th["clear"]
+    if extra:
+        out.extra = {t.key: dict(extra) for t in out.targets}
+    return out
+
+
+# --- kinds on point-in-time inputs -----------------------------------------------------------------
+
+
+def _at_as_of(inputs: RuleInputs, values: dict[str, float], targets: list[Target]) -> pd.DataFrame:
+    return pd.DataFrame([[values.get(t.key, np.nan) for t in targets]], index=[inputs.as_of],
+                        columns=[t.key for t in targets], dtype=float)
+
+
+def _fresh_now(inputs: RuleInputs, targets: list[Target]) -> pd.DataFrame:
+    fresh = inputs.indicators.fresh()
+    row = fresh.iloc[-1] if len(fresh) else pd.Series(dtype=bool)
+    return pd.DataFrame([[bool(row.get(t.series.id, False)) and t.series.id not in inputs.unavailable
+                          for t in targets]], index=[inputs.as_of], columns=[t.key for t in targets])
+
+
+@registry.register("vol_regime")
+def vol_regime_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """P(high-volatility regime) from the forecast layer's regime-switching model."""
+    targets = series_targets(rule, inputs)
+    values = {t.key: inputs.regime_prob[t.series.id] for t in targets if t.series.id in inputs.regime_prob}
+    reasons = {t.key: "no regime probability for this series" for t in targets if t.key not in values}
+    for t in targets:
+        reasons.setdefault(t.key, inputs.unavailable.get(t.series.id, ""))
+    out = RuleFrame(targets, _at_as_of(inputs, values, targets), _fresh_now(inputs, targets),
+                    reasons={k: v for k, v in reasons.items() if v})
+    return _with(out, rule)
+
+
+@registry.register("forecast_breach")
+def forecast_breach_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """The level (or change) the forecast reaches with params.probability within params.horizon.
+
+    value = the most adverse predictive quantile over the horizon: for an `above` rule, the level
+    exceeded with probability p; so the value crosses a threshold exactly when the forecast
+    crosses it with at least probability p. Predictive std from `Forecast.std`, else from the
+    interval (normal, per side). Forecasts are of the series' level, in its units. A rule that
+    selects by kind watches the series that have forecasts; listed series without one read no data.
+    """
+    p = rule.params
+    prob = float(p.get("probability", 0.5))
+    measure = p.get("measure", "level")
+    model = p.get("model")
+    base = series_targets(rule, inputs)
+    by_series: dict[str, list[Forecast]] = {}
+    for f in inputs.forecasts:
+        if (model is None or f.model == model) and pd.Timestamp(f.as_of) <= inputs.as_of:
+            by_series.setdefault(f.series_id, []).append(f)
+    levels = inputs.indicators.aligned("level")
+    targets, values, extra, details, reasons = [], {}, {}, {}, {}
+    for t in base:
+        forecasts = by_series.get(t.series.id, [])
+        if not forecasts and not rule.select.series:
+            continue  # selected by kind: only the series the forecast layer forecasts
+        if not forecasts:
+            targets.append(t)
+            reasons[t.key] = "no forecast for this series"
+            continue
+        for f in forecasts:
+            key = f"{t.key}|{f.model}"
+            tt = Target(key, {**t.labels, "model": f.model}, series=t.series)
+            targets.append(tt)
+            last = levels[t.series.id].iloc[-1] if t.series.id in levels.columns else np.nan
+            res = _breach(rule, f, last, t.series, prob, measure, p.get("horizon"), p.get("orient", True))
+            if res is None:
+                reasons[key] = "forecast has no usable steps or no last observation"
+                continue
+            values[key], details[key] = res
+            extra[key] = {"probability": details[key]["breach_probability"], "horizon": details[key]["steps"],
+                          "model": f.model}
+    out = RuleFrame(targets, _at_as_of(inputs, values, targets), _fresh_now(inputs, targets),
+                    extra=extra, details=details, reasons=reasons)
+    return _with(out, rule)
+
+
+def _breach(
+    rule: Rule, f: Forecast, last: float, s: Series, prob: float, measure: str, horizon: int | None, orient: bool
+) -> tuple[float, dict[str, Any]] | None:
+    n = min(len(f.mean), len(f.lower), len(f.upper), horizon or len(f.mean))
+    if n == 0 or (measure == "change" and not np.isfinite(last)):
+        return None
+    mean = np.asarray(f.mean[:n], dtype=float)
+    z_int = norm.ppf(0.5 + f.level / 2.0)
+    if len(f.std) >= n:
+        up = down = np.asarray(f.std[:n], dtype=float)
+    else:
+        up = (np.asarray(f.upper[:n], dtype=float) - mean) / z_int
+        down = (mean - np.asarray(f.lower[:n], dtype=float)) / z_int
+    ratio = s.kind in RATIO_KINDS
+    sign = _sign(s) if (orient and measure == "change") else 1.0
+
+    def to_y(x: np.ndarray | float) -> np.ndarray | float:
+        if measure == "level":
+            return x
+        return sign * ((x / last - 1.0) if ratio else (x - last))
+
+    def to_x(y: float) -> float:
+        if measure == "level":
+            return y
+        return last * (1.0 + y / sign) if ratio else last + y / sign
+
+    risk_high_x = (rule.direction == "above") == (sign > 0)
+    zq = norm.ppf(1.0 - prob)
+    q = mean + zq * up if risk_high_x else mean - zq * down
+    y = np.asarray(to_y(q), dtype=float)
+    step = int(np.nanargmax(y) if rule.direction == "above" else np.nanargmin(y))
+    ref = rule.warn if rule.warn is not None else rule.critical
+    thr_x = to_x(ref)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pb = 1.0 - norm.cdf((thr_x - mean) / up) if risk_high_x else norm.cdf((thr_x - mean) / down)
+    breach = float(np.nanmax(pb)) if np.isfinite(pb).any() else 0.0
+    details = {
+        "model": f.model, "forecast_as_of": f.as_of.isoformat(), "steps": n, "step": step + 1,
+        "target_date": f.dates[step].isoformat() if step < len(f.dates) else None,
+        "probability_required": prob, "breach_probability": breach, "threshold_level": float(thr_x),
+        "mean": float(mean[step]), "measure": measure,
+    }
+    return float(y[step]), details
+
+
+# --- kinds on the stress index and the crisis probability ------------------------------------------
+
+
+@registry.register("stress_level")
+def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """A scope's composite stress index against named levels (that scope's own bounds) or values."""
+    scopes = inputs.stress.scopes if inputs.stress is not None else {}
+    targets = scope_targets(rule, list(scopes))
+    cal = inputs.indicators.calendar
+    values, reasons = {}, {}
+    by_level = rule.params.get("measure", "level") == "level"
+    bounds: dict[str, dict[str, pd.Series]] = {"warn": {}, "critical": {}, "clear": {}}
+    for t in targets:
+        sc = scopes.get(t.scope)
+        if sc is None or sc.index.empty:
+            values[t.key] = pd.Series(np.nan, index=cal)
+            reasons[t.key] = "no stress index for this scope" if sc is None else sc.value().note
+            continue
+        values[t.key] = sc.index.reindex(cal)
+        if by_level:
+            for which, rank in _thresholds(rule).items():
+                if rank is not None:
+                    bounds[which][t.key] = _bound(sc.bounds, rank).reindex(cal)
+    out = RuleFrame(targets, pd.DataFrame(values, index=cal, columns=[t.key for t in targets]), reasons=reasons)
+    if by_level:
+        cols = out.values.columns
+        for which in ("warn", "critical", "clear"):
+            if _thresholds(rule)[which] is not None:
+                setattr(out, which, pd.DataFrame(bounds[which], index=cal, columns=cols))
+    else:
+        _with(out, rule)
+    if inputs.stress is not None:
+        for t in targets:
+            if t.scope in scopes and not scopes[t.scope].index.empty:
+                sv = scopes[t.scope].value(inputs.as_of, inputs.stress.params.min_segments)
+                out.extra[t.key] = {"level": sv.level, "index": sv.value}
+                out.details[t.key] = {"level": sv.level, "segments": sv.segments, "note": sv.note}
+    return out
+
+
+def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
+    r = round(rank)
+    if r <= 0:
+        return pd.Series(0.0, index=bounds.index)
+    return bounds[LEVELS[min(r, len(LEVELS) - 1)]]
+
+
+@registry.register("probability")
+def probability_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
+    """P(crisis within the horizon) of a country from the early-warning model."""
+    known = list(inputs.probability) or (list(inputs.probability_history.columns)
+                                         if inputs.probability_history is not None else [])
+    targets = scope_targets(rule, known)
+    if inputs.probability_history is not None:
+        values = inputs.probability_history.reindex(columns=[t.scope for t in targets])
+        values.columns = [t.key for t in targets]
+    else:
+        values = _at_as_of(inputs, {t.key: inputs.probability[t.scope].probability for t in targets
+                                    if t.scope in inputs.probability
+                                    and inputs.probability[t.scope].probability is not None}, targets)
+    reasons = {t.key: "no crisis probability for this country" for t in targets}
+    out = RuleFrame(targets, values.astype(float), reasons=reasons)
+    for t in targets:
+        cp = inputs.probability.get(t.scope)
+        if cp is not None:
+            out.extra[t.key] = {"horizon": cp.horizon, "probability": cp.probability}
+            out.details[t.key] = {"drivers": cp.drivers, "horizon": cp.horizon}
+    return _with(out, rule)
+
+
+# --- severity --------------------------------------------------------------------------------------
+
+
+def _beyond(values: np.ndarray, threshold: Any, above: bool) -> np.ndarray:
+    if threshold is None:
+        return np.zeros(values.shape, dtype=bool)
+    th = threshold.to_numpy(dtype=float) if isinstance(threshold, pd.DataFrame) else float(threshold)
+    with np.errstate(invalid="ignore"):
+        return values >= th if above else values <= th
+
+
+def severity_codes(rf: RuleFrame, rule: Rule) -> pd.DataFrame:
+    """Dates × targets: -1 no data, 0 ok, 1 warn, 2 critical (vectorised)."""
+    v = rf.values.to_numpy(dtype=float)
+    above = rule.direction == "above"
+    codes = np.where(_beyond(v, rf.critical, above), CRITICAL, np.where(_beyond(v, rf.warn, above), WARN, OK))
+    bad = np.isnan(v)
+    if isinstance(rf.warn, pd.DataFrame) or isinstance(rf.critical, pd.DataFrame):
+        for th in (rf.warn, rf.critical):
+            if isinstance(th, pd.DataFrame):
+                bad |= np.isnan(th.to_numpy(dtype=float))
+    if rf.fresh is not None:
+        bad |= ~rf.fresh.reindex(index=rf.values.index, columns=rf.values.columns, fill_value=False).to_numpy(bool)
+    return pd.DataFrame(np.where(bad, NO_DATA, codes), index=rf.values.index, columns=rf.values.columns)
+
+
+def severity_history(rule: Rule, inputs: RuleInputs) -> pd.DataFrame:
+    """Severity codes of one rule over the whole calendar (for evaluation and replay)."""
+    return severity_codes(registry.get(rule.kind)(rule, inputs), rule)
+
+
+# --- evaluation at as_of -------------------------------------------------------------------------------
+
+
+def _at(th: Threshold, pos: int, key: str) -> float | None:
+    if th is None:
+        return None
+    if isinstance(th, pd.DataFrame):
+        v = th[key].iloc[pos] if key in th.columns else np.nan
+        return None if pd.isna(v) else float(v)
+    return float(th)
+
+
+def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
+    """The rule on each of its targets at as_of."""
+    rf = registry.get(rule.kind)(rule, inputs)
+    codes = severity_codes(rf, rule)
+    pos = int(rf.values.index.searchsorted(inputs.as_of, side="right")) - 1
+    last = inputs.indicators.last_known()
+    out = []
+    for t in rf.targets:
+        value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
+        code = int(codes[t.key].iloc[pos]) if pos >= 0 else NO_DATA
+        warn, crit, clear = _at(rf.warn, pos, t.key), _at(rf.critical, pos, t.key), _at(rf.clear, pos, t.key)
+        threshold = crit if code == CRITICAL else warn if warn is not None else crit
+        details = dict(rf.details.get(t.key, {}))
+        if code == NO_DATA:
+            details["reason"] = _no_data_reason(t, rf, value, last, inputs)
+        ev = RuleEvaluation(
+            rule=rule.name, kind=rule.kind, category=rule.category, labels=t.labels,
+            series_id=t.series.id if t.series else None,
+            value=None if (pd.isna(value) or not math.isfinite(value)) else float(value),
+            threshold=threshold, severity=SEVERITY[code], warn=warn, critical=crit, clear=clear,
+            direction=rule.direction, for_=rule.for_, details=details,
+        )
+        ev.summary = summary(rule, ev, t, rf.extra.get(t.key, {}), inputs, last)
+        out.append(ev)
+    return out
+
+
+def _no_data_reason(t: Target, rf: RuleFrame, value: float, last: Mapping[str, date], inputs: RuleInputs) -> str:
+    if rf.reasons.get(t.key):
+        return rf.reasons[t.key]
+    if t.series is not None:
+        seen = last.get(t.series.id)
+        if seen is None:
+            return "no observations"
+        if not pd.isna(value):
+            age = (inputs.as_of.date() - seen).days
+            return f"stale: last observation {seen.isoformat()} ({age} days before as_of)"
+    return "not enough history for this rule yet"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "n/a" if v is None else str(v)
+
+
+def summary(rule: Rule, ev: RuleEvaluation, t: Target, extra: Mapping[str, Any], inputs: RuleInputs,
+            last: Mapping[str, date]) -> str:
+    """The rule's template rendered safely; a plain default when empty, failing, or without data."""
+    s = t.series
+    name = s.name if s is not None else t.scope or ""
+    seen = last.get(s.id) if s is not None else None
+    values: dict[str, Any] = {
+        "rule": rule.name, "category": rule.category, "series": s.id if s else "", "name": name,
+        "country": t.labels.get("country", ""), "scope": t.scope or "", "unit": s.unit if s else "",
+        "value": ev.value, "threshold": ev.threshold, "severity": ev.severity, "warn": ev.warn,
+        "critical": ev.critical, "direction": rule.direction, "as_of": inputs.as_of.date().isoformat(),
+        "date": seen.isoformat() if seen else "", "window": None, "level": None, "index": None,
+        "probability": None, "horizon": None, "model": None, **extra,
+    }
+    if ev.severity == "no_data":
+        return f"{name}: no data for {rule.name} ({ev.details.get('reason', '')})"
+    if rule.summary:
+        try:
+            return render(rule.summary, values)
+        except TemplateError as e:
+            ev.details["summary_error"] = str(e)
+    op = ">=" if rule.direction == "above" else "<="
+    state = f"{ev.severity}: {op} {_fmt(ev.threshold)}" if ev.severity != "ok" else "within thresholds"
+    return f"{name}: {rule.kind} {_fmt(ev.value)} ({state})"
+
+
+def evaluate(rules: Sequence[Rule], inputs: RuleInputs) -> list[RuleEvaluation]:
+    """Every rule; a rule that fails is logged and reported as one no-data evaluation, never fatal."""
+    out: list[RuleEvaluation] = []
+    for rule in rules:
+        try:
+            out.extend(evaluate_rule(rule, inputs))
+        except Exception as e:  # noqa: BLE001 - one broken rule must not stop the others
+            log.error("rule_failed", rule=rule.name, error=f"{type(e).__name__}: {e}")
+            out.append(RuleEvaluation(
+                rule=rule.name, kind=rule.kind, category=rule.category,
+                labels={**rule.labels, "category": rule.category}, severity="no_data",
+                direction=rule.direction, for_=rule.for_, summary=f"rule {rule.name} failed: {e}",
+                details={"error": f"{type(e).__name__}: {e}"},
+            ))
+    return out

@@ -1,0 +1,108 @@
+"""Early warning: NSR thresholds, the logit and its fallback, episodes, and no look-ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sco_monitor.assess import ews
+from sco_monitor.assess.indicators import Indicators
+from sco_monitor.assess.stress import stress_index
+from sco_monitor.config.settings import Episode
+
+from .assess_helpers import random_walks, write_config
+
+P = ews.EwsParams(horizon=20, min_obs=50, quiet=100, post_crisis=30)
+
+
+def test_threshold_is_the_percentile_with_the_lowest_noise_to_signal_ratio() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    y = rng.uniform(size=n) < 0.1
+    good = np.where(y, rng.uniform(0.85, 1.0, n), rng.uniform(0, 1, n))
+    noise = rng.uniform(size=n)
+    x = pd.DataFrame({"seg_fx": good, "seg_equity": noise})
+    thresholds, nsr = ews.choose_thresholds(x, y, P)
+
+    def ratio(th: float) -> float:
+        s = good > th
+        return (np.sum(s & ~y) / np.sum(~y)) / (np.sum(s & y) / np.sum(y))
+
+    best = min(P.percentiles, key=ratio)
+    assert thresholds == {"seg_fx": best} and nsr["seg_fx"] == pytest.approx(ratio(best))
+    assert "seg_equity" not in thresholds  # NSR about 1: no information, no signal
+
+
+def _panel(n: int = 1500, separate: bool = False):
+    rng = np.random.default_rng(3)
+    idx = pd.bdate_range("2010-01-01", periods=n)
+    onsets = [idx[i] for i in (300, 700, 1100)]
+    x = rng.uniform(0, 0.7, n)
+    for o in (300, 700, 1100):
+        pre = slice(o - P.horizon, o)
+        x[pre] = rng.uniform(0.9, 1.0, P.horizon) if separate else np.where(
+            rng.uniform(size=P.horizon) < 0.6, 0.95, 0.3)
+    if not separate:
+        x[rng.choice(n, 60, replace=False)] = 0.99  # false alarms
+    feats = {"RUS": pd.DataFrame({"seg_fx": x}, index=idx)}
+    return feats, {"RUS": onsets}, idx
+
+
+def test_the_logit_gives_a_higher_probability_when_the_signal_is_on() -> None:
+    feats, onsets, idx = _panel()
+    model = ews.fit(feats, onsets, idx[-1], P)
+    assert model.method == "logit" and model.crises > 0
+    p_on, drivers = model.probability({"seg_fx": 0.99})
+    p_off, none = model.probability({"seg_fx": 0.1})
+    assert p_on > 0.3 and p_off < 0.05 and drivers["seg_fx"] > 0 and none == {}
+
+
+def test_perfect_separation_falls_back_to_a_ridge_logit() -> None:
+    feats, onsets, idx = _panel(separate=True)
+    model = ews.fit(feats, onsets, idx[-1], P)
+    assert model.method == "ridge"
+    p_on, _ = model.probability({"seg_fx": 0.99})
+    p_off, _ = model.probability({"seg_fx": 0.1})
+    assert 0.5 < p_on < 1.0 and 0.0 < p_off < 0.1 and all(np.isfinite(list(model.params.values())))
+
+
+def test_estimation_uses_only_outcomes_known_before_as_of() -> None:
+    feats, onsets, idx = _panel()
+    as_of = idx[900]
+    model = ews.fit(feats, onsets, as_of, P)
+    later = {"RUS": feats["RUS"].copy()}
+    later["RUS"].iloc[881:] = 0.999  # the future (and the last H days, whose outcome is unknown)
+    assert ews.fit(later, {"RUS": onsets["RUS"][:2] + [idx[950]]}, as_of, P) == model
+    assert model.rows < 900 - P.horizon  # post-crisis spells and the unknown tail left out
+
+
+def test_no_crisis_history_means_no_probability_rather_than_a_made_up_one(tmp_path) -> None:
+    cfg = write_config(tmp_path)
+    f = random_walks(["fx.usd_rub", "eq.ru.imoex"], periods=500, vol=0.001)
+    ind = Indicators(f, cfg.series)
+    series = list(cfg.series.values())
+    res = ews.crisis_probability(ind, stress_index(ind, series, ["WLD", "RUS"]), series, ["RUS"], f.index[-1])
+    assert res.model is None and res.probability["RUS"].probability is None
+
+
+def test_derived_onsets_are_causal_and_spaced(tmp_path) -> None:
+    cfg = write_config(tmp_path)
+    f = random_walks(["fx.usd_rub"], periods=1500, vol=0.004, level=30)
+    jumps = {600: 0.15, 640: 0.10, 1200: 0.2}  # the second within the quiet period of the first
+    for i, j in jumps.items():
+        f.iloc[i:] *= 1 + j
+    series = list(cfg.series.values())
+    onsets = ews.derived_onsets(Indicators(f, cfg.series), series, ["RUS"], P)["RUS"]
+    assert onsets == [f.index[600], f.index[1200]]
+    cut = ews.derived_onsets(Indicators(f.iloc[:1000], cfg.series), series, ["RUS"], P)["RUS"]
+    assert cut == [f.index[600]]
+
+
+def test_configured_episodes_replace_derived_ones(tmp_path) -> None:
+    cfg = write_config(tmp_path)
+    f = random_walks(["fx.usd_rub", "fx.usd_kzt"], periods=300)
+    eps = [Episode(name="rouble", start="2010-06-01", countries=["RUS"]), Episode(name="global", start="2010-09-01")]
+    out = ews.onsets_for(Indicators(f, cfg.series), list(cfg.series.values()), ["RUS", "KAZ"], eps, P)
+    assert out == {"RUS": [pd.Timestamp("2010-06-01"), pd.Timestamp("2010-09-01")],
+                   "KAZ": [pd.Timestamp("2010-09-01")]}
