@@ -36,10 +36,21 @@ def test_job_runs_record_orphans_and_anchor_the_catch_up(store) -> None:
     runs.finish(only_interrupted, "interrupted")
     assert runs.catch_up_anchor("report") < t3  # its only fire time still counts as missed
 
+    runs.start("heartbeat", t1, "host:1")  # running: never pruned
+    assert runs.prune(datetime.now(UTC) + timedelta(days=1)) == 4
+    assert [(r.job_id, r.status) for r in runs.list()] == [("heartbeat", "running")]
+
+
+def test_history_names_the_last_run_the_last_success_and_the_last_finished_run(store) -> None:
+    runs = JobRuns(store.engine)
+    t1, t2, t3 = (datetime(2025, 6, 1, 10, m, tzinfo=UTC) for m in (0, 1, 2))
+    _run(runs, "deliver", t1, "ok")
+    _run(runs, "deliver", t2, "failed", "SMTP down")
+    runs.start("deliver", t3, "host:1")
     h = runs.history(["deliver", "report", "heartbeat"])
-    assert h["deliver"].last.status == "interrupted" and h["deliver"].last_ok.scheduled_at == t1
-    assert h["deliver"].first_scheduled == t1
-    assert h["heartbeat"] == JobHistory(None, None, None, None)
+    assert h["deliver"].last.status == "running" and h["deliver"].last_ok.scheduled_at == t1
+    assert h["deliver"].last_done.status == "failed" and h["deliver"].first_scheduled == t1
+    assert h["report"] == h["heartbeat"] == JobHistory(None, None, None, None)
 
 
 def _run(runs: JobRuns, job: str, at: datetime, status: str, error: str | None = None) -> None:

@@ -139,6 +139,9 @@ class DaemonConfig(Model):
     shutdown_grace: Duration = Field(
         default="5s", description="On SIGTERM, running jobs get this long to finish before they are cancelled."
     )
+    keep_runs: Duration = Field(
+        default="90d", description="job_runs rows older than this are deleted (checked hourly)."
+    )
 
 
 class Settings(Model):

@@ -126,13 +126,14 @@ class FileLock:
         if not isinstance(info, dict) or "instance" not in info:
             return None
         host, _, pid = str(info["instance"]).rpartition(":")
-        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+        if host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid)):
             return None
         since = datetime.fromisoformat(info["since"]) if info.get("since") else None
         return Holder(str(info["instance"]), since)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from sco_monitor.store.schema import job_runs as t
 from sco_monitor.timeutil import utcnow
@@ -84,6 +84,12 @@ class JobRuns:
                     status="interrupted", finished_at=utcnow(),
                     error=f"the daemon running it stopped mid-run; noticed by {by}"))
         return [_run(r) for r in rows]
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete finished runs that started before `older_than`; returns how many."""
+        with self.engine.begin() as conn:
+            res = conn.execute(delete(t).where(t.c.started_at < older_than, t.c.status != "running"))
+        return max(res.rowcount or 0, 0)
 
     def catch_up_anchor(self, job_id: str) -> datetime | None:
         """Fire times after this one are unanswered; None when the job never ran here."""

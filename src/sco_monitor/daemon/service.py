@@ -135,6 +135,8 @@ class Daemon:
         self._holder: Holder | None = None
         self._inflight = 0
         self._inflight_cv = threading.Condition()
+        self._prune_lock = threading.Lock()
+        self._next_prune = 0.0
         self._signal_state: tuple[dict[int, Any], int, int, int] | None = None
         cycle = [sid for sid, j in self.jobs.items() if j.job == "assess"]
         self.metrics = DaemonMetrics(self.store, DaemonView(
@@ -296,9 +298,21 @@ class Daemon:
                 self._record(lambda: self.runs.record(job_id, scheduled_at, outcome.status, self.instance,
                                                       outcome.error, kind, started_at=started), job_id)
             self.metrics.observe(job_id, outcome.status, seconds)
+            self._prune_now_and_then()
             level = logging.INFO if outcome.status == "ok" else logging.WARNING
             log.log(level, "job finished", job=job_id, status=outcome.status, seconds=round(seconds, 3),
                     error=outcome.error, detail=outcome.detail, run=run_id)
+
+    def _prune_now_and_then(self) -> None:
+        """Keep `job_runs` to `daemon.keep_runs`; checked at most hourly, after a run."""
+        with self._prune_lock:
+            if time.monotonic() < self._next_prune:
+                return
+            self._next_prune = time.monotonic() + 3600
+        cutoff = utcnow() - self.settings.daemon.keep_runs
+        deleted = self._record(lambda: self.runs.prune(cutoff), "job_runs")
+        if deleted:
+            log.info("old job_runs deleted", rows=deleted, before=cutoff.isoformat())
 
     def _record(self, write, job_id: str):  # noqa: ANN001, ANN202 - a thunk and its result
         try:

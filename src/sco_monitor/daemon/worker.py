@@ -23,6 +23,7 @@ import structlog
 from sco_monitor.config import AppConfig
 from sco_monitor.context import Context
 from sco_monitor.daemon.jobs import Firing, JobFn
+from sco_monitor.daemon.lock import pid_alive
 from sco_monitor.errors import NotAvailable
 from sco_monitor.logs import configure, get_logger
 
@@ -182,17 +183,7 @@ def _watch_parent(daemon_pid: int) -> None:
     def watch() -> None:
         while True:
             time.sleep(0.3)
-            if os.getppid() != parent or not _alive(daemon_pid):
+            if os.getppid() != parent or not pid_alive(daemon_pid):
                 os._exit(75)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
