@@ -117,6 +117,6 @@ def heartbeat(ctx: Context, firing: Firing) -> object:
     """Queue the watchdog notification that proves the daemon is alive."""
     if importlib.util.find_spec("sco_monitor.alerting") is None:
         raise NotAvailable("heartbeat", 5, "alerting")
-    from sco_monitor.alerting import enqueue_heartbeat
+    from sco_monitor.alerting.heartbeat import enqueue_heartbeat
 
     return enqueue_heartbeat(ctx, utcnow())
