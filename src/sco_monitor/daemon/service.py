@@ -108,10 +108,15 @@ class _FiringExecutor(ThreadPoolExecutor):
 
 
 class _ToStructlog(logging.Handler):
-    """APScheduler logs through stdlib logging; its warnings join the daemon's structured lines."""
+    """APScheduler logs through stdlib logging; its warnings join the daemon's structured lines,
+    except the skipped and missed runs, which the daemon logs (and records) itself."""
+
+    _OWN = ("maximum number of running instances reached", "was missed by")
 
     def emit(self, record: logging.LogRecord) -> None:
-        get_logger(record.name).log(record.levelno, record.getMessage())
+        message = record.getMessage()
+        if not any(part in message for part in self._OWN):
+            get_logger(record.name).log(record.levelno, message)
 
 
 class Daemon:
