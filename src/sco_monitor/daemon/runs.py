@@ -18,6 +18,8 @@ from sco_monitor.timeutil import utcnow
 # A run with one of these statuses answered its fire time; the others (running, cancelled,
 # interrupted) did not, and a restart catches them up.
 ANSWERED = ("ok", "failed", "timeout", "skipped", "missed")
+# Rows that say nothing about how the job itself went: still going, or never started.
+_NOT_RUN = ("running", "skipped", "missed")
 _TICK = timedelta(microseconds=1)
 
 
@@ -46,7 +48,7 @@ class JobHistory:
     last: JobRun | None
     last_ok: JobRun | None
     first_scheduled: datetime | None
-    last_done: JobRun | None = None  # the last run that is over (last, unless that one is running)
+    last_done: JobRun | None = None  # the last run that ran and is over (not running, skipped or missed)
 
 
 class JobRuns:
@@ -110,8 +112,8 @@ class JobRuns:
                 last_ok = conn.execute(select(t).where(t.c.job_id == job_id, t.c.status == "ok")
                                        .order_by(t.c.scheduled_at.desc(), t.c.id.desc()).limit(1)).first()
                 first = conn.execute(select(func.min(t.c.scheduled_at)).where(t.c.job_id == job_id)).scalar()
-                done = last if last is None or last.status != "running" else conn.execute(
-                    select(t).where(t.c.job_id == job_id, t.c.status != "running")
+                done = last if last is None or last.status not in _NOT_RUN else conn.execute(
+                    select(t).where(t.c.job_id == job_id, t.c.status.not_in(_NOT_RUN))
                     .order_by(t.c.started_at.desc(), t.c.id.desc()).limit(1)).first()
                 out[job_id] = JobHistory(_run(last) if last else None, _run(last_ok) if last_ok else None,
                                          _aware(first) if first is not None else None,

@@ -161,7 +161,8 @@ class Daemon:
         _bridge_stdlib_logging()
         try:
             self.http.start()
-            worker.warm_up()
+            # the forkserver imports the engine while the lock and the schedule are set up
+            threading.Thread(target=worker.warm_up, name="warm-up", daemon=True).start()
             log.info("daemon started", instance=self.instance, store=self.store.display_url,
                      listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs))
             while not self._stop.is_set():
