@@ -160,7 +160,7 @@ def test_the_daemon_runs_the_whole_cycle_and_delivers_by_mail_and_webhook(
     assert rcpts == ["desk@example.org"]
     assert "fx_jump" in mail.as_string()
     posts = [req for req, _ in httpserver.log if req.path == "/hook"]
-    assert all({"webhook-id", "webhook-timestamp", "webhook-signature"} <= {k.lower() for k in p.headers.keys()}
+    assert all({"webhook-id", "webhook-timestamp", "webhook-signature"} <= {k.lower() for k in p.headers}
                for p in posts)
 
     store = Store(url)

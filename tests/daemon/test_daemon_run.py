@@ -126,7 +126,7 @@ def test_a_job_due_longer_than_stale_after_turns_healthz_503_and_status_exit_1(
         return h if h and h[0] == 503 and [r.split(":")[0] for r in h[1].get("reasons", [])] == ["broken"] \
             and "last run failed" in h[1]["reasons"][0] else None
 
-    code, doc = wait_for(broken_overdue, 30, "a 503 naming the broken job")
+    _, doc = wait_for(broken_overdue, 30, "a 503 naming the broken job")
     assert doc["status"] == "failing"
     assert doc["reasons"][0].startswith("broken: due since ")
     assert doc["reasons"][0].endswith(

@@ -10,7 +10,13 @@ import pytest
 import yaml
 
 from sco_monitor.config import ConfigError, load_config
-from sco_monitor.daemon.cron import cron_trigger, first_fire_after, latest_fire, next_fire, parse_cron
+from sco_monitor.daemon.cron import (
+    cron_trigger,
+    first_fire_after,
+    latest_fire,
+    next_fire,
+    parse_cron,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALMATY = ZoneInfo("Asia/Almaty")

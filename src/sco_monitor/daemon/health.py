@@ -17,7 +17,6 @@ from sco_monitor.daemon.cron import first_fire_after, next_fire
 from sco_monitor.daemon.runs import JobHistory, JobRun
 
 
-
 @dataclass(frozen=True)
 class JobHealth:
     job_id: str

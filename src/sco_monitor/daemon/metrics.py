@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
@@ -35,7 +41,7 @@ class DaemonView:
     role: Callable[[], str]
     scheduler_running: Callable[[], bool]
     job_health: Callable[[], dict[str, JobHealth]]
-    cycle_jobs: Callable[[], list[str]] = field(default=lambda: [])
+    cycle_jobs: Callable[[], list[str]] = field(default=list)
 
 
 class DaemonMetrics:

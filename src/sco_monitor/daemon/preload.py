@@ -7,7 +7,7 @@ taking the forkserver down with it.
 
 from __future__ import annotations
 
-import sco_monitor.daemon.worker  # noqa: F401 - the worker entry point
+import sco_monitor.daemon.worker  # the worker entry point
 
 try:
     import sco_monitor.cycle  # noqa: F401

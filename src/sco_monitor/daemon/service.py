@@ -427,7 +427,7 @@ class Daemon:
     def _restore_signals(self) -> None:
         if self._signal_state is None:
             return
-        old, old_fd, r, w = self._signal_state
+        old, old_fd, _, w = self._signal_state
         signal.set_wakeup_fd(old_fd)
         for sig, handler in old.items():
             signal.signal(sig, handler)
