@@ -83,7 +83,7 @@ class CrisisProbability(Result):
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: dt.date | None = None
+    date: dt.date | None = None  # `date | None` here would see the field, not the type
     detail: str = ""
 
 
