@@ -138,21 +138,40 @@ def deliver(ctx: typer.Context) -> None:
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
-    """Run the daemon: the cycle on its schedules."""
-    raise NotAvailable("run", 7, "daemon")
+def run(
+    ctx: typer.Context,
+    listen: Annotated[
+        Optional[str],
+        typer.Option("--listen", envvar="SCO_MONITOR_HTTP_LISTEN", help="host:port of /healthz and /metrics (default: http.listen)."),
+    ] = None,
+) -> None:
+    """Run the daemon: the cycle on its schedules, until SIGTERM or Ctrl-C."""
+    from sco_monitor.daemon.service import run_daemon
+
+    root = ctx.find_root().params
+    run_daemon(ctx_of(ctx), listen, LogFormat(root["log_format"]).value, root["log_level"])
 
 
 @app.command()
-def status(ctx: typer.Context) -> None:
-    """Show the schedule, the last and next runs and the health of each job."""
-    raise NotAvailable("status", 7, "daemon")
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the schedule, the last and next runs and the health of each job (exit 1 if unhealthy)."""
+    from sco_monitor.daemon.status import show_status
+
+    raise typer.Exit(show_status(ctx_of(ctx), as_json))
 
 
 @app.command()
-def doctor(ctx: typer.Context) -> None:
-    """Check config, store, sources, receivers and clock."""
-    raise NotAvailable("doctor", 7, "daemon")
+def doctor(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option(help="Seconds each network check may take.")] = 5.0,
+) -> None:
+    """Check config, store, sources, receivers and clock; exit 1 if any check fails."""
+    from sco_monitor.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(ctx_of(ctx).config_path, timeout))
 
 
 @app.command()

@@ -225,8 +225,8 @@ class ScopeStress:
 
     def recent(self, since: pd.Timestamp) -> list[StressValue]:
         """StressValues of the days from `since` (for saving the recent history)."""
-        if self.index.empty:
-            return []
+        if self.index.empty or not isinstance(self.index.index, pd.DatetimeIndex):
+            return []  # a scope with no dated values yet (e.g. no series collected) has no history
         return [self.value(d) for d in self.index.index[self.index.index >= since] if not np.isnan(self.index.loc[d])]
 
 

@@ -39,6 +39,15 @@ def check(
         if name not in sources:
             raise ConfigError(path, f"sources.{name}", f"unknown source; expected one of: {', '.join(sources.names())}")
 
+    from sco_monitor.daemon.jobs import registry as jobs
+
+    for name, schedule in settings.schedules.items():
+        job = schedule.job or name
+        if job not in jobs and ":" not in job:
+            where = f"schedules.{name}.job" if schedule.job else f"schedules.{name}"
+            raise ConfigError(path, where, f"unknown job {job!r}; expected one of: {', '.join(jobs.names())}, "
+                              "or package.module:function")
+
     receivers: set[str] = set()
     for i, r in enumerate(settings.receivers):
         if r.name in receivers:

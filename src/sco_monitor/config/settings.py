@@ -35,9 +35,29 @@ class ExecutorConfig(Model):
 
 
 class Schedule(Model):
-    cron: str = Field(description="Five-field cron expression in the configured timezone.")
+    cron: str = Field(
+        description="Cron in the configured timezone: 5 fields (minute hour day month weekday, "
+        "weekday 0 or 7 = Sunday), or 6 with seconds first; @hourly, @daily, @weekly, @monthly."
+    )
     timeout: Duration = Field(default="30m", description="A run longer than this is cancelled.")
     enabled: bool = Field(default=True, description="Disabled jobs are not scheduled.")
+    job: str | None = Field(
+        default=None,
+        description="Registered job to run, or package.module:function; defaults to the schedule's name.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Options passed to the job, e.g. series.")
+    catch_up: Duration = Field(
+        default="7d",
+        description="A run missed by up to this much (downtime, a crash) runs once at start-up; older misses are skipped.",
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, v: str) -> str:
+        from sco_monitor.daemon.cron import parse_cron
+
+        parse_cron(v)
+        return v
 
 
 def _default_schedules() -> dict[str, Schedule]:
@@ -164,9 +184,40 @@ class ReportConfig(Model):
     )
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9464', '[::1]:9464' or ':9464' (every interface) → (host, port)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected host:port like 127.0.0.1:9464, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
 class HttpConfig(Model):
-    listen: str = Field(default="127.0.0.1:9464", description="Address of /healthz and /metrics.")
-    stale_after: Duration = Field(default="36h", description="/healthz fails when the last cycle is older.")
+    listen: str = Field(
+        default="127.0.0.1:9464",
+        description="Address of /healthz and /metrics; `run --listen` or env SCO_MONITOR_HTTP_LISTEN override it.",
+    )
+    stale_after: Duration = Field(
+        default="36h", description="/healthz fails when a job has been due without success for longer."
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _valid_listen(cls, v: str) -> str:
+        parse_listen(v)
+        return v
+
+
+class DaemonConfig(Model):
+    standby_poll: Duration = Field(
+        default="15s", description="How often a standby replica tries to take the store lock over."
+    )
+    shutdown_grace: Duration = Field(
+        default="5s", description="On SIGTERM, running jobs get this long to finish before they are cancelled."
+    )
+    keep_runs: Duration = Field(
+        default="90d", description="job_runs rows older than this are deleted (checked hourly)."
+    )
 
 
 class Settings(Model):
@@ -188,6 +239,7 @@ class Settings(Model):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     report: ReportConfig = Field(default_factory=ReportConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -239,7 +239,12 @@ job_runs = Table(
     Column("scheduled_at", UtcDateTime(), nullable=True),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime(), nullable=True),
-    Column("status", String(16), nullable=False),  # running | ok | failed | timeout | cancelled
+    # running | ok | failed | timeout | cancelled | interrupted | skipped | missed
+    Column("status", String(16), nullable=False),
     Column("error", Text, nullable=True),
+    Column("kind", String(16), nullable=False, default="scheduled"),  # scheduled | catch-up
+    Column("instance", String(160), nullable=False, default=""),  # host:pid of the daemon
+    Column("detail", Text, nullable=True),  # the job's own one-line summary
     Index("ix_job_runs_job", "job_id", "started_at"),
+    Index("ix_job_runs_status", "status"),
 )
