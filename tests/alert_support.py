@@ -8,6 +8,7 @@ recipients or be stopped and started again on the same port.
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import socket
 import threading
@@ -153,11 +154,14 @@ def hook() -> Iterator[Hook]:
 class Smtp:
     """aiosmtpd on 127.0.0.1; `refuse` = an SMTP reply for RCPT (e.g. '550 5.1.1 no such user')."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, tls: Any = None, logins: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.mails: list[MailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: str | None = None
+        self.tls = tls  # an ssl.SSLContext: STARTTLS offered and required
+        self.logins = logins  # user -> password: AUTH required
+        self.logged_in: list[str] = []
         self._controller: Any = None
 
     def start(self) -> "Smtp":
@@ -174,10 +178,25 @@ class Smtp:
 
             async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
                 smtp.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-                smtp.mails.append(email.message_from_bytes(envelope.content))
+                smtp.mails.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
                 return "250 Message accepted"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        kwargs: dict[str, Any] = {}
+        if self.tls is not None:
+            kwargs.update(tls_context=self.tls, require_starttls=True)
+        if self.logins is not None:
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+
+            def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+                ok = isinstance(auth_data, LoginPassword) and \
+                    self.logins.get(auth_data.login.decode()) == auth_data.password.decode()
+                if ok:
+                    self.logged_in.append(auth_data.login.decode())
+                return AuthResult(success=ok, handled=False)
+
+            kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=self.tls is not None)
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, server_hostname="127.0.0.1",
+                                      **kwargs)
         self._controller.start()
         return self
 
@@ -198,7 +217,18 @@ def smtp() -> Iterator[Smtp]:
     s.stop()
 
 
+def self_signed_cert(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 made with the openssl CLI: (cert path, key path)."""
+    import subprocess
+
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def mail_parts(msg: MailMessage) -> dict[str, str]:
     """content type -> decoded text of a multipart mail."""
-    return {part.get_content_type(): part.get_payload(decode=True).decode()
+    return {part.get_content_type(): part.get_content().replace("\r\n", "\n")
             for part in msg.walk() if not part.is_multipart()}

@@ -222,8 +222,9 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
                 *, workers: int | None = None, clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
     """Deliver every notification due at `now` (default: the clock), `workers` at a time.
 
-    Each notification is attempted at most once per run; after a retryable failure, the rest of
-    that receiver's notifications wait for its next attempt instead of hammering it.
+    Each notification is attempted at most once per run. A receiver's first notification probes
+    it; after a retryable failure, the rest of that receiver's notifications wait for its next
+    attempt instead of hammering it (and one failing receiver never holds up the others).
     """
     cutoff = now or clock()
     at = (lambda: now) if now is not None else clock
@@ -235,25 +236,41 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
     lock = threading.Lock()
     senders = _Senders()
 
+    probes: dict[str, threading.Event] = {}
+
     def one(c: Claimed) -> None:
+        # The first notification of a receiver in this run probes it; the rest wait for the probe,
+        # then go out concurrently, or, if the receiver is down, are postponed without an attempt.
         with lock:
-            until = down.get(c.receiver)
-        if until is not None:
-            postpone(engine, c, max(until, cutoff + MIN_RETRY), f"postponed: {c.receiver} failed earlier in this run")
+            probe = probes.get(c.receiver)
+            prober = probe is None
+            if prober:
+                probe = probes[c.receiver] = threading.Event()
+        assert probe is not None
+        if not prober:
+            probe.wait()
+        try:
             with lock:
-                report.postponed += 1
-            return
-        outcome = send(by_name.get(c.receiver), c.message(), senders)
-        done = at()
-        status = record(engine, c, outcome, done, policy)
-        log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind, attempt=c.attempts + 1,
-                 outcome=outcome.status, detail=outcome.detail or None, status=status)
-        with lock:
-            setattr(report, status, getattr(report, status) + 1)
-            if status == "failed":
-                report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
-            if outcome.status == "retryable":
-                down[c.receiver] = _next_attempt(engine, c.id) or done + MIN_RETRY
+                until = down.get(c.receiver)
+            if until is not None:
+                postpone(engine, c, max(until, cutoff + MIN_RETRY), f"postponed: {c.receiver} failed earlier in this run")
+                with lock:
+                    report.postponed += 1
+                return
+            outcome = send(by_name.get(c.receiver), c.message(), senders)
+            done = at()
+            status = record(engine, c, outcome, done, policy)
+            log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind, attempt=c.attempts + 1,
+                     outcome=outcome.status, detail=outcome.detail or None, status=status)
+            with lock:
+                setattr(report, status, getattr(report, status) + 1)
+                if status == "failed":
+                    report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
+                if outcome.status == "retryable":
+                    down[c.receiver] = _next_attempt(engine, c.id) or done + MIN_RETRY
+        finally:
+            if prober:
+                probe.set()
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
