@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text
 
 from sco_monitor.alerting.dedup import GroupEntry
 from sco_monitor.alerting.state import AlertRecord
@@ -81,15 +81,18 @@ def load_groups(conn: Connection) -> dict[tuple[str, str], GroupRow]:
     return out
 
 
-def save_group(conn: Connection, row: GroupRow) -> None:
-    e = row.entry
+def save_groups(conn: Connection, rows: Iterable[GroupRow]) -> None:
     upsert(conn, schema.notification_groups, [{
         "receiver": row.receiver, "group_key": row.group_key, "route": row.route,
-        "group_labels": dict(row.group_labels), "first_seen_at": e.first_seen_at,
-        "last_notified_at": e.notified_at, "firing": dict(e.firing), "resolved": sorted(e.resolved),
-    }])
+        "group_labels": dict(row.group_labels), "first_seen_at": row.entry.first_seen_at,
+        "last_notified_at": row.entry.notified_at, "firing": dict(row.entry.firing),
+        "resolved": sorted(row.entry.resolved),
+    } for row in rows])
 
 
-def delete_group(conn: Connection, receiver: str, group_key: str) -> None:
+def delete_groups(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
     t = schema.notification_groups
-    conn.execute(delete(t).where(t.c.receiver == receiver, t.c.group_key == group_key))
+    keys = list(keys)
+    if keys:
+        conn.execute(delete(t).where(t.c.receiver == bindparam("r"), t.c.group_key == bindparam("g")),
+                     [{"r": r, "g": g} for r, g in keys])

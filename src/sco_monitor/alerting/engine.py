@@ -113,13 +113,15 @@ def flush(conn: Connection, settings: Settings, now: datetime,
 
     known_receivers = {r.name for r in settings.receivers}
     defaults = Timing(alerting.group_wait, alerting.group_interval, alerting.repeat_interval)
-    ids: list[int] = []
+    queued: list[dict[str, Any]] = []
+    to_save: list[db.GroupRow] = []
+    to_delete: list[tuple[str, str]] = []
     for key in sorted(set(views) | set(groups)):
         receiver, group_key = key
         view, row = views.get(key), groups.get(key)
         if receiver not in known_receivers:
             if row is not None:
-                db.delete_group(conn, receiver, group_key)
+                to_delete.append(key)
             continue
         entry = row.entry if row else None
         node = view.node if view else routing.find(root, row.route, alerting) if row else None
@@ -144,20 +146,20 @@ def flush(conn: Connection, settings: Settings, now: datetime,
             )
             key_ = idempotency_key("alert", receiver, group_key, now.isoformat(), decision.reason,
                                    now_firing, sorted(resolved))
-            nid = outbox.enqueue(conn, receiver, "alert", payload, key_, now, group_key=group_key,
-                                 give_up_after=alerting.delivery.give_up_after)
-            if nid is not None:
-                ids.append(nid)
+            queued.append(outbox.row(receiver, "alert", payload, key_, now, group_key=group_key,
+                                     give_up_after=alerting.delivery.give_up_after))
             entry = told(entry, now_firing, resolved, now)
         elif decision.waiting and entry is None:
             entry = GroupEntry(first_seen_at=now)
         finished = entry is None or not (entry.firing if entry.notified_at is not None else now_firing)
         if finished:
             if row is not None:
-                db.delete_group(conn, receiver, group_key)
+                to_delete.append(key)
         elif row is None or entry != row.entry:
-            db.save_group(conn, db.GroupRow(receiver, group_key, route_id, group_labels, entry))
-    return ids
+            to_save.append(db.GroupRow(receiver, group_key, route_id, group_labels, entry))
+    db.delete_groups(conn, to_delete)
+    db.save_groups(conn, to_save)
+    return outbox.enqueue_many(conn, queued)
 
 
 def alert_rows(conn: Connection, settings: Settings, now: datetime, states: list[str] | None = None) -> list[dict[str, Any]]:

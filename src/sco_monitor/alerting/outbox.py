@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -47,6 +47,14 @@ def enqueue(conn: Connection, receiver: str, kind: str, payload: Mapping[str, An
     Returns its id, or None when a notification with this idempotency key already exists
     (so a producer that runs twice for the same event enqueues once).
     """
+    ids = enqueue_many(conn, [row(receiver, kind, payload, idempotency_key, now, group_key=group_key,
+                                  give_up_after=give_up_after, not_before=not_before)])
+    return ids[0] if ids else None
+
+
+def row(receiver: str, kind: str, payload: Mapping[str, Any], idempotency_key: str, now: datetime, *,
+        group_key: str = "", give_up_after: timedelta | None = None, not_before: datetime | None = None) -> dict[str, Any]:
+    """A checked outbox row (see `enqueue`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; expected one of: {', '.join(KINDS)}")
     missing = [k for k in _REQUIRED.get(kind, ()) if not isinstance(payload.get(k), str)]
@@ -54,13 +62,19 @@ def enqueue(conn: Connection, receiver: str, kind: str, payload: Mapping[str, An
         raise ValueError(f"a {kind} notification needs string payload keys: {', '.join(missing)}")
     if not idempotency_key:
         raise ValueError("a notification needs an idempotency key")
-    insert = _insert(conn).values(
-        idempotency_key=idempotency_key, receiver=receiver, group_key=group_key, kind=kind,
-        payload=dict(payload), status="pending", attempts=0, next_attempt_at=not_before or now,
-        give_up_at=now + (give_up_after or DEFAULT_GIVE_UP), created_at=now,
-    )
-    stmt = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.c.id)
-    return conn.execute(stmt).scalar()
+    return {"idempotency_key": idempotency_key, "receiver": receiver, "group_key": group_key, "kind": kind,
+            "payload": dict(payload), "status": "pending", "attempts": 0, "next_attempt_at": not_before or now,
+            "give_up_at": now + (give_up_after or DEFAULT_GIVE_UP), "created_at": now}
+
+
+def enqueue_many(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows in one statement; returns the ids of those that were new."""
+    if not rows:
+        return []
+    stmt = _insert(conn).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.c.id)
+    if len(rows) == 1:
+        return [i for i in [conn.execute(stmt.values(**rows[0])).scalar()] if i is not None]
+    return sorted(r[0] for r in conn.execute(stmt, rows))
 
 
 def _insert(conn: Connection):  # noqa: ANN202 - dialect Insert
@@ -125,38 +139,44 @@ class Policy:
         return timedelta(seconds=wait(SimpleNamespace(attempt_number=attempt)))  # type: ignore[arg-type]
 
 
-def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> str:
-    """Write the outcome of one attempt; returns delivered, retrying, failed, or lost (lease taken over)."""
+def plan(c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> tuple[str, dict[str, Any]]:
+    """What one attempt's outcome makes of the row: (delivered | retrying | failed, column values)."""
     attempts = c.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now, "claim_token": None,
                               "claimed_until": None}
     if outcome.status == "ok":
-        status = "delivered"
         values.update(status="delivered", delivered_at=now, last_error=None)
-    elif outcome.status == "permanent":
-        status = "failed"
+        return "delivered", values
+    if outcome.status == "permanent":
         values.update(status="failed", last_error=outcome.detail)
-    elif attempts >= policy.max_attempts or now >= c.give_up_at:
-        status = "failed"
+        return "failed", values
+    if attempts >= policy.max_attempts or now >= c.give_up_at:
         why = f"{attempts} attempts" if attempts >= policy.max_attempts else "the give-up time"
         values.update(status="failed", last_error=f"gave up after {why}: {outcome.detail}")
-    else:
-        status = "retrying"
-        delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after is not None else policy.backoff(attempts)
-        values.update(next_attempt_at=min(now + max(delay, MIN_RETRY), c.give_up_at), last_error=outcome.detail)
+        return "failed", values
+    delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after is not None else policy.backoff(attempts)
+    values.update(next_attempt_at=min(now + max(delay, MIN_RETRY), c.give_up_at), last_error=outcome.detail)
+    return "retrying", values
+
+
+def write(engine: Engine, c: Claimed, status: str, values: dict[str, Any]) -> str:
+    """Store a planned outcome if this sender still holds the claim; else 'lost' (the lease was taken over)."""
     with engine.begin() as conn:
         n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(**values)).rowcount
     if n == 0:
-        log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, outcome=outcome.status)
+        log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
         return "lost"
     return status
 
 
-def postpone(engine: Engine, c: Claimed, until: datetime, why: str) -> None:
-    """Release a claim without an attempt (its receiver just failed in this run)."""
-    with engine.begin() as conn:
-        conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(
-            next_attempt_at=until, claim_token=None, claimed_until=None, last_error=why))
+def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> str:
+    """Write the outcome of one attempt; returns delivered, retrying, failed, or lost (lease taken over)."""
+    return write(engine, c, *plan(c, outcome, now, policy))
+
+
+def postponed(until: datetime, why: str) -> dict[str, Any]:
+    """Column values that release a claim without an attempt (its receiver just failed in this run)."""
+    return {"next_attempt_at": until, "claim_token": None, "claimed_until": None, "last_error": why}
 
 
 # --- the delivery run ---------------------------------------------------------------------------------
@@ -238,9 +258,10 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
 
     probes: dict[str, threading.Event] = {}
 
-    def one(c: Claimed) -> None:
-        # The first notification of a receiver in this run probes it; the rest wait for the probe,
-        # then go out concurrently, or, if the receiver is down, are postponed without an attempt.
+    def attempt(c: Claimed) -> tuple[Claimed, str, dict[str, Any], Outcome | None]:
+        # Runs in a worker: the network part only. The first notification of a receiver in this
+        # run probes it; the rest wait for the probe, then go out concurrently, or, if the receiver
+        # is down, are postponed to its next attempt without an attempt of their own.
         with lock:
             probe = probes.get(c.receiver)
             prober = probe is None
@@ -253,21 +274,14 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
             with lock:
                 until = down.get(c.receiver)
             if until is not None:
-                postpone(engine, c, max(until, cutoff + MIN_RETRY), f"postponed: {c.receiver} failed earlier in this run")
-                with lock:
-                    report.postponed += 1
-                return
+                why = f"postponed: {c.receiver} failed earlier in this run"
+                return c, "postponed", postponed(max(until, cutoff + MIN_RETRY), why), None
             outcome = send(by_name.get(c.receiver), c.message(), senders)
-            done = at()
-            status = record(engine, c, outcome, done, policy)
-            log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind, attempt=c.attempts + 1,
-                     outcome=outcome.status, detail=outcome.detail or None, status=status)
-            with lock:
-                setattr(report, status, getattr(report, status) + 1)
-                if status == "failed":
-                    report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
-                if outcome.status == "retryable":
-                    down[c.receiver] = _next_attempt(engine, c.id) or done + MIN_RETRY
+            status, values = plan(c, outcome, at(), policy)
+            if outcome.status == "retryable":
+                with lock:
+                    down[c.receiver] = values.get("next_attempt_at") or at() + MIN_RETRY
+            return c, status, values, outcome
         finally:
             if prober:
                 probe.set()
@@ -275,15 +289,22 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
             while batch := claim(engine, cutoff, workers * 4, lease, token):
-                list(pool.map(one, batch))
+                # Outcomes are written here, one short transaction each, by this thread alone:
+                # senders never queue on the database's write lock.
+                for done in as_completed([pool.submit(attempt, c) for c in batch]):
+                    c, status, values, outcome = done.result()
+                    status = write(engine, c, status, values)
+                    setattr(report, status, getattr(report, status) + 1)
+                    if outcome is None:
+                        continue
+                    log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind,
+                             attempt=c.attempts + 1, outcome=outcome.status, detail=outcome.detail or None,
+                             status=status)
+                    if status == "failed":
+                        report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
     finally:
         senders.close()
     return report
-
-
-def _next_attempt(engine: Engine, id_: int) -> datetime | None:
-    with engine.connect() as conn:
-        return conn.execute(select(t.c.next_attempt_at).where(t.c.id == id_, t.c.status == "pending")).scalar()
 
 
 # --- what users see -----------------------------------------------------------------------------------
