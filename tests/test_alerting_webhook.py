@@ -183,3 +183,20 @@ def test_signature_header_is_absent_without_a_secret(store: Store, hook: Hook) -
     h = hook.requests[0].headers
     assert "webhook-signature" not in h and h["webhook-id"] == "t1" and h["x-team"] == "risk"
     assert json.loads(hook.requests[0].body)["data"] == {"text": "hi"}
+
+
+def test_the_readme_verification_snippet_accepts_our_requests(store: Store, hook: Hook,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("**Verifying webhook signatures.**"):]
+    code = section[section.index("```python") + len("```python"):section.index("```", section.index("```python") + 9)]
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own documentation
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    queue_alert(store, hook.url)
+    outbox.deliver_due(store.engine, [receiver(hook.url)], Delivery(), day(0)[1])
+    req = hook.requests[0]
+    assert scope["verify"](SECRET, req.headers, req.body)
+    assert not scope["verify"]("whsec_" + base64.b64encode(b"another key").decode(), req.headers, req.body)
