@@ -11,7 +11,8 @@ a few minutes earlier than yesterday's still reminds daily under a 24h repeat in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -56,7 +57,7 @@ def repeat_due(notified_at: datetime, repeat_interval: timedelta) -> datetime:
     return notified_at + repeat_interval - min(repeat_interval * REPEAT_SLACK, MAX_SLACK)
 
 
-def decide(entry: GroupEntry | None, firing: Mapping[str, str], resolved: Set[str], now: datetime,
+def decide(entry: GroupEntry | None, firing: Mapping[str, str], resolved: AbstractSet[str], now: datetime,
            timing: Timing) -> Decision:
     """Notify now, wait, or do nothing.
 
@@ -85,7 +86,7 @@ def decide(entry: GroupEntry | None, firing: Mapping[str, str], resolved: Set[st
     return NOTHING
 
 
-def told(entry: GroupEntry | None, firing: Mapping[str, str], resolved: Set[str], now: datetime) -> GroupEntry:
+def told(entry: GroupEntry | None, firing: Mapping[str, str], resolved: AbstractSet[str], now: datetime) -> GroupEntry:
     """The entry after a notification went out with these alerts."""
     first_seen = entry.first_seen_at if entry is not None else now
     return GroupEntry(first_seen_at=first_seen, notified_at=now, firing=dict(firing), resolved=frozenset(resolved))

@@ -20,7 +20,7 @@ class Inhibitor:
     equal: tuple[str, ...]
 
     @classmethod
-    def of(cls, rule: InhibitRule) -> "Inhibitor":
+    def of(cls, rule: InhibitRule) -> Inhibitor:
         return cls(from_config(rule.source_match, rule.source_match_re),
                    from_config(rule.target_match, rule.target_match_re), tuple(rule.equal))
 

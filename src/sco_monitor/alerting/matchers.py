@@ -42,7 +42,7 @@ class Matcher:
         return {"name": self.name, "op": self.op, "value": self.value}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, str]) -> "Matcher":
+    def from_dict(cls, d: Mapping[str, str]) -> Matcher:
         return cls(d["name"], d["op"], d["value"])  # type: ignore[arg-type]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import UnknownName
 from sco_monitor.store import schema
+from sco_monitor.store.upsert import _insert as dialect_insert
 from sco_monitor.timeutil import utcnow
 
 log = get_logger("sco_monitor.outbox")
@@ -71,18 +72,10 @@ def enqueue_many(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert outbox rows in one statement; returns the ids of those that were new."""
     if not rows:
         return []
-    stmt = _insert(conn).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.c.id)
+    stmt = dialect_insert(conn, t).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.c.id)
     if len(rows) == 1:
         return [i for i in [conn.execute(stmt.values(**rows[0])).scalar()] if i is not None]
     return sorted(r[0] for r in conn.execute(stmt, rows))
-
-
-def _insert(conn: Connection):  # noqa: ANN202 - dialect Insert
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(t)
 
 
 # --- claiming and recording -------------------------------------------------------------------------
@@ -129,7 +122,7 @@ class Policy:
     backoff_max: timedelta = timedelta(hours=1)
 
     @classmethod
-    def of(cls, d: Delivery) -> "Policy":
+    def of(cls, d: Delivery) -> Policy:
         return cls(d.max_attempts, d.backoff_base, d.backoff_max)
 
     def backoff(self, attempt: int) -> timedelta:

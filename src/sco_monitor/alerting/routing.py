@@ -31,7 +31,7 @@ class RouteNode:
     group_by: tuple[str, ...]
     timing: Timing
     continue_: bool = False
-    children: tuple["RouteNode", ...] = field(default_factory=tuple)
+    children: tuple[RouteNode, ...] = field(default_factory=tuple)
 
     def group_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         if ALL_LABELS in self.group_by:
@@ -41,7 +41,7 @@ class RouteNode:
     def group_key(self, labels: Mapping[str, str]) -> str:
         return f"{self.id}:{json.dumps(self.group_labels(labels), sort_keys=True, separators=(',', ':'))}"
 
-    def match(self, labels: Mapping[str, str]) -> list["RouteNode"]:
+    def match(self, labels: Mapping[str, str]) -> list[RouteNode]:
         """The nodes this alert lands on (empty when this node does not match)."""
         if not match_all(self.matchers, labels):
             return []
@@ -54,7 +54,7 @@ class RouteNode:
                     return out
         return out + [self]
 
-    def walk(self) -> list["RouteNode"]:
+    def walk(self) -> list[RouteNode]:
         out = [self]
         for child in self.children:
             out.extend(child.walk())

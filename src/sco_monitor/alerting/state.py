@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Literal
 
 from sco_monitor.assess.model import RuleEvaluation, fingerprint

@@ -55,7 +55,7 @@ class EmailReceiver(Model):
         return [_address(a) for a in v]
 
     @model_validator(mode="after")
-    def _login_pair(self) -> "EmailReceiver":
+    def _login_pair(self) -> EmailReceiver:
         if (self.username_env is None) != (self.password_env is None):
             raise ValueError("username_env and password_env go together (a login needs both)")
         return self
@@ -137,7 +137,7 @@ class InhibitRule(Model):
         return _regexes(v)
 
     @model_validator(mode="after")
-    def _both_sides(self) -> "InhibitRule":
+    def _both_sides(self) -> InhibitRule:
         if not (self.source_match or self.source_match_re):
             raise ValueError("an inhibit rule needs source_match or source_match_re (else every alert mutes)")
         if not (self.target_match or self.target_match_re):

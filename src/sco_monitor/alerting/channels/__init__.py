@@ -6,6 +6,7 @@ extension registers a factory under a new name the same way the built-ins do.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -22,15 +23,15 @@ class Outcome:
     retry_after: float | None = None  # seconds the receiver asked us to wait (Retry-After)
 
     @classmethod
-    def ok(cls, detail: str = "") -> "Outcome":
+    def ok(cls, detail: str = "") -> Outcome:
         return cls("ok", detail)
 
     @classmethod
-    def retryable(cls, detail: str, retry_after: float | None = None) -> "Outcome":
+    def retryable(cls, detail: str, retry_after: float | None = None) -> Outcome:
         return cls("retryable", detail, retry_after)
 
     @classmethod
-    def permanent(cls, detail: str) -> "Outcome":
+    def permanent(cls, detail: str) -> Outcome:
         return cls("permanent", detail)
 
     def __str__(self) -> str:
@@ -71,8 +72,6 @@ channels.register_lazy("file", "sco_monitor.alerting.channels.file:FileChannel")
 
 def secret_from_env(name: str | None, what: str) -> tuple[str | None, Outcome | None]:
     """Read a secret from the env variable the config names; a missing one is retryable (fix and wait)."""
-    import os
-
     if name is None:
         return None, None
     value = os.environ.get(name)

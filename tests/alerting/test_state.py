@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from sco_monitor.alerting.state import AlertRecord, apply, clear_level, critical_clear_level, no_data_fingerprint
+from sco_monitor.alerting.state import (
+    AlertRecord,
+    apply,
+    clear_level,
+    critical_clear_level,
+    no_data_fingerprint,
+)
 
-from .alert_support import day, ev
+from .support import day, ev
 
 H = 0.1
 
@@ -48,7 +54,7 @@ def test_default_hysteresis_without_a_clear_threshold() -> None:
     assert clear_level(ev(0.0, clear=None), H) == 0.045
     assert states([0.05, 0.046, 0.045], clear=None) == ["firing", "firing", "resolved"]
     # direction below (a drawdown of -10%): resolves only back above -0.09
-    kw = dict(warn=-0.10, critical=-0.20, clear=None, direction="below", series="eq.us.spx")
+    kw = {"warn": -0.10, "critical": -0.20, "clear": None, "direction": "below", "series": "eq.us.spx"}
     assert states([-0.12, -0.095, -0.085], **kw) == ["firing", "firing", "resolved"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sco_monitor.alerting import db, engine, silences
 from sco_monitor.alerting.matchers import parse
 from sco_monitor.store import Store, schema
 
-from .alert_support import assessment, day, ev, settings
+from .support import assessment, day, ev, settings
 
 CONFIG: dict[str, Any] = {
     "receivers": [{"name": "ops-mail", "file": {"path": "unused-mail.jsonl"}},
@@ -182,5 +183,5 @@ def test_flapping_is_at_most_one_notification_per_repeat_interval(store: Store) 
         cycle(store, i, ev(value, clear=None, for_=1), cfg=cfg)
     times = [n["created_at"] for n in notes(store)]
     assert [r[1] for r in told(store)][:2] == ["first", "repeat"]
-    assert all(b - a >= timedelta(days=7) - timedelta(hours=1) for a, b in zip(times, times[1:]))
+    assert all(b - a >= timedelta(days=7) - timedelta(hours=1) for a, b in pairwise(times))
     assert len(times) == 9  # day 1, then every 7 days up to day 57

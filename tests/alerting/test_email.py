@@ -15,7 +15,7 @@ from sco_monitor.alerting import engine, outbox
 from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.store import Store, schema
 
-from .alert_support import Smtp, assessment, day, ev, mail_parts, self_signed_cert, settings, smtp  # noqa: F401
+from .support import Smtp, assessment, day, ev, mail_parts, self_signed_cert, settings
 
 
 def queue(store: Store, rcv: dict[str, Any], *evaluations, i: int = 0) -> None:  # noqa: ANN002

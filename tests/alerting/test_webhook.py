@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from sco_monitor.alerting import engine, outbox
-from sco_monitor.alerting.signing import verify
 from sco_monitor.alerting.channels.webhook import retry_after
+from sco_monitor.alerting.signing import verify
 from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.store import Store, schema
 
-from .alert_support import T0, Hook, Reply, assessment, day, ev, free_port, hook, settings  # noqa: F401
+from .support import T0, Hook, Reply, assessment, day, ev, free_port, settings
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
@@ -187,7 +187,7 @@ def test_signature_header_is_absent_without_a_secret(store: Store, hook: Hook) -
 
 def test_the_readme_verification_snippet_accepts_our_requests(store: Store, hook: Hook,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("**Verifying webhook signatures.**"):]

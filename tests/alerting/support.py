@@ -1,4 +1,5 @@
-"""Test support for alerting: evaluations as the assess engine makes them, and real local servers.
+"""Test support for alerting: evaluations as the assess engine makes them, and real local servers
+(the `hook` and `smtp` fixtures in conftest.py start them).
 
 `Hook` is an http.server on 127.0.0.1 that records every request and answers from a script
 (status, headers, delay); `Smtp` is an aiosmtpd server that records mails and can refuse
@@ -13,14 +14,11 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message as MailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 from sco_monitor.assess.model import Assessment, RuleEvaluation
 from sco_monitor.config.settings import Settings
@@ -143,13 +141,6 @@ class Hook:
         self.server.server_close()
 
 
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    h = Hook()
-    yield h
-    h.close()
-
-
 # --- SMTP receiver ----------------------------------------------------------------------------------------
 class Smtp:
     """aiosmtpd on 127.0.0.1; `refuse` = an SMTP reply for RCPT (e.g. '550 5.1.1 no such user')."""
@@ -164,7 +155,7 @@ class Smtp:
         self.logged_in: list[str] = []
         self._controller: Any = None
 
-    def start(self) -> "Smtp":
+    def start(self) -> Smtp:
         from aiosmtpd.controller import Controller
 
         smtp = self
@@ -208,13 +199,6 @@ class Smtp:
     def receiver(self, name: str = "ops-mail") -> dict[str, Any]:
         return {"name": name, "email": {"host": "127.0.0.1", "port": self.port, "security": "none",
                                         "from": "sco-monitor@example.org", "to": ["ops@example.org"], "timeout": 5}}
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    s = Smtp().start()
-    yield s
-    s.stop()
 
 
 def self_signed_cert(folder: Any) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from sco_monitor.config import load_config
 from sco_monitor.context import Context
 from sco_monitor.errors import NotAvailable
 
-from .alert_support import Hook, Smtp, assessment, day, ev, hook, smtp  # noqa: F401
+from .support import Hook, Smtp, assessment, day, ev
 
 SECRET = "whsec_" + base64.b64encode(b"end-to-end-secret-0123456789").decode()
 

@@ -15,7 +15,7 @@ from sco_monitor.alerting.channels import Outcome
 from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.store import Store, schema
 
-from .alert_support import T0
+from .support import T0
 
 DIGEST = {"subject": "Daily risk report 2024-03-01", "text": "All quiet.", "html": "<p>All quiet.</p>"}
 

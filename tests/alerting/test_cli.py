@@ -22,8 +22,8 @@ from sco_monitor.errors import UsageError
 from sco_monitor.store import Store, schema
 from sco_monitor.timeutil import utcnow
 
-from .alert_support import Hook, Reply, assessment, ev, hook  # noqa: F401
-from .conftest import cli_env
+from ..conftest import cli_env
+from .support import Hook, Reply, assessment, ev
 
 
 def setup(config_dir: Path, tmp_path: Path, hook_url: str = "http://127.0.0.1:9/hook", lease: str = "5m") -> Path:
@@ -136,7 +136,7 @@ def test_alerts_test_and_deliver(run_cli, config_dir: Path, tmp_path: Path, hook
     proc = run_cli(*cfg, "deliver", env={"TEST_WEBHOOK_SECRET": "s"})
     assert proc.returncode == 1
     assert proc.stdout.strip() == "delivered 1, retrying 0, failed 1"
-    assert re.search(r"^notification \d+ to hook failed: HTTP 400: nope$", proc.stderr, re.M)
+    assert re.search(r"^notification \d+ to hook failed: HTTP 400: nope$", proc.stderr, re.MULTILINE)
     listing = run_cli(*cfg, "alerts", "list").stdout
     assert "FAILED NOTIFICATIONS" in listing and "HTTP 400: nope" in listing
 
@@ -152,7 +152,7 @@ def test_cycle_command_options(run_cli, config_dir: Path, tmp_path: Path) -> Non
 KILL_AFTER_STATE_CHANGE = textwrap.dedent("""
     import os, signal, sys
     sys.path[:0] = [{tests!r}]
-    from tests.alert_support import assessment, ev
+    from tests.alerting.support import assessment, ev
     from sco_monitor.config import load_config
     from sco_monitor.context import Context
     from sco_monitor.cycle import step_alert
@@ -169,8 +169,8 @@ KILL_AFTER_STATE_CHANGE = textwrap.dedent("""
 def test_killed_after_the_state_change_delivers_once_after_restart(run_cli, config_dir: Path, tmp_path: Path,
                                                                    hook: Hook) -> None:
     main = setup(config_dir, tmp_path, hook.url)
-    script = KILL_AFTER_STATE_CHANGE.format(tests=str(Path(__file__).parents[1]), main=str(main))
-    proc = subprocess.run([sys.executable, "-c", script], env=cli_env(), capture_output=True, text=True, timeout=120)
+    script = KILL_AFTER_STATE_CHANGE.format(tests=str(Path(__file__).parents[2]), main=str(main))
+    proc = subprocess.run([sys.executable, "-c", script], env=cli_env(), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == -signal.SIGKILL and proc.stdout.strip().splitlines()[-1] == "2"
     assert hook.requests == [] and not (tmp_path / "out").exists()
     for _ in range(2):  # the restarted deliverer, then once more: nothing is sent twice
@@ -200,7 +200,7 @@ def test_killed_mid_delivery_is_redelivered_after_the_lease_with_the_same_id(
     hook_row = next(r for r in rows if r["receiver"] == "hook")
     assert hook_row["status"] == "pending" and hook_row["claim_token"] is not None  # claimed, outcome unknown
     time.sleep(2.1)  # the lease runs out
-    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     ids = [r.headers["webhook-id"] for r in hook.requests]
     assert len(ids) == 2 and ids[0] == ids[1] == hook_row["idempotency_key"]  # at-least-once, same id
