@@ -1,4 +1,4 @@
-"""The alerting commands as a user runs them (real subprocesses), and crash safety under SIGKILL."""
+"""The alerting commands as a user runs them, and crash safety under SIGKILL (real subprocesses)."""
 
 from __future__ import annotations
 
@@ -56,14 +56,14 @@ def outbox_rows(main: Path) -> list[dict]:
     return rows
 
 
-def test_alerts_list_table_json_and_state_filter(run_cli, config_dir: Path, tmp_path: Path) -> None:
+def test_alerts_list_table_json_and_state_filter(run_cli, cli, config_dir: Path, tmp_path: Path) -> None:
     main = setup(config_dir, tmp_path)
-    proc = run_cli("--config", str(main), "alerts", "list")
+    proc = run_cli("--config", str(main), "alerts", "list")  # the installed entry point, for real
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["no pending or firing alerts", "",
                                         "outbox: 0 pending, 0 delivered, 0 failed"]
     fire(main, ev(0.06), ev(0.12, country="RUS", series="fx.usd_rub"), ev(0.07, for_=3, series="fx.eur_kzt"))
-    proc = run_cli("--config", str(main), "alerts", "list")
+    proc = cli("--config", str(main), "alerts", "list")
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["STATE", "SEVERITY", "RULE", "TARGET", "VALUE", "THRESHOLD", "SINCE", "FOR", "MUTED"]
     assert [ln.split()[:4] for ln in lines[1:4]] == [
@@ -72,35 +72,36 @@ def test_alerts_list_table_json_and_state_filter(run_cli, config_dir: Path, tmp_
         ["pending", "warn", "fx_depreciation_20d", "fx.eur_kzt"]]
     assert lines[3].split()[-1] == "1/3"
     assert "outbox: 3 pending, 0 delivered, 0 failed" in proc.stdout  # log: 2 groups; hook: the critical one
-    data = json.loads(run_cli("--config", str(main), "alerts", "list", "--json", "--state", "pending").stdout)
+    data = json.loads(cli("--config", str(main), "alerts", "list", "--json", "--state", "pending").stdout)
     assert [a["series_id"] for a in data["alerts"]] == ["fx.eur_kzt"] and data["outbox"]["pending"] == 3
-    with pytest.raises(UsageError) as bad:
-        commands.list_alerts(Context(main), ["burning"], False, utcnow())
-    assert str(bad.value) == "--state: unknown state 'burning'; expected one of: pending, firing, resolved, inactive, all"
+    proc = cli("--config", str(main), "alerts", "list", "--state", "burning")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "sco-monitor: --state: unknown state 'burning'; expected one of: pending, firing, resolved, inactive, all")
 
 
-def test_silence_silences_unsilence(run_cli, config_dir: Path, tmp_path: Path) -> None:
+def test_silence_silences_unsilence(cli, config_dir: Path, tmp_path: Path) -> None:
     main = setup(config_dir, tmp_path)
     fire(main, ev(0.06), ev(0.06, country="RUS", series="fx.usd_rub"))
     cfg = ["--config", str(main)]
-    proc = run_cli(*cfg, "alerts", "silence", "--match", "country=KAZ", "--match", "category=fx", "--for", "2d",
+    proc = cli(*cfg, "alerts", "silence", "--match", "country=KAZ", "--match", "category=fx", "--for", "2d",
                    "--comment", "tenge float announced", "--author", "analyst")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.strip()
     assert out.startswith("silence ") and out.endswith("(country=KAZ, category=fx); mutes 1 active alert(s) now")
     sid = out.split()[1]
-    listing = run_cli(*cfg, "alerts", "silences").stdout.splitlines()
+    listing = cli(*cfg, "alerts", "silences").stdout.splitlines()
     assert listing[1].split()[:2] == [sid[:8], "active"] and "tenge float announced" in listing[1]
-    muted = [ln for ln in run_cli(*cfg, "alerts", "list").stdout.splitlines() if "fx.usd_kzt" in ln]
+    muted = [ln for ln in cli(*cfg, "alerts", "list").stdout.splitlines() if "fx.usd_kzt" in ln]
     assert muted[0].endswith(f"silenced by {sid}")
-    proc = run_cli(*cfg, "alerts", "unsilence", sid[:8])
+    proc = cli(*cfg, "alerts", "unsilence", sid[:8])
     assert proc.returncode == 0 and proc.stdout.strip() == f"silence {sid} expired (country=KAZ category=fx)"
-    assert run_cli(*cfg, "alerts", "silences").stdout.strip() == "no active silences"
+    assert cli(*cfg, "alerts", "silences").stdout.strip() == "no active silences"
+    assert "expired" in cli(*cfg, "alerts", "silences", "--all").stdout
+    again = cli(*cfg, "alerts", "unsilence", sid)
+    assert again.returncode == 2 and "already expired" in again.stderr
     ctx = Context(main)
-    assert "expired" in commands.list_silences(ctx, True, False, utcnow())
-    with pytest.raises(UsageError, match="already expired"):
-        commands.unsilence(ctx, sid, utcnow())
-    proc = run_cli(*cfg, "alerts", "silence", "--match", "country", "--for", "1d", "--comment", "x")
+    proc = cli(*cfg, "alerts", "silence", "--match", "country", "--for", "1d", "--comment", "x")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "sco-monitor: --match: expected LABEL=VALUE, LABEL!=VALUE, LABEL=~REGEX or LABEL!~REGEX, got 'country'")
@@ -116,16 +117,16 @@ def test_silence_silences_unsilence(run_cli, config_dir: Path, tmp_path: Path) -
             commands.silence(ctx, *args, author=None, now=utcnow())
 
 
-def test_alerts_test_and_deliver(run_cli, config_dir: Path, tmp_path: Path, hook: Hook) -> None:
+def test_alerts_test_and_deliver(cli, config_dir: Path, tmp_path: Path, hook: Hook) -> None:
     main = setup(config_dir, tmp_path, hook.url)
     cfg = ["--config", str(main)]
-    proc = run_cli(*cfg, "alerts", "test", "log")
+    proc = cli(*cfg, "alerts", "test", "log")
     assert (proc.returncode, proc.stdout.strip()) == (0, "test to log: ok: out/alerts.jsonl")
     assert json.loads((tmp_path / "out" / "alerts.jsonl").read_text())["kind"] == "test"
-    proc = run_cli(*cfg, "alerts", "test", "hook")
+    proc = cli(*cfg, "alerts", "test", "hook")
     assert proc.returncode == 1
     assert proc.stdout.strip() == "test to hook: retryable: webhook hook: env variable TEST_WEBHOOK_SECRET is not set"
-    proc = run_cli(*cfg, "alerts", "test", "hook", env={"TEST_WEBHOOK_SECRET": "s"})
+    proc = cli(*cfg, "alerts", "test", "hook", env={"TEST_WEBHOOK_SECRET": "s"})
     assert proc.returncode == 0 and proc.stdout.strip() == "test to hook: ok: HTTP 200"
     assert hook.requests[0].json()["type"] == "test"
     with pytest.raises(UsageError, match="unknown receiver 'pager'; known receivers: hook, log"):
@@ -133,17 +134,17 @@ def test_alerts_test_and_deliver(run_cli, config_dir: Path, tmp_path: Path, hook
 
     fire(main, ev(0.12))
     hook.script = [Reply(400, body="nope")]
-    proc = run_cli(*cfg, "deliver", env={"TEST_WEBHOOK_SECRET": "s"})
+    proc = cli(*cfg, "deliver", env={"TEST_WEBHOOK_SECRET": "s"})
     assert proc.returncode == 1
     assert proc.stdout.strip() == "delivered 1, retrying 0, failed 1"
     assert re.search(r"^notification \d+ to hook failed: HTTP 400: nope$", proc.stderr, re.MULTILINE)
-    listing = run_cli(*cfg, "alerts", "list").stdout
+    listing = cli(*cfg, "alerts", "list").stdout
     assert "FAILED NOTIFICATIONS" in listing and "HTTP 400: nope" in listing
 
 
-def test_cycle_command_options(run_cli, config_dir: Path, tmp_path: Path) -> None:
+def test_cycle_command_options(cli, config_dir: Path, tmp_path: Path) -> None:
     main = setup(config_dir, tmp_path)
-    proc = run_cli("--config", str(main), "cycle", "--no-collect", "--as-of", "2024-03-01")
+    proc = cli("--config", str(main), "cycle", "--no-collect", "--as-of", "2024-03-01")
     lines = proc.stdout.splitlines()
     assert lines[:2] == ["cycle as of 2024-03-01", "collect: skipped (--no-collect)"]
     assert "deliver: ok (delivered 0, retrying 0, failed 0)" in lines
