@@ -128,3 +128,15 @@ def test_deliver_due_writes_digests_to_a_file_and_fails_unknown_receivers(store:
     assert [(x["id"], x["kind"], x["payload"]["subject"]) for x in lines] == [
         ("k0-log", "digest", DIGEST["subject"]), ("k1-log", "digest", DIGEST["subject"])]
     assert outbox.deliver_due(store.engine, receivers, Delivery(), T0 + timedelta(days=1)).attempted == 0
+
+
+def test_old_history_is_pruned_but_pending_notifications_stay(store: Store) -> None:
+    put(store, 3)
+    policy = outbox.Policy()
+    a, b, _ = outbox.claim(store.engine, T0, 10, timedelta(minutes=5), "t")
+    outbox.record(store.engine, a, Outcome.ok(), T0, policy)
+    outbox.record(store.engine, b, Outcome.permanent("no"), T0, policy)
+    with store.engine.begin() as conn:
+        assert outbox.prune(conn, T0 + timedelta(days=89), timedelta(days=90)) == 0
+        assert outbox.prune(conn, T0 + timedelta(days=91), timedelta(days=90)) == 2
+    assert [r["idempotency_key"] for r in rows(store)] == ["k2-log"]

@@ -21,11 +21,14 @@ DEFAULT_STATES = ("pending", "firing")
 
 
 def deliver(ctx: Context, now: datetime | None = None) -> outbox.DeliveryReport:
-    """Queue what group_wait / group_interval held back, then deliver everything due."""
+    """Queue what group_wait / group_interval held back, deliver everything due, drop old history."""
     settings = ctx.config.settings
-    eng = ctx.store.engine
+    eng, delivery = ctx.store.engine, settings.alerting.delivery
     engine.flush_due(eng, settings, now or utcnow())
-    return outbox.deliver_due(eng, settings.receivers, settings.alerting.delivery, now)
+    report = outbox.deliver_due(eng, settings.receivers, delivery, now)
+    with eng.begin() as conn:
+        outbox.prune(conn, now or utcnow(), delivery.keep)
+    return report
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

@@ -311,6 +311,12 @@ def failed(conn: Connection, since: datetime | None = None, limit: int = 100) ->
     return [dict(r) for r in rows]
 
 
+def prune(conn: Connection, now: datetime, keep: timedelta) -> int:
+    """Delete delivered and failed notifications created more than `keep` ago; pending ones stay."""
+    stmt = t.delete().where(t.c.status.in_(["delivered", "failed"]), t.c.created_at < now - keep)
+    return conn.execute(stmt).rowcount or 0
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Notifications by status: pending, delivered, failed."""
     rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()

@@ -154,6 +154,7 @@ class Delivery(Model):
     lease: Duration = Field(
         default="5m", description="A claimed notification whose sender died is retried after this."
     )
+    keep: Duration = Field(default="90d", description="Delivered and failed notifications are deleted after this.")
 
 
 class Heartbeat(Model):
