@@ -133,6 +133,10 @@ def test_country_critical_inhibits_its_series_warnings(store: Store) -> None:
     cycle(store, 0, ev(0.06), ev(0.06, country="RUS", series="fx.usd_rub"), stress)
     sent = told(store, "ops-mail")
     assert sorted((r[2][0][2], r[2][0][1]) for r in sent) == [("KAZ", "critical"), ("RUS", "warn")]
+    with store.engine.connect() as conn:
+        rows = engine.alert_rows(conn, settings(**CONFIG), day(0)[1], ["firing"])
+    assert {r["series_id"] or r["labels"]["scope"]: r["muted"] for r in rows} == {
+        "KAZ": None, "fx.usd_kzt": "inhibited by stress_kaz KAZ", "fx.usd_rub": None}
     # once the country alert is gone, the muted warning is news
     cycle(store, 1, ev(0.06), ev(0.06, country="RUS", series="fx.usd_rub"),
           ev(0.1, rule="stress_kaz", series=None, scope="KAZ", warn=0.5, critical=0.8, clear=None,

@@ -74,7 +74,7 @@ class _View:
 
 def muted(records: Mapping[str, AlertRecord], active_silences: list[silences.Silence],
           settings: Settings, now: datetime) -> dict[str, str]:
-    """Fingerprint -> why it is muted now ('silenced by ID' / 'inhibited by FINGERPRINT')."""
+    """Fingerprint -> why it is muted now ('silenced by ID' / 'inhibited by RULE TARGET')."""
     labels = {fp: r.routing_labels() for fp, r in records.items()}
     out: dict[str, str] = {}
     for fp, lab in labels.items():
@@ -83,7 +83,9 @@ def muted(records: Mapping[str, AlertRecord], active_silences: list[silences.Sil
             out[fp] = f"silenced by {s.id}"
     firing = {fp: lab for fp, lab in labels.items() if records[fp].state == "firing"}
     for fp, src in inhibited(firing, settings.alerting.inhibit_rules).items():
-        out.setdefault(fp, f"inhibited by {src}")
+        r = records[src]
+        target = r.labels.get("scope") or r.series_id or r.labels.get("country", "")
+        out.setdefault(fp, f"inhibited by {r.rule} {target}".rstrip())
     return out
 
 
