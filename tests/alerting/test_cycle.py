@@ -42,8 +42,10 @@ def write_config(config_dir: Path, smtp: Smtp, hook_url: str, tmp_path: Path, **
 
 
 @pytest.fixture
-def feed(monkeypatch: pytest.MonkeyPatch) -> dict[date, Assessment]:
-    """Assessments by as_of, served by the cycle's assess step; collection is a no-op."""
+def feed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[date, Assessment]:
+    """Assessments by as_of, served by the cycle's assess step; collection is a no-op. Runs in
+    tmp_path, where the (real) report step writes whatever it writes."""
+    monkeypatch.chdir(tmp_path)
     by_date: dict[date, Assessment] = {}
     monkeypatch.setattr(cycle, "step_assess", lambda ctx, as_of, save=True: by_date[as_of])
     monkeypatch.setattr(cycle, "step_collect", lambda ctx, series=None, sources=None: None)
@@ -81,6 +83,7 @@ def test_crossing_is_one_email_and_one_signed_webhook_then_one_more_each_on_reso
 
 def test_a_step_not_available_is_skipped_and_a_failing_one_never_stops_delivery(
         config_dir: Path, smtp: Smtp, hook: Hook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     ctx = Context.from_parts(load_config(write_config(config_dir, smtp, hook.url, tmp_path)))
 
     def not_yet(*a: object, **k: object) -> None:
