@@ -126,15 +126,32 @@ def report(
 
 
 @app.command()
-def cycle(ctx: typer.Context) -> None:
+def cycle(
+    ctx: typer.Context,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Assess as of this date, YYYY-MM-DD (default: today).")] = None,
+    no_collect: Annotated[bool, typer.Option("--no-collect", help="Skip collection; assess what is stored.")] = False,
+) -> None:
     """Run collect → assess → alert → deliver → report once."""
-    raise NotAvailable("cycle", 5, "alerting")
+    from sco_monitor.cycle import run_cycle
+    from sco_monitor.export import parse_date_option
+
+    result = run_cycle(ctx_of(ctx), parse_date_option(as_of, "--as-of"), collect=not no_collect)
+    typer.echo("\n".join(result.lines()))
+    if result.failed:
+        raise RunFailed(f"cycle: {', '.join(s.step for s in result.failed)} failed (see the log)")
 
 
 @app.command()
 def deliver(ctx: typer.Context) -> None:
-    """Deliver due notifications from the outbox."""
-    raise NotAvailable("deliver", 5, "alerting")
+    """Deliver due notifications from the outbox (retries, backoff, give-up)."""
+    from sco_monitor.alerting.commands import deliver as run_deliver
+
+    report = run_deliver(ctx_of(ctx))
+    typer.echo(report.summary())
+    for line in report.problems:
+        typer.echo(line, err=True)
+    if report.failed:
+        raise RunFailed(f"deliver: {report.failed} notification(s) failed permanently; see `sco-monitor alerts list`")
 
 
 @app.command()
@@ -187,9 +204,66 @@ def demo(ctx: typer.Context) -> None:
 
 
 @alerts_app.command("list")
-def alerts_list(ctx: typer.Context) -> None:
-    """List alerts."""
-    raise NotAvailable("alerts list", 5, "alerting")
+def alerts_list(
+    ctx: typer.Context,
+    state: Annotated[Optional[list[str]], typer.Option("--state", help="pending, firing, resolved, inactive or all; repeatable (default: pending and firing).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """List alerts (with why any is muted) and the notifications that failed."""
+    from sco_monitor.alerting.commands import list_alerts
+    from sco_monitor.timeutil import utcnow
+
+    typer.echo(list_alerts(ctx_of(ctx), state, as_json, utcnow()))
+
+
+@alerts_app.command("test")
+def alerts_test(ctx: typer.Context, receiver: Annotated[str, typer.Argument(help="Receiver name from the config.")]) -> None:
+    """Send a test message to one receiver now and print the outcome."""
+    from sco_monitor.alerting.commands import test_receiver
+    from sco_monitor.timeutil import utcnow
+
+    outcome = test_receiver(ctx_of(ctx), receiver, utcnow())
+    typer.echo(f"test to {receiver}: {outcome}")
+    if outcome.status != "ok":
+        raise RunFailed(f"test to {receiver} was not delivered ({outcome.status})")
+
+
+@alerts_app.command("silence")
+def alerts_silence(
+    ctx: typer.Context,
+    match: Annotated[list[str], typer.Option("--match", "-m", help="LABEL=VALUE (also !=, =~ REGEX, !~); repeatable, all must match.")],
+    comment: Annotated[str, typer.Option("--comment", help="Why; shown with the silence.")],
+    for_: Annotated[Optional[str], typer.Option("--for", help="Duration, e.g. 2h, 2d, 1w.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="End, e.g. 2024-03-01T12:00 (UTC unless an offset is given).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Who silences (default: the login name).")] = None,
+) -> None:
+    """Mute notifications of matching alerts until the silence expires."""
+    from sco_monitor.alerting.commands import silence
+    from sco_monitor.timeutil import utcnow
+
+    typer.echo(silence(ctx_of(ctx), match, for_, until, comment, author, utcnow()).text())
+
+
+@alerts_app.command("silences")
+def alerts_silences(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include expired silences.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """List silences."""
+    from sco_monitor.alerting.commands import list_silences
+    from sco_monitor.timeutil import utcnow
+
+    typer.echo(list_silences(ctx_of(ctx), all_, as_json, utcnow()))
+
+
+@alerts_app.command("unsilence")
+def alerts_unsilence(ctx: typer.Context, silence_id: Annotated[str, typer.Argument(help="Silence id (or a unique prefix).")]) -> None:
+    """Expire a silence now."""
+    from sco_monitor.alerting.commands import unsilence
+    from sco_monitor.timeutil import utcnow
+
+    typer.echo(unsilence(ctx_of(ctx), silence_id, utcnow()))
 
 
 @export_app.command("observations")

@@ -3,6 +3,8 @@ that missed several fire times while the daemon was down runs once, not once per
 
 from __future__ import annotations
 
+import time
+
 from datetime import UTC, datetime
 
 import pytest
@@ -32,6 +34,7 @@ def test_kill_9_mid_run_then_restart_runs_the_missed_fire_time_once(tmp_path, st
     first.kill()  # SIGKILL while `cycle` sleeps in its worker
     killed_at = datetime.now(UTC)
     before = {r.scheduled_at for r in runs_of(url, "often")}
+    time.sleep(3)  # stay down past at least one `often` fire time, however fast the restart is
 
     second = start_daemon(cfg, "second")
     second.wait_role("active")

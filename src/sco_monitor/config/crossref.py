@@ -62,6 +62,8 @@ def check(
     if settings.route is not None:
         if settings.route.receiver is None:
             raise ConfigError(path, "route.receiver", "the root route needs a receiver")
+        if settings.route.match or settings.route.match_re:
+            raise ConfigError(path, "route.match", "the root route takes every alert; put matchers on its routes")
         _check_route(settings.route, "route", need_receiver)
     need_receiver(settings.alerting.no_data_receiver, "alerting.no_data_receiver")
     need_receiver(settings.alerting.heartbeat.receiver, "alerting.heartbeat.receiver")

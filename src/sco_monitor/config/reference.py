@@ -14,7 +14,16 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sco_monitor.catalog import Series
-from sco_monitor.config.alerting import EmailReceiver, FileReceiver, InhibitRule, Receiver, Route, WebhookReceiver
+from sco_monitor.config.alerting import (
+    Delivery,
+    EmailReceiver,
+    FileReceiver,
+    Heartbeat,
+    InhibitRule,
+    Receiver,
+    Route,
+    WebhookReceiver,
+)
 from sco_monitor.config.playbooks import Action, Exposure, Playbook, When
 from sco_monitor.config.rules import Rule, Selector
 from sco_monitor.config.settings import Episode, IndicatorSpec, Schedule, Settings, SourceSettings, SpreadSpec
@@ -35,6 +44,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("receivers[].file", FileReceiver),
     ("route (and every routes[] below it)", Route),
     ("alerting.inhibit_rules[]", InhibitRule),
+    ("alerting.heartbeat", Heartbeat),
+    ("alerting.delivery", Delivery),
     ("universe.yaml: series[]", Series),
     ("rules.yaml: rules[]", Rule),
     ("rules.yaml: rules[].select", Selector),

@@ -164,14 +164,23 @@ alerts = Table(
     metadata,
     Column("fingerprint", String(64), primary_key=True),
     Column("rule", String(128), nullable=False),
+    Column("kind", String(32), nullable=False, default=""),
+    Column("category", String(64), nullable=False, default=""),
+    Column("series_id", String(128), nullable=True),
     Column("labels", JSON, nullable=False, default=dict),
-    Column("state", String(16), nullable=False),  # pending | firing | resolved | no_data
-    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | firing | resolved | inactive
+    Column("severity", String(16), nullable=False),  # warn | critical | no_data
     Column("value", Float, nullable=True),
     Column("threshold", Float, nullable=True),
+    Column("warn", Float, nullable=True),
+    Column("critical", Float, nullable=True),
+    Column("clear", Float, nullable=True),
+    Column("direction", String(8), nullable=False, default="above"),
+    Column("for_count", Integer, nullable=False, default=1),
     Column("summary", Text, nullable=False, default=""),
     Column("pending_count", Integer, nullable=False, default=0),
     Column("starts_at", UtcDateTime(), nullable=True),
+    Column("fired_at", UtcDateTime(), nullable=True),
     Column("ends_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("last_eval_date", Date, nullable=True),
@@ -191,6 +200,9 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UtcDateTime(), nullable=False),
     Column("give_up_at", UtcDateTime(), nullable=False),
+    Column("claim_token", String(36), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("last_attempt_at", UtcDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("delivered_at", UtcDateTime(), nullable=True),
@@ -202,8 +214,12 @@ notification_groups = Table(
     metadata,
     Column("receiver", String(128), primary_key=True),
     Column("group_key", String(512), primary_key=True),
+    Column("route", String(128), nullable=False, default=""),
+    Column("group_labels", JSON, nullable=False, default=dict),
+    Column("first_seen_at", UtcDateTime(), nullable=False),
     Column("last_notified_at", UtcDateTime(), nullable=True),
-    Column("last_digest", Text, nullable=False, default=""),
+    Column("firing", JSON, nullable=False, default=dict),  # fingerprint -> severity, as last told
+    Column("resolved", JSON, nullable=False, default=list),  # fingerprints last told resolved
 )
 
 silences = Table(

@@ -1,0 +1,1 @@
+"""Tests of the alerting package (mirrors src/sco_monitor/alerting/)."""

@@ -1,0 +1,142 @@
+"""The outbox on SQLite and PostgreSQL: idempotent enqueue, exclusive claims, retries, give-up."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sco_monitor.alerting import outbox
+from sco_monitor.alerting.channels import Outcome
+from sco_monitor.config.alerting import Delivery, Receiver
+from sco_monitor.store import Store, schema
+
+from .support import T0
+
+DIGEST = {"subject": "Daily risk report 2024-03-01", "text": "All quiet.", "html": "<p>All quiet.</p>"}
+
+
+def rows(store: Store) -> list[dict]:
+    t = schema.notifications
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(t).order_by(t.c.id)).mappings()]
+
+
+def put(store: Store, n: int = 1, receiver: str = "log", kind: str = "digest", **kw) -> list[int]:  # noqa: ANN003
+    with store.engine.begin() as conn:
+        return [outbox.enqueue(conn, receiver, kind, DIGEST, f"k{i}-{receiver}", T0, **kw) for i in range(n)]
+
+
+def test_enqueue_is_idempotent_per_key(store: Store) -> None:
+    first = put(store)
+    again = put(store)
+    assert first[0] is not None and again == [None]
+    r = rows(store)
+    assert len(r) == 1 and r[0]["status"] == "pending" and r[0]["give_up_at"] == T0 + timedelta(hours=24)
+
+
+def test_enqueue_refuses_what_a_channel_could_not_deliver(store: Store) -> None:
+    with store.engine.begin() as conn:
+        with pytest.raises(ValueError, match="needs string payload keys: html"):
+            outbox.enqueue(conn, "log", "digest", {"subject": "s", "text": "t"}, "x", T0)
+        with pytest.raises(ValueError, match="unknown notification kind 'sms'"):
+            outbox.enqueue(conn, "log", "sms", {}, "y", T0)
+    assert rows(store) == []
+
+
+def test_concurrent_claimers_never_share_a_row(store: Store) -> None:
+    ids = set(put(store, 120))
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        token = threading.current_thread().name
+        while batch := outbox.claim(store.engine, T0, 7, timedelta(minutes=5), token):
+            with lock:
+                got.extend(c.id for c in batch)
+
+    threads = [threading.Thread(target=worker, name=f"w{i}") for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(got) == sorted(ids)  # every row once, none twice
+
+
+def test_a_lease_expires_so_a_dead_senders_rows_are_taken_over(store: Store) -> None:
+    put(store, 2)
+    lease = timedelta(minutes=5)
+    assert len(outbox.claim(store.engine, T0, 10, lease, "dead")) == 2
+    assert outbox.claim(store.engine, T0 + timedelta(minutes=4), 10, lease, "other") == []
+    taken = outbox.claim(store.engine, T0 + timedelta(minutes=5), 10, lease, "other")
+    assert [c.token for c in taken] == ["other", "other"]
+    # the dead sender's late outcome no longer counts
+    assert outbox.record(store.engine, outbox.Claimed(**{**taken[0].__dict__, "token": "dead"}), Outcome.ok(), T0,
+                         outbox.Policy()) == "lost"
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    p = outbox.Policy(backoff_base=timedelta(seconds=30), backoff_max=timedelta(minutes=10))
+    for attempt, low in [(1, 30), (2, 60), (3, 120), (4, 240)]:
+        waits = {p.backoff(attempt).total_seconds() for _ in range(20)}
+        assert all(low <= w <= low + 30 for w in waits) and len(waits) > 1
+    assert p.backoff(12) == timedelta(minutes=10)
+
+
+def test_retry_bookkeeping_retry_after_and_give_up(store: Store) -> None:
+    put(store, 3)
+    policy = outbox.Policy(max_attempts=2, backoff_base=timedelta(seconds=30))
+    a, b, c = outbox.claim(store.engine, T0, 10, timedelta(minutes=5), "t")
+    assert outbox.record(store.engine, a, Outcome.retryable("HTTP 503"), T0, policy) == "retrying"
+    assert outbox.record(store.engine, b, Outcome.retryable("HTTP 429", retry_after=120), T0, policy) == "retrying"
+    assert outbox.record(store.engine, c, Outcome.permanent("HTTP 400: bad"), T0, policy) == "failed"
+    ra, rb, rc = rows(store)
+    assert T0 + timedelta(seconds=30) <= ra["next_attempt_at"] <= T0 + timedelta(seconds=60)
+    assert rb["next_attempt_at"] == T0 + timedelta(seconds=120) and rb["attempts"] == 1
+    assert (rc["status"], rc["last_error"]) == ("failed", "HTTP 400: bad")
+    later = T0 + timedelta(minutes=3)
+    a2, b2 = outbox.claim(store.engine, later, 10, timedelta(minutes=5), "t2")
+    assert outbox.record(store.engine, a2, Outcome.retryable("HTTP 503"), later, policy) == "failed"
+    assert outbox.record(store.engine, b2, Outcome.ok(), later, policy) == "delivered"
+    ra, rb, _ = rows(store)
+    assert ra["last_error"] == "gave up after 2 attempts: HTTP 503"
+    assert (rb["status"], rb["attempts"], rb["delivered_at"]) == ("delivered", 2, later)
+
+
+def test_past_the_give_up_time_a_failure_is_final(store: Store) -> None:
+    put(store, 1, give_up_after=timedelta(hours=1))
+    (c,) = outbox.claim(store.engine, T0 + timedelta(hours=2), 10, timedelta(minutes=5), "t")
+    assert outbox.record(store.engine, c, Outcome.retryable("timeout"), T0 + timedelta(hours=2), outbox.Policy()) == "failed"
+    with store.engine.connect() as conn:
+        failed = outbox.failed(conn)
+        assert outbox.counts(conn) == {"pending": 0, "delivered": 0, "failed": 1}
+    assert failed[0]["last_error"] == "gave up after the give-up time: timeout"
+
+
+def test_deliver_due_writes_digests_to_a_file_and_fails_unknown_receivers(store: Store, tmp_path: Path) -> None:
+    put(store, 2, receiver="log")
+    put(store, 1, receiver="gone")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
+    assert (report.delivered, report.failed) == (2, 1)
+    assert report.problems == ["notification 3 to gone failed: receiver 'gone' is not configured (any more)"]
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(x["id"], x["kind"], x["payload"]["subject"]) for x in lines] == [
+        ("k0-log", "digest", DIGEST["subject"]), ("k1-log", "digest", DIGEST["subject"])]
+    assert outbox.deliver_due(store.engine, receivers, Delivery(), T0 + timedelta(days=1)).attempted == 0
+
+
+def test_old_history_is_pruned_but_pending_notifications_stay(store: Store) -> None:
+    put(store, 3)
+    policy = outbox.Policy()
+    a, b, _ = outbox.claim(store.engine, T0, 10, timedelta(minutes=5), "t")
+    outbox.record(store.engine, a, Outcome.ok(), T0, policy)
+    outbox.record(store.engine, b, Outcome.permanent("no"), T0, policy)
+    with store.engine.begin() as conn:
+        assert outbox.prune(conn, T0 + timedelta(days=89), timedelta(days=90)) == 0
+        assert outbox.prune(conn, T0 + timedelta(days=91), timedelta(days=90)) == 2
+    assert [r["idempotency_key"] for r in rows(store)] == ["k2-log"]
