@@ -5,6 +5,7 @@ This is the contract between the engine and its consumers; fields may be added, 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from datetime import date
@@ -82,7 +83,7 @@ class CrisisProbability(Result):
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: date | None = None
+    date: dt.date | None = None  # `date | None` here would see the field, not the type
     detail: str = ""
 
 

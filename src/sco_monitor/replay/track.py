@@ -1,0 +1,153 @@
+"""The track record from the store: firing days, episodes and scores read back, then scored.
+
+`track_record` serves `replay --score` (outcomes known up to the last stored observation) and
+the daily report (`report_section`: outcomes known up to the report's as_of, nothing later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sco_monitor import results
+from sco_monitor.context import Context
+from sco_monitor.errors import UsageError
+from sco_monitor.replay.episodes import DerivationRule, Span, derive, from_config, merge
+from sco_monitor.replay.score import TrackRecord, firing, score
+
+WORLD = "WLD"
+
+
+class NothingToScore(UsageError):
+    """No assessment results are stored in the range."""
+
+
+def derived_episodes(ctx: Context, known_until: date, rule: DerivationRule = DerivationRule()) -> dict[str, list[Span]]:
+    """Episodes read from each country's daily equity (drawdown) and FX (pressure) series."""
+    chosen = [
+        s for s in ctx.config.universe.enabled()
+        if s.kind in ("equity", "fx") and s.frequency in ("B", "D") and "alternative" not in s.tags
+    ]
+    if not chosen:
+        return {}
+    frame = ctx.store.load_frame([s.id for s in chosen], as_of=known_until)
+    per_country: dict[str, list[Span]] = {}
+    for s in chosen:
+        prices = frame[s.id].dropna() if s.id in frame else pd.Series(dtype=float)
+        if prices.empty:
+            continue
+        method = "drawdown" if s.kind == "equity" else "emp"
+        spans = derive(prices, s.country, s.id, method, rising_is_risk=s.direction == "up", rule=rule)
+        per_country.setdefault(s.country, []).extend(spans)
+    return {c: merge(spans, rule.merge_gap) for c, spans in per_country.items()}
+
+
+def country_episodes(ctx: Context, known_until: date, countries: Iterable[str]) -> dict[str, list[Span]]:
+    """Configured episodes when the config dates any, else derived ones; the world's are its own,
+    or else every country's (the world is in crisis when a member of it is)."""
+    countries = sorted(set(countries))
+    configured = [e for e in ctx.config.settings.assessment.episodes if pd.Timestamp(e.start).date() <= known_until]
+    if ctx.config.settings.assessment.episodes:
+        return from_config(configured, countries)
+    out = derived_episodes(ctx, known_until)
+    if not out.get(WORLD):
+        everyone = [Span(s.name, WORLD, s.start, s.end, f"{s.source} ({s.country})")
+                    for c, spans in out.items() for s in spans]
+        if everyone:
+            out[WORLD] = merge(everyone, DerivationRule().merge_gap)
+    return out
+
+
+def track_record(
+    ctx: Context,
+    start: date | None = None,
+    end: date | None = None,
+    known_until: date | None = None,
+    horizon: int | None = None,
+) -> TrackRecord:
+    """Score what the store holds between start and end; outcomes known up to `known_until`
+    (default: the last stored observation, never before `end`)."""
+    store, cfg = ctx.store, ctx.config
+    horizon = horizon or cfg.settings.assessment.crisis_horizon
+    probability = results.read_probability(store, None, start, end, horizon)
+    stress = results.read_stress(store, None, start, end)
+    days = sorted(set(results.evaluation_days(store, start, end))
+                  | {d.date() for d in probability["date"]} | {d.date() for d in stress["date"]})
+    if not days:
+        span = f"between {start or 'the start'} and {end or 'the end'}"
+        raise NothingToScore(f"no assessment results stored {span}; run `sco-monitor replay` first")
+    last = days[-1]
+    if known_until is None:
+        known_until = max(results.last_observation(store) or last, last)
+    calendar = pd.DatetimeIndex(pd.to_datetime(days))
+    signals = firing(results.read_breaches(store, days[0], last), calendar,
+                     {r.name: r.for_ for r in cfg.rules.rules})
+    watched = results.watched(store, last)
+    countries = ({c for cs in watched.values() for c in cs} | set(signals["country"])
+                 | set(probability["country"]) | set(stress["scope"]))
+    return score(
+        days=calendar,
+        signals=signals,
+        episodes=country_episodes(ctx, known_until, countries),
+        horizon=horizon,
+        known_until=known_until,
+        watched=watched,
+        categories={r.name: r.category for r in cfg.rules.rules},
+        probability=probability.rename(columns={"probability": "value"})[["country", "date", "value"]],
+        stress=stress.rename(columns={"scope": "country"})[["country", "date", "value"]],
+    )
+
+
+def write_track(track: TrackRecord, out_dir: Path) -> tuple[Path, Path]:
+    """track_record.json and track_record.svg (the chart of warnings against episodes)."""
+    from sco_monitor.replay.chart import track_chart_svg
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    js, svg = out_dir / "track_record.json", out_dir / "track_record.svg"
+    js.write_text(track.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    svg.write_text(track_chart_svg(track), encoding="utf-8")
+    return js, svg
+
+
+def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365) -> dict[str, Any] | None:
+    """The track record as of a report's date, for the report builder: the TrackRecord as a
+    JSON-ready dict plus `chart_svg`; None while nothing is stored to score."""
+    from sco_monitor.replay.chart import track_chart_svg
+
+    try:
+        track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of)
+    except NothingToScore:
+        return None
+    out = track.model_dump(mode="json")
+    out["chart_svg"] = track_chart_svg(track)
+    return out
+
+
+def summary_lines(track: TrackRecord) -> list[str]:
+    """A few plain lines for a terminal."""
+    s = track.summary
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.0%}"
+
+    def num(x: float | None, fmt: str = ".2f") -> str:
+        return "n/a" if x is None else format(x, fmt)
+
+    lines = [
+        f"track record {track.start} .. {track.end} ({track.days} days, H = {track.horizon} trading days, "
+        f"outcomes known to {track.as_of})",
+        f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}; "
+        f"median lead: {num(s.median_lead_days, '.0f')} trading days",
+        f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
+        f"noise-to-signal {num(s.warn.noise_to_signal)}",
+        f"  AUROC: crisis probability {num(s.auroc_probability)}, stress index {num(s.auroc_stress)}",
+    ]
+    useful = [r.rule for r in track.rules if r.useful]
+    if track.rules:
+        lines.append(f"  rules earning their keep: {', '.join(useful) if useful else 'none'} "
+                     f"(of {len(track.rules)})")
+    return lines
