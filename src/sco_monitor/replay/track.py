@@ -54,7 +54,7 @@ def country_episodes(ctx: Context, known_until: date, countries: Iterable[str]) 
     if ctx.config.settings.assessment.episodes:
         return from_config(configured, countries)
     out = derived_episodes(ctx, known_until)
-    if not out.get(WORLD):
+    if WORLD in countries and not out.get(WORLD):
         everyone = [Span(s.name, WORLD, s.start, s.end, f"{s.source} ({s.country})")
                     for c, spans in out.items() for s in spans]
         if everyone:
