@@ -186,12 +186,13 @@ class ReplaySummary:
     track_files: tuple[Path, ...] = ()
 
     def lines(self) -> list[str]:
+        """What happened, for a terminal; the latest report last."""
         from sco_monitor.replay.track import summary_lines
 
         out = [
             f"replayed {len(self.ran)} of {self.days} business days {self.start} .. {self.end} in {self.seconds:.1f} s"
             + (f" ({self.skipped} already done, skipped)" if self.skipped else ""),
-            f"reports written: {self.reports}; latest report: {self.latest_report or 'none'}",
+            f"reports written: {self.reports} under {self.out_dir / 'reports'}",
         ]
         if self.alerts_file is not None:
             n = sum(1 for _ in self.alerts_file.open(encoding="utf-8")) if self.alerts_file.exists() else 0
@@ -199,14 +200,18 @@ class ReplaySummary:
         if self.track is not None:
             out.extend(summary_lines(self.track))
             out.append("track record: " + ", ".join(str(p) for p in self.track_files))
+        out.append(f"latest report: {self.latest_report or 'none written'}")
         return out
 
 
-def latest_report(store: Store) -> Path | None:
-    """The newest report written, HTML preferred."""
+def latest_report(store: Store, on_or_before: date | None = None) -> Path | None:
+    """The newest report written (up to a date), HTML preferred."""
     r = t.reports
+    stmt = select(r.c.as_of, r.c.format, r.c.path).order_by(r.c.as_of.desc()).limit(10)
+    if on_or_before is not None:
+        stmt = stmt.where(r.c.as_of <= on_or_before)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(r.c.as_of, r.c.format, r.c.path).order_by(r.c.as_of.desc()).limit(10)).all()
+        rows = conn.execute(stmt).all()
     if not rows:
         return None
     newest = [row for row in rows if row[0] == rows[0][0]]
@@ -294,7 +299,7 @@ def run_replay(
         stop()
     if last_now is not None:  # flush notifications still inside their group wait
         cycle.step_deliver(rctx, last_now + timedelta(days=1))
-    summary.latest_report = latest_report(store)
+    summary.latest_report = latest_report(store, days[-1])
     if score:
         from sco_monitor.replay.track import track_record, write_track
 
