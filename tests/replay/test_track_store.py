@@ -66,10 +66,16 @@ def test_report_section_knows_nothing_after_its_date(ctx: Context, results_2008:
     early = report_section(ctx, date(2008, 6, 30))
     late = report_section(ctx, date(2009, 6, 30))
     assert early is not None and late is not None
-    assert early["as_of"] == "2008-06-30" and early["end"] == "2008-06-30"
+    assert early["outcomes_known_to"] == "2008-06-30" and early["period"] == "2007-06-01 .. 2008-06-30"  # what is stored
     assert not [e for e in early["episodes"] if e["country"] == "RUS"]
-    assert [e for e in late["episodes"] if e["country"] == "RUS"]
-    assert early["chart_svg"].startswith("<svg")
+    (rouble,) = [e for e in late["episodes"] if e["country"] == "RUS"]
+    assert rouble["onset"].startswith("2008-") and isinstance(rouble["warned"], bool)
+    assert early["chart_svg"].startswith("<svg") and "noise_to_signal" in early["definitions"]
+    assert early["message"].startswith(f"{early['episodes_total']} crisis episodes from 2007-06-01 to 2008-06-30")
+    # flat rows only: the report renders lists of rows as tables
+    for key in ("episodes", "countries", "rules"):
+        assert all(not isinstance(v, (dict, list)) for row in late[key] for v in row.values())
+    json.dumps(late)
 
 
 def test_nothing_stored_means_nothing_to_score(ctx: Context) -> None:

@@ -6,13 +6,10 @@ import io
 from datetime import date, timedelta
 
 import matplotlib
+from matplotlib.dates import date2num
+from matplotlib.figure import Figure  # no pyplot: no global backend, safe in threads
 
-matplotlib.use("Agg")
-
-from matplotlib.dates import date2num  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sco_monitor.replay.score import TrackRecord  # noqa: E402
+from sco_monitor.replay.score import TrackRecord
 
 COLORS = {"episode": "#b0b0b0", "warn": "#f0a020", "critical": "#d03020"}
 

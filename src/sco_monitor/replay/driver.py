@@ -27,6 +27,7 @@ from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
 from sco_monitor.replay.score import TrackRecord
+from sco_monitor.replay.track import report_section, summary_lines, track_record, write_track
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
@@ -187,8 +188,6 @@ class ReplaySummary:
 
     def lines(self) -> list[str]:
         """What happened, for a terminal; the latest report last."""
-        from sco_monitor.replay.track import summary_lines
-
         out = [
             f"replayed {len(self.ran)} of {self.days} business days {self.start} .. {self.end} in {self.seconds:.1f} s"
             + (f" ({self.skipped} already done, skipped)" if self.skipped else ""),
@@ -281,8 +280,8 @@ def run_replay(
                 cycle.step_deliver(rctx, now)
                 results.record_alert_history(store, day)
                 reported = day in due
-                if reported:
-                    cycle.step_report(rctx, assessment, now)
+                if reported:  # the report carries the track record as of its own day
+                    cycle.step_report(rctx, assessment, now, track_record=report_section(rctx, day))
                     summary.reports += 1
             except UsageError:
                 raise
@@ -301,8 +300,6 @@ def run_replay(
         cycle.step_deliver(rctx, last_now + timedelta(days=1))
     summary.latest_report = latest_report(store, days[-1])
     if score:
-        from sco_monitor.replay.track import track_record, write_track
-
         summary.track = track_record(rctx, days[0], days[-1])
         summary.track_files = write_track(summary.track, out_dir)
     summary.seconds = time.monotonic() - began

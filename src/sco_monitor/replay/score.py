@@ -82,18 +82,6 @@ class Rates(Out):
     noise_to_signal: float | None = None
 
 
-class CountryScore(Out):
-    country: str
-    episodes: int
-    warned: int
-    warned_critical: int
-    median_lead_days: float | None
-    warn: Rates
-    critical: Rates
-    auroc_probability: float | None
-    auroc_stress: float | None
-
-
 class RuleScore(Out):
     rule: str
     category: str
@@ -115,6 +103,10 @@ class Summary(Out):
     critical: Rates
     auroc_probability: float | None
     auroc_stress: float | None
+
+
+class CountryScore(Summary):
+    country: str
 
 
 class Timeline(Out):

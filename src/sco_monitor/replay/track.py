@@ -114,17 +114,63 @@ def write_track(track: TrackRecord, out_dir: Path) -> tuple[Path, Path]:
 
 
 def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365) -> dict[str, Any] | None:
-    """The track record as of a report's date, for the report builder: the TrackRecord as a
-    JSON-ready dict plus `chart_svg`; None while nothing is stored to score."""
-    from sco_monitor.replay.chart import track_chart_svg
-
+    """The track record as of a report's date (the last five years, nothing after as_of), shaped
+    for the report: a message, scalars, flat tables and `chart_svg`; None while nothing is stored."""
     try:
         track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of)
     except NothingToScore:
         return None
-    out = track.model_dump(mode="json")
-    out["chart_svg"] = track_chart_svg(track)
-    return out
+    return report_dict(track)
+
+
+def report_dict(track: TrackRecord) -> dict[str, Any]:
+    """Flat rows a report renders as tables; the chart of warnings against episodes as inline SVG."""
+    from sco_monitor.replay.chart import track_chart_svg
+
+    s = track.summary
+    lead = "" if s.median_lead_days is None else f" (median lead {s.median_lead_days:.0f} trading days)"
+    nsr = "" if s.warn.noise_to_signal is None else f"; noise-to-signal {s.warn.noise_to_signal:.2f}"
+    return {
+        "message": f"{s.episodes} crisis episodes from {track.start} to {track.end}; {s.warned} warned in time{lead}, "
+                   f"{s.warned_critical} with a critical alert{nsr}.",
+        "period": f"{track.start} .. {track.end}",
+        "horizon_trading_days": track.horizon,
+        "outcomes_known_to": track.as_of.isoformat(),
+        "episodes_total": s.episodes,
+        "warned_in_time": s.warned,
+        "critical_in_time": s.warned_critical,
+        "median_lead_days": s.median_lead_days,
+        "hit_rate": s.warn.hit_rate,
+        "false_alarm_rate": s.warn.false_alarm_rate,
+        "noise_to_signal": s.warn.noise_to_signal,
+        "auroc_probability": s.auroc_probability,
+        "auroc_stress": s.auroc_stress,
+        "episodes": [
+            {"episode": e.name, "country": e.country, "onset": e.start.isoformat(),
+             "end": e.end.isoformat() if e.end else None, "warned": e.warning.came,
+             "first_warning": e.warning.first.isoformat() if e.warning.first else None,
+             "lead_days": e.warning.lead_days, "critical": e.critical.came, "critical_lead_days": e.critical.lead_days,
+             "rules": ", ".join(e.rules), "source": e.source}
+            for e in track.episodes
+        ],
+        "countries": [
+            {"country": c.country, "episodes": c.episodes, "warned": c.warned, "critical": c.warned_critical,
+             "median_lead_days": c.median_lead_days, "hit_rate": c.warn.hit_rate,
+             "false_alarm_rate": c.warn.false_alarm_rate, "noise_to_signal": c.warn.noise_to_signal,
+             "critical_false_alarm_rate": c.critical.false_alarm_rate,
+             "auroc_probability": c.auroc_probability, "auroc_stress": c.auroc_stress}
+            for c in track.countries
+        ],
+        "rules": [
+            {"rule": r.rule, "category": r.category, "countries": ", ".join(r.countries), "signal_days": r.signal_days,
+             "episodes": r.episodes, "warned": r.warned, "median_lead_days": r.median_lead_days,
+             "hit_rate": r.rates.hit_rate, "false_alarm_rate": r.rates.false_alarm_rate,
+             "noise_to_signal": r.rates.noise_to_signal, "earns_its_keep": r.useful}
+            for r in track.rules
+        ],
+        "definitions": dict(track.definitions),
+        "chart_svg": track_chart_svg(track),
+    }
 
 
 def summary_lines(track: TrackRecord) -> list[str]:
