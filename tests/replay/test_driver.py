@@ -95,6 +95,17 @@ def test_resume_skips_done_days(ctx: Context) -> None:
     assert done_days(ctx.store) == set(days[:3])
 
 
+def test_a_run_that_failed_mid_day_resumes_on_that_day(ctx: Context) -> None:
+    """Day 4 was assessed and alerted, then its report failed: it is not done, and runs again."""
+    days = business_days(date(2008, 1, 1), date(2008, 1, 10))
+    for d in days[:3]:
+        mark_done(ctx.store, d, "r1", reported=False)
+    with ctx.store.engine.begin() as conn:
+        upsert(conn, t.alerts, [_alert(days[3])])
+    assert plan(ctx.store, days, force=False, alerts_file=None) == days[3:]
+    assert plan(ctx.store, days, force=True, alerts_file=None) == days  # and --force treats it as the replay's
+
+
 def test_the_alert_state_never_goes_back_in_time(ctx: Context, tmp_path: Path) -> None:
     days = business_days(date(2008, 1, 1), date(2008, 1, 10))
     for d in days[3:6]:

@@ -143,9 +143,10 @@ def plan(store: Store, days: Sequence[date], force: bool, alerts_file: Path | No
     done = done_days(store)
     todo = list(days) if force else [d for d in days if d not in done]
     last_alert = last_alert_day(store)
-    if not todo or last_alert is None or todo[0] > last_alert:
+    # the alert engine ignores an as_of it has seen, so the day a failed run stopped on may run again
+    if not todo or last_alert is None or todo[0] >= last_alert:
         return todo
-    replay_owned = bool(done) and last_alert <= max(done)
+    replay_owned = bool(done) and last_alert <= (pd.Timestamp(max(done)) + pd.offsets.BDay(1)).date()
     if not replay_owned:
         raise UsageError(
             f"this store holds live alert state up to {last_alert}; replaying from {todo[0]} would rewrite it. "
