@@ -11,7 +11,7 @@ import pytest
 
 from sco_monitor.context import Context
 from sco_monitor.results import read_breaches
-from sco_monitor.replay.track import NothingToScore, report_section, track_record, write_track
+from sco_monitor.replay.track import DerivedEpisodes, NothingToScore, report_section, track_record, write_track
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
 
@@ -82,3 +82,14 @@ def test_nothing_stored_means_nothing_to_score(ctx: Context) -> None:
     with pytest.raises(NothingToScore, match="run `sco-monitor replay` first"):
         track_record(ctx, date(2007, 6, 1), date(2009, 6, 30))
     assert report_section(ctx, date(2008, 6, 30)) is None
+
+
+def test_episodes_derived_once_equal_those_derived_on_the_day(ctx: Context) -> None:
+    """What the replay's reports use (crisis days derived up to the range's end, cut at each day)
+    is what a report written on that day alone would derive."""
+    once = DerivedEpisodes(ctx, date(2009, 6, 30))
+    for day in (date(2007, 8, 15), date(2008, 8, 20), date(2008, 12, 31), date(2009, 6, 30)):
+        assert once.as_of(day) == DerivedEpisodes(ctx, day).as_of(day)
+    assert once.as_of(date(2008, 8, 20))["RUS"] != once.as_of(date(2009, 6, 30))["RUS"]  # the episode grew
+    with pytest.raises(ValueError, match="derived up to 2009-06-30"):
+        once.as_of(date(2009, 7, 1))

@@ -39,7 +39,8 @@ def track_chart_svg(track: TrackRecord) -> str:
     ax.xaxis_date()
     ax.set_title("Warnings against crisis episodes (grey: episode, orange: warning, red: critical)", fontsize=9)
     ax.tick_params(labelsize=8)
-    fig.tight_layout()
+    # fixed margins in inches (tight_layout would double the cost of a chart drawn for every report)
+    fig.subplots_adjust(left=0.6 / 9.0, right=0.985, bottom=0.38 / height, top=1 - 0.3 / height)
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: small and searchable
         fig.savefig(buf, format="svg", metadata={"Date": None})

@@ -27,7 +27,7 @@ from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
 from sco_monitor.replay.score import TrackRecord
-from sco_monitor.replay.track import report_section, summary_lines, track_record, write_track
+from sco_monitor.replay.track import DerivedEpisodes, report_section, summary_lines, track_record, write_track
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
@@ -272,6 +272,7 @@ def run_replay(
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     advance, stop = _progress(len(todo)) if progress else ((lambda d: None), (lambda: None))
     last_now: datetime | None = None
+    derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
     try:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
@@ -282,7 +283,7 @@ def run_replay(
                 results.record_alert_history(store, day)
                 reported = day in due
                 if reported:  # the report carries the track record as of its own day
-                    cycle.step_report(rctx, assessment, now, track_record=report_section(rctx, day))
+                    cycle.step_report(rctx, assessment, now, track_record=report_section(rctx, day, derived=derived))
                     summary.reports += 1
             except UsageError:
                 raise

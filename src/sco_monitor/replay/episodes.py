@@ -104,7 +104,12 @@ def derive(
     rule: DerivationRule = DerivationRule(),
 ) -> list[Span]:
     """Episodes of one series."""
-    flags = crisis_days(prices, method, rising_is_risk, rule)
+    return episodes_from_flags(crisis_days(prices, method, rising_is_risk, rule), country, series_id, method, rule)
+
+
+def episodes_from_flags(flags: pd.Series, country: str, series_id: str, method: Method,
+                        rule: DerivationRule = DerivationRule()) -> list[Span]:
+    """Named episodes from a series' crisis days."""
     return [
         Span(name=f"{country} {method} {a:%Y-%m}", country=country, start=a, end=b,
              source=f"derived: {method} {series_id}")

@@ -31,7 +31,6 @@ from statistics import median
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import rankdata
 
 from sco_monitor.replay.episodes import Span, bday, bdays
 from sco_monitor.timeutil import to_date
@@ -142,7 +141,7 @@ def auroc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.nd
     n0 = int(y.size - n1)
     if n1 == 0 or n0 == 0:
         return None
-    ranks = rankdata(s)
+    ranks = pd.Series(s).rank(method="average").to_numpy()  # ties share their mean rank
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 

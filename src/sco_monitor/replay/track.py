@@ -16,7 +16,8 @@ import pandas as pd
 from sco_monitor import results
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
-from sco_monitor.replay.episodes import DerivationRule, Span, derive, from_config, merge
+from sco_monitor.catalog import Series
+from sco_monitor.replay.episodes import DerivationRule, Span, crisis_days, episodes_from_flags, from_config, merge
 from sco_monitor.replay.score import TrackRecord, firing, score
 
 WORLD = "WLD"
@@ -26,34 +27,55 @@ class NothingToScore(UsageError):
     """No assessment results are stored in the range."""
 
 
-def derived_episodes(ctx: Context, known_until: date, rule: DerivationRule = DerivationRule()) -> dict[str, list[Span]]:
-    """Episodes read from each country's daily equity (drawdown) and FX (pressure) series."""
-    chosen = [
-        s for s in ctx.config.universe.enabled()
-        if s.kind in ("equity", "fx") and s.frequency in ("B", "D") and "alternative" not in s.tags
-    ]
-    if not chosen:
-        return {}
-    frame = ctx.store.load_frame([s.id for s in chosen], as_of=known_until)
-    per_country: dict[str, list[Span]] = {}
-    for s in chosen:
-        prices = frame[s.id].dropna() if s.id in frame else pd.Series(dtype=float)
-        if prices.empty:
-            continue
-        method = "drawdown" if s.kind == "equity" else "emp"
-        spans = derive(prices, s.country, s.id, method, rising_is_risk=s.direction == "up", rule=rule)
-        per_country.setdefault(s.country, []).extend(spans)
-    return {c: merge(spans, rule.merge_gap) for c, spans in per_country.items()}
+class DerivedEpisodes:
+    """Crisis days of each daily equity (drawdown) and FX (pressure) series, derived once from what
+    the store knew on `until`; the episodes known on any day up to `until` are read off them,
+    which is exact because the derivation is causal (crisis days up to D ignore later data).
+    The data are read on first use."""
+
+    def __init__(self, ctx: Context, until: date, rule: DerivationRule = DerivationRule()) -> None:
+        self.ctx, self.until, self.rule = ctx, until, rule
+        self._flags: list[tuple[Series, str, pd.Series]] | None = None
+
+    def _load(self) -> list[tuple[Series, str, pd.Series]]:
+        chosen = [
+            s for s in self.ctx.config.universe.enabled()
+            if s.kind in ("equity", "fx") and s.frequency in ("B", "D") and "alternative" not in s.tags
+        ]
+        if not chosen:
+            return []
+        frame = self.ctx.store.load_frame([s.id for s in chosen], as_of=self.until)
+        out = []
+        for s in chosen:
+            prices = frame[s.id].dropna()
+            if not prices.empty:
+                method = "drawdown" if s.kind == "equity" else "emp"
+                out.append((s, method, crisis_days(prices, method, s.direction == "up", self.rule)))
+        return out
+
+    def as_of(self, day: date) -> dict[str, list[Span]]:
+        """Country → episodes, as known on `day`."""
+        if day > self.until:
+            raise ValueError(f"episodes were derived up to {self.until}, not {day}")
+        if self._flags is None:
+            self._flags = self._load()
+        per_country: dict[str, list[Span]] = {}
+        for s, method, flags in self._flags:
+            known = flags[: pd.Timestamp(day - timedelta(days=s.publication_lag_days))]
+            per_country.setdefault(s.country, []).extend(
+                episodes_from_flags(known, s.country, s.id, method, self.rule))
+        return {c: merge(spans, self.rule.merge_gap) for c, spans in per_country.items()}
 
 
-def country_episodes(ctx: Context, known_until: date, countries: Iterable[str]) -> dict[str, list[Span]]:
+def country_episodes(ctx: Context, known_until: date, countries: Iterable[str],
+                     derived: DerivedEpisodes | None = None) -> dict[str, list[Span]]:
     """Configured episodes when the config dates any, else derived ones; the world's are its own,
     or else every country's (the world is in crisis when a member of it is)."""
     countries = sorted(set(countries))
     configured = [e for e in ctx.config.settings.assessment.episodes if pd.Timestamp(e.start).date() <= known_until]
     if ctx.config.settings.assessment.episodes:
         return from_config(configured, countries)
-    out = derived_episodes(ctx, known_until)
+    out = (derived or DerivedEpisodes(ctx, known_until)).as_of(known_until)
     if WORLD in countries and not out.get(WORLD):
         everyone = [Span(s.name, WORLD, s.start, s.end, f"{s.source} ({s.country})")
                     for c, spans in out.items() for s in spans]
@@ -68,9 +90,11 @@ def track_record(
     end: date | None = None,
     known_until: date | None = None,
     horizon: int | None = None,
+    derived: DerivedEpisodes | None = None,
 ) -> TrackRecord:
     """Score what the store holds between start and end; outcomes known up to `known_until`
-    (default: the last stored observation, never before `end`)."""
+    (default: the last stored observation, never before `end`). `derived` reuses crisis days
+    already derived (see DerivedEpisodes)."""
     store, cfg = ctx.store, ctx.config
     horizon = horizon or cfg.settings.assessment.crisis_horizon
     probability = results.read_probability(store, None, start, end, horizon)
@@ -92,7 +116,7 @@ def track_record(
     return score(
         days=calendar,
         signals=signals,
-        episodes=country_episodes(ctx, known_until, countries),
+        episodes=country_episodes(ctx, known_until, countries, derived),
         horizon=horizon,
         known_until=known_until,
         watched=watched,
@@ -113,11 +137,12 @@ def write_track(track: TrackRecord, out_dir: Path) -> tuple[Path, Path]:
     return js, svg
 
 
-def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365) -> dict[str, Any] | None:
+def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365,
+                   derived: DerivedEpisodes | None = None) -> dict[str, Any] | None:
     """The track record as of a report's date (the last five years, nothing after as_of), shaped
     for the report: a message, scalars, flat tables and `chart_svg`; None while nothing is stored."""
     try:
-        track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of)
+        track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of, derived=derived)
     except NothingToScore:
         return None
     return report_dict(track)
