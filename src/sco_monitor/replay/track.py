@@ -77,7 +77,7 @@ def country_episodes(ctx: Context, known_until: date, countries: Iterable[str],
         return from_config(configured, countries)
     out = (derived or DerivedEpisodes(ctx, known_until)).as_of(known_until)
     if WORLD in countries and not out.get(WORLD):
-        everyone = [Span(s.name, WORLD, s.start, s.end, f"{s.source} ({s.country})")
+        everyone = [Span(f"{WORLD}: {s.name}", WORLD, s.start, s.end, f"{s.source} ({s.country})")
                     for c, spans in out.items() for s in spans]
         if everyone:
             out[WORLD] = merge(everyone, DerivationRule().merge_gap)
@@ -211,8 +211,8 @@ def summary_lines(track: TrackRecord) -> list[str]:
     lines = [
         f"track record {track.start} .. {track.end} ({track.days} days, H = {track.horizon} trading days, "
         f"outcomes known to {track.as_of})",
-        f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}; "
-        f"median lead: {num(s.median_lead_days, '.0f')} trading days",
+        f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}"
+        + ("" if s.median_lead_days is None else f"; median lead: {s.median_lead_days:.0f} trading days"),
         f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
         f"noise-to-signal {num(s.warn.noise_to_signal)}",
         f"  AUROC: crisis probability {num(s.auroc_probability)}, stress index {num(s.auroc_stress)}",
