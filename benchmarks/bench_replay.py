@@ -30,16 +30,23 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sco_monitor import cycle  # noqa: E402
-from sco_monitor.assess.model import Assessment  # noqa: E402
-from sco_monitor.context import Context  # noqa: E402
-from sco_monitor.errors import NotAvailable  # noqa: E402
-from sco_monitor.demo import (  # noqa: E402
-    CATALOG, DEFAULT_END, DEFAULT_START, ECB_ORIGIN, DemoSeries, ecb_cross, run_demo, write_workspace,
+from sco_monitor import cycle
+from sco_monitor.assess.model import Assessment
+from sco_monitor.context import Context
+from sco_monitor.demo import (
+    CATALOG,
+    DEFAULT_END,
+    DEFAULT_START,
+    ECB_ORIGIN,
+    DemoSeries,
+    ecb_cross,
+    run_demo,
+    write_workspace,
 )
-from sco_monitor.replay.driver import business_days, copy_history, run_replay  # noqa: E402
-from sco_monitor.store import Store  # noqa: E402
-from sco_monitor.store import schema as t  # noqa: E402
+from sco_monitor.errors import NotAvailable
+from sco_monitor.replay.driver import business_days, copy_history, run_replay
+from sco_monitor.store import Store
+from sco_monitor.store import schema as t
 
 START, END = date(1999, 1, 4), date(2018, 12, 31)
 TARGET_SECONDS = 300.0

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from sco_monitor.config.settings import Episode
-from sco_monitor.replay.episodes import DerivationRule, Span, crisis_days, derive, from_config, merge
+from sco_monitor.replay.episodes import (
+    DerivationRule,
+    Span,
+    crisis_days,
+    derive,
+    from_config,
+    merge,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from sco_monitor.config import load_config
-from sco_monitor.results import read_alert_history, record_alert_history
+from sco_monitor.errors import UsageError
+from sco_monitor.results import (
+    export_alerts,
+    export_probability,
+    export_stress,
+    read_alert_history,
+    record_alert_history,
+)
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
@@ -77,46 +84,53 @@ def test_export_stress_csv_and_json(run_cli, filled: str, tmp_path: Path) -> Non
     assert records[0]["segment_fx"] == 0.5
 
 
-def test_export_probability_keeps_details(run_cli, filled: str) -> None:
+@pytest.fixture
+def filled_ctx(filled: str, tmp_path: Path):  # noqa: ANN201 - a Context over the CLI's store
+    from sco_monitor.context import Context
+
+    store = Store(f"sqlite:///{tmp_path / 'var' / 'test.db'}")
+    yield Context.from_parts(load_config(filled), store=store)
+    store.dispose()
+
+
+def test_export_probability_keeps_details(run_cli, filled: str, filled_ctx, capsys) -> None:
     proc = run_cli("--config", filled, "export", "probability", "--country", "rus", "--from", "2008-10-01",
                    "--to", "2008-10-01", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     (rec,) = json.loads(proc.stdout)
     assert rec["country"] == "RUS" and rec["horizon"] == 60 and 0 <= rec["probability"] <= 1
     assert set(rec["details"]["drivers"]) == {"fx.usd_rub"}
-    proc = run_cli("--config", filled, "export", "probability", "--country", "RUS", "--horizon", "20")
-    assert proc.returncode == 0 and proc.stdout.strip() == "country,date,horizon,probability,details"
-    proc = run_cli("--config", filled, "export", "probability", "--from", "2008-10-01", "--to", "2008-10-01")
-    frame = pd.read_csv(io.StringIO(proc.stdout))
+    export_probability(filled_ctx, ["RUS"], None, None, 20, "csv", None)
+    assert capsys.readouterr().out.strip() == "country,date,horizon,probability,details"
+    export_probability(filled_ctx, [], "2008-10-01", "2008-10-01", None, "csv", None)
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(frame["country"]) == ["RUS", "USA"] and json.loads(frame["details"][0])["drivers"]
 
 
-def test_export_alerts_history(run_cli, filled: str) -> None:
+def test_export_alerts_history(run_cli, filled: str, filled_ctx, capsys) -> None:
     proc = run_cli("--config", filled, "export", "alerts", "--country", "RUS")
     assert proc.returncode == 0, proc.stderr
     frame = pd.read_csv(io.StringIO(proc.stdout))
     assert list(frame["date"]) == ["2008-10-01", "2008-10-02"]
     assert list(frame.columns[:7]) == ["date", "fingerprint", "rule", "country", "series", "state", "severity"]
     assert set(frame["severity"]) == {"critical"} and json.loads(frame["labels"][0])["category"] == "fx"
-    proc = run_cli("--config", filled, "export", "alerts", "--country", "USA")
-    assert proc.returncode == 0 and len(proc.stdout.strip().splitlines()) == 1  # the header only
-    proc = run_cli("--config", filled, "export", "alerts", "--rule", "fx_depreciation_20d", "--format", "json",
-                   "--from", "2008-10-02")
-    (rec,) = json.loads(proc.stdout)
+    export_alerts(filled_ctx, None, None, ["USA"], [], "csv", None)
+    assert len(capsys.readouterr().out.strip().splitlines()) == 1  # the header only
+    export_alerts(filled_ctx, "2008-10-02", None, [], ["fx_depreciation_20d"], "json", None)
+    (rec,) = json.loads(capsys.readouterr().out)
     assert rec["labels"]["series"] == "fx.usd_rub" and rec["state"] == "firing"
 
 
-def test_export_errors_are_one_line_exit_2(run_cli, filled: str) -> None:
+def test_export_errors_are_one_line_exit_2(run_cli, filled: str, filled_ctx) -> None:
     proc = run_cli("--config", filled, "export", "stress", "--scope", "KAZ")
-    assert proc.returncode == 2
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "sco-monitor: --scope: no stress index stored for 'KAZ'; stored: RUS, USA"
-    proc = run_cli("--config", filled, "export", "probability", "--from", "2008-10-05", "--to", "2008-10-01")
-    assert proc.returncode == 2 and "--from 2008-10-05 is after --to 2008-10-01" in proc.stderr
-    proc = run_cli("--config", filled, "export", "alerts", "--rule", "nope")
-    assert proc.returncode == 2 and proc.stderr.strip().endswith("--rule: unknown rule 'nope'")
-    assert "Traceback" not in proc.stderr
+    with pytest.raises(UsageError, match="--from 2008-10-05 is after --to 2008-10-01"):
+        export_probability(filled_ctx, [], "2008-10-05", "2008-10-01", None, "csv", None)
+    with pytest.raises(UsageError, match="--rule: unknown rule 'nope'"):
+        export_alerts(filled_ctx, None, None, [], ["nope"], "csv", None)
 
 
-def test_export_on_an_empty_store_says_what_to_run(run_cli, config_dir: Path) -> None:
-    proc = run_cli("--config", str(config_dir / "sco-monitor.yaml"), "export", "stress", "--scope", "USA")
-    assert proc.returncode == 2 and "stored: none yet (run `sco-monitor assess`, `cycle` or `replay`)" in proc.stderr
+def test_export_on_an_empty_store_says_what_to_run(ctx) -> None:
+    with pytest.raises(UsageError, match=r"stored: none yet \(run `sco-monitor assess`, `cycle` or `replay`\)"):
+        export_stress(ctx, ["USA"], None, None, "csv", None)

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from sco_monitor.context import Context
+from sco_monitor.replay.track import (
+    DerivedEpisodes,
+    NothingToScore,
+    report_section,
+    track_record,
+    write_track,
+)
 from sco_monitor.results import read_breaches
-from sco_monitor.replay.track import DerivedEpisodes, NothingToScore, report_section, track_record, write_track
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
 

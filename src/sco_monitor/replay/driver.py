@@ -27,7 +27,13 @@ from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
 from sco_monitor.replay.score import TrackRecord
-from sco_monitor.replay.track import DerivedEpisodes, report_section, summary_lines, track_record, write_track
+from sco_monitor.replay.track import (
+    DerivedEpisodes,
+    report_section,
+    summary_lines,
+    track_record,
+    write_track,
+)
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
@@ -225,7 +231,14 @@ def _progress(total: int) -> tuple[Callable[[date], None], Callable[[], None]]:
 
     console = Console(stderr=True)
     if console.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         bar = Progress(TextColumn("replay {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), TimeRemainingColumn(), console=console)
@@ -287,7 +300,7 @@ def run_replay(
                     summary.reports += 1
             except UsageError:
                 raise
-            except Exception as e:  # noqa: BLE001 - any failure stops the sequential replay, resumably
+            except Exception as e:  # any failure stops the sequential replay, resumably
                 log.exception("replay day failed", day=str(day))
                 raise RunFailed(
                     f"replay stopped at {day}: {type(e).__name__}: {e}; {len(summary.ran)} days done this run; "

@@ -54,6 +54,9 @@ class DerivationRule:
     floor: float = 0.03  # and a measure of at least this (a 3% fall): a peg's tiny moves are no crisis
 
 
+DEFAULT_RULE = DerivationRule()
+
+
 def stress_measure(prices: pd.Series, method: Method, rising_is_risk: bool, rule: DerivationRule) -> pd.Series:
     """The measure whose extreme values mark crisis days; larger = worse."""
     p = prices.astype(float).where(lambda s: s > 0).dropna().sort_index()
@@ -103,14 +106,14 @@ def derive(
     series_id: str,
     method: Method,
     rising_is_risk: bool,
-    rule: DerivationRule = DerivationRule(),
+    rule: DerivationRule = DEFAULT_RULE,
 ) -> list[Span]:
     """Episodes of one series."""
     return episodes_from_flags(crisis_days(prices, method, rising_is_risk, rule), country, series_id, method, rule)
 
 
 def episodes_from_flags(flags: pd.Series, country: str, series_id: str, method: Method,
-                        rule: DerivationRule = DerivationRule()) -> list[Span]:
+                        rule: DerivationRule = DEFAULT_RULE) -> list[Span]:
     """Named episodes from a series' crisis days."""
     return [
         Span(name=f"{country} {method} {a:%Y-%m}", country=country, start=a, end=b,
@@ -159,6 +162,6 @@ def from_config(episodes: Sequence[Episode], countries: Iterable[str]) -> dict[s
             out.setdefault(c, []).append(
                 Span(name=ep.name, country=c, start=to_date(ep.start), end=to_date(ep.end), source="config")
             )
-    for c in out:
-        out[c].sort(key=lambda s: s.start)
+    for spans in out.values():
+        spans.sort(key=lambda s: s.start)
     return out

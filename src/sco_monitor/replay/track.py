@@ -14,10 +14,18 @@ from typing import Any
 import pandas as pd
 
 from sco_monitor import results
+from sco_monitor.catalog import Series
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
-from sco_monitor.catalog import Series
-from sco_monitor.replay.episodes import DerivationRule, Span, crisis_days, episodes_from_flags, from_config, merge
+from sco_monitor.replay.episodes import (
+    DEFAULT_RULE,
+    DerivationRule,
+    Span,
+    crisis_days,
+    episodes_from_flags,
+    from_config,
+    merge,
+)
 from sco_monitor.replay.score import TrackRecord, firing, score
 
 WORLD = "WLD"
@@ -33,7 +41,7 @@ class DerivedEpisodes:
     which is exact because the derivation is causal (crisis days up to D ignore later data).
     The data are read on first use."""
 
-    def __init__(self, ctx: Context, until: date, rule: DerivationRule = DerivationRule()) -> None:
+    def __init__(self, ctx: Context, until: date, rule: DerivationRule = DEFAULT_RULE) -> None:
         self.ctx, self.until, self.rule = ctx, until, rule
         self._flags: list[tuple[Series, str, pd.Series]] | None = None
 
@@ -80,7 +88,7 @@ def country_episodes(ctx: Context, known_until: date, countries: Iterable[str],
         everyone = [Span(f"{WORLD}: {s.name}", WORLD, s.start, s.end, f"{s.source} ({s.country})")
                     for c, spans in out.items() for s in spans]
         if everyone:
-            out[WORLD] = merge(everyone, DerivationRule().merge_gap)
+            out[WORLD] = merge(everyone, DEFAULT_RULE.merge_gap)
     return out
 
 
@@ -208,13 +216,13 @@ def summary_lines(track: TrackRecord) -> list[str]:
     def num(x: float | None, fmt: str = ".2f") -> str:
         return "n/a" if x is None else format(x, fmt)
 
+    lead = "" if s.median_lead_days is None else f"; median lead: {s.median_lead_days:.0f} trading days"
     lines = [
-        f"track record {track.start} .. {track.end} ({track.days} days, H = {track.horizon} trading days, "
-        f"outcomes known to {track.as_of})",
-        f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}"
-        + ("" if s.median_lead_days is None else f"; median lead: {s.median_lead_days:.0f} trading days"),
-        f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
-        f"noise-to-signal {num(s.warn.noise_to_signal)}",
+        (f"track record {track.start} .. {track.end} ({track.days} days, H = {track.horizon} trading days, "
+         f"outcomes known to {track.as_of})"),
+        f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}{lead}",
+        (f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
+         f"noise-to-signal {num(s.warn.noise_to_signal)}"),
         f"  AUROC: crisis probability {num(s.auroc_probability)}, stress index {num(s.auroc_stress)}",
     ]
     useful = [r.rule for r in track.rules if r.useful]
