@@ -85,7 +85,7 @@ def test_export_stress_csv_and_json(run_cli, filled: str, tmp_path: Path) -> Non
 
 
 @pytest.fixture
-def filled_ctx(filled: str, tmp_path: Path):  # noqa: ANN201 - a Context over the CLI's store
+def filled_ctx(filled: str, tmp_path: Path):  # a Context over the CLI's store
     from sco_monitor.context import Context
 
     store = Store(f"sqlite:///{tmp_path / 'var' / 'test.db'}")
