@@ -134,3 +134,55 @@ def test_into_copies_the_history_to_another_store(ctx: Context, tmp_path: Path) 
     b = target.load_long(["eq.us.spx", "fx.usd_rub"])
     assert len(b) == len(a) > 1000 and b["value"].sum() == pytest.approx(a["value"].sum())
     target.dispose()
+
+
+@pytest.fixture
+def logging_restored():
+    """The tests below configure logging for real; the rest of the session gets the defaults back."""
+    import structlog
+
+    yield
+    structlog.reset_defaults()
+
+
+def test_progress_bar_on_a_terminal_keeps_log_lines_above_it(logging_restored) -> None:
+    import io
+
+    import structlog
+    from rich.console import Console
+
+    from sco_monitor.logs import configure, get_logger
+    from sco_monitor.replay.progress import progress
+
+    configure("console", "info")
+    before = structlog.get_config()["logger_factory"]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    days = business_days(date(2008, 9, 1), date(2008, 9, 5))
+    with progress(len(days), console=console) as advance:
+        for d in days:
+            get_logger("test").info("assessed", day=str(d))
+            advance(d)
+    text = out.getvalue()
+    assert "assessed" in text and "2008-09-05" in text and "5/5" in text  # the log lines went through rich
+    assert structlog.get_config()["logger_factory"] is before  # and logging is back as it was
+
+
+def test_progress_without_a_terminal_logs_every_5_percent(logging_restored, capsys) -> None:
+    import io
+    import json
+
+    from rich.console import Console
+
+    from sco_monitor.logs import configure
+    from sco_monitor.replay.progress import progress
+
+    configure("json", "info")  # writes to the captured stderr
+    days = business_days(date(2008, 1, 1), date(2008, 12, 31))
+    with progress(len(days), console=Console(file=io.StringIO())) as advance:
+        for d in days:
+            advance(d)
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if '"replay progress"' in x]
+    done = [x["done"] for x in lines]
+    assert len(done) <= 20 and done[-1] == len(days) == 262 and lines[-1]["day"] == "2008-12-31"
+    assert max(b - a for a, b in zip([0, *done], done)) <= 14  # every 5% of the 262 days

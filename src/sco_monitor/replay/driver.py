@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from sco_monitor.config.settings import Settings
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
+from sco_monitor.replay.progress import progress as progress_bar
 from sco_monitor.replay.score import TrackRecord
 from sco_monitor.replay.track import (
     DerivedEpisodes,
@@ -225,37 +227,6 @@ def latest_report(store: Store, on_or_before: date | None = None) -> Path | None
     return Path(best[2])
 
 
-def _progress(total: int) -> tuple[Callable[[date], None], Callable[[], None]]:
-    """A rich progress bar on a terminal; a log line every 5% otherwise."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if console.is_terminal:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        bar = Progress(TextColumn("replay {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), TimeRemainingColumn(), console=console)
-        task = bar.add_task("replay", total=total, day="")
-        bar.start()
-        return (lambda d: bar.update(task, advance=1, day=str(d))), bar.stop
-    step = max(total // 20, 1)
-    count = [0]
-
-    def advance(d: date) -> None:
-        count[0] += 1
-        if count[0] % step == 0 or count[0] == total:
-            log.info("replay progress", day=str(d), done=count[0], total=total)
-
-    return advance, lambda: None
-
-
 def run_replay(
     ctx: Context,
     start: date,
@@ -283,10 +254,9 @@ def run_replay(
     out_dir.mkdir(parents=True, exist_ok=True)
     log.info("replay start", start=str(start), end=str(end), days=len(days), to_run=len(todo),
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
-    advance, stop = _progress(len(todo)) if progress else ((lambda d: None), (lambda: None))
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
-    try:
+    with progress_bar(len(todo)) if progress else nullcontext(lambda day: None) as advance:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
             try:
@@ -309,8 +279,6 @@ def run_replay(
             summary.ran.append(day)
             last_now = now
             advance(day)
-    finally:
-        stop()
     if last_now is not None:  # flush notifications still inside their group wait
         cycle.step_deliver(rctx, last_now + timedelta(days=1))
     summary.latest_report = latest_report(store, days[-1])
