@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sco-monitor init  # replaced by `sco-monitor demo` when the demo lands (issue 8)
+	$(BIN)/sco-monitor demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -25,4 +25,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var reports
+	rm -rf $(VENV) var reports demo replay

@@ -52,7 +52,7 @@ def test_assess_is_a_pure_point_in_time_function(cfg) -> None:
     f = market()
     a = assess(f, cfg, AS_OF)
     assert a.as_of == AS_OF and set(a.stress_index) == {"WLD", "KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND",
-                                                         "PAK", "IRN", "BLR"}
+                                                         "PAK", "IRN", "BLR", "USA"}  # US: 2 segments
     assert a.stress_index["RUS"].value is not None and a.stress_index["CHN"].value is None
     rub, = [r for r in a.rules if r.rule == "fx_dep" and r.series_id == "fx.usd_rub"]
     assert rub.severity == "critical"
@@ -95,7 +95,7 @@ def test_run_assessment_saves_results_idempotently(cfg, store) -> None:
     counts = {t.name: _rows(store, t) for t in (schema.indicator_values, schema.rule_evaluations,
                                                  schema.stress_index, schema.crisis_probability)}
     assert counts["rule_evaluations"] == len(a.rules)
-    assert counts["crisis_probability"] == 10  # every member, estimable or not
+    assert counts["crisis_probability"] == 11  # every member, estimable or not, and the US
     with store.engine.connect() as conn:
         dates = conn.execute(select(func.min(schema.indicator_values.c.date))).scalar_one()
         sev = dict(conn.execute(select(schema.rule_evaluations.c.rule, schema.rule_evaluations.c.severity).where(
@@ -156,7 +156,7 @@ def test_cli_assess_prints_a_summary_and_json_and_saves(run_cli, tmp_path) -> No
     data = json.loads(proc.stdout)
     assert data["as_of"] == AS_OF.isoformat()
     assert {"value", "level", "segments"} <= set(data["stress_index"]["RUS"])
-    assert set(data["probability"]) == {"KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR"}
+    assert set(data["probability"]) == {"KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR", "USA"}
     rule = next(r for r in data["rules"] if r["rule"] == "fx_dep" and r["labels"]["series"] == "fx.usd_rub")
     assert rule["severity"] == "critical" and rule["threshold"] == 0.1 and rule["value"] > 0.1
     assert data["forecasts"] == []

