@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from datetime import date as _Date  # QualityFlag has a field named `date`
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,6 +67,7 @@ class Forecast(Result):
     mean: list[float]
     lower: list[float]
     upper: list[float]
+    std: list[float] = Field(default_factory=list, description="Predictive standard deviation per step")
     level: float = 0.9
     threshold: float | None = None
     breach_probability: float | None = None
@@ -82,7 +84,7 @@ class CrisisProbability(Result):
 class QualityFlag(Result):
     series_id: str
     flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
-    date: date | None = None
+    date: _Date | None = None
     detail: str = ""
 
 
