@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 
-from sco_monitor.assess.forecast.base import ModelState
+from sco_monitor.assess.forecast.base import ModelState, json_safe
 from sco_monitor.store import schema
 from sco_monitor.store.repo import Store
 from sco_monitor.store.upsert import upsert
@@ -34,13 +34,16 @@ def load_states(store: Store, series_ids: Iterable[str]) -> dict[tuple[str, str]
 
 
 def save_states(store: Store, states: Mapping[tuple[str, str], ModelState] | Iterable[ModelState]) -> int:
-    """Upsert states in one transaction; returns how many were written."""
+    """Upsert states in one transaction; returns how many were written.
+
+    JSON columns get plain JSON: NaN and infinities become null (PostgreSQL rejects them).
+    """
     items = list(states.values()) if isinstance(states, Mapping) else list(states)
     now = utcnow()
     rows = [
-        {"series_id": s.series_id, "model": s.model, "family": s.family, "spec": s.spec,
-         "fitted_at": s.fitted_at, "last_date": s.last_date, "nobs": s.nobs, "params": s.params,
-         "state": s.state, "metrics": s.metrics, "updated_at": now}
+        {"series_id": s.series_id, "model": s.model, "family": s.family, "spec": json_safe(s.spec),
+         "fitted_at": s.fitted_at, "last_date": s.last_date, "nobs": s.nobs, "params": json_safe(s.params),
+         "state": s.state, "metrics": json_safe(s.metrics), "updated_at": now}
         for s in items
     ]
     with store.engine.begin() as conn:

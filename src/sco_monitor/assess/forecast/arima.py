@@ -73,7 +73,7 @@ class ArimaFitted(StateSpaceFitted):
                 res = _sarimax(z, spec).fit(disp=False, low_memory=True, cov_type="none")
                 params = np.asarray(res.params, dtype=float)
             full = _sarimax(z, spec)
-            fres = full.filter(params)
+            fres = full.filter(params, cov_type="none")
         check_finite(spec.label, params=params, llf=fres.llf)
         if params[-1] <= 0:
             raise FitFailed(f"{spec.label}: zero innovation variance")

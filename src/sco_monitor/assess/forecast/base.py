@@ -300,9 +300,11 @@ def level_moments(mean: np.ndarray, var: np.ndarray, transform: Transform, level
 
 
 def data_scale(r: np.ndarray) -> float:
-    """A power of ten bringing the returns' std into [1, 10): optimisers need well-scaled data."""
+    """1 for well-scaled returns (std in [0.1, 100), e.g. percent returns); otherwise the power of
+    ten that brings the std into [1, 10), since the optimisers fail on tiny or huge numbers
+    (daily changes of a yield in percentage points become basis points)."""
     sd = float(np.nanstd(r)) if len(r) > 1 else 0.0
-    if not np.isfinite(sd) or sd <= 0:
+    if not np.isfinite(sd) or sd <= 0 or 0.1 <= sd < 100:
         return 1.0
     return float(10.0 ** int(np.clip(-math.floor(math.log10(sd)), -6, 6)))
 

@@ -210,8 +210,8 @@ class GarchFitted(ArchFitted):
         params = {str(k): float(v) for k, v in res.params.items()}
         check_finite(spec.label, params=list(params.values()), llf=res.loglikelihood)
         persistence = sum(v for k, v in params.items() if k.startswith(("alpha", "beta")))
-        if persistence >= 1:
-            raise FitFailed(f"{spec.label}: non-stationary variance (persistence {persistence:.4f})")
+        if persistence > 1 + 1e-9:  # arch bounds alpha + beta by 1; an integrated GARCH is still usable
+            raise FitFailed(f"{spec.label}: explosive variance (persistence {persistence:.4f})")
         n = len(r)
         metrics = {"model": spec.label, "llf": float(res.loglikelihood), "aic": float(res.aic),
                    "bic": float(res.bic), "persistence": float(persistence), "scale": scale}

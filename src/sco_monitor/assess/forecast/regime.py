@@ -81,19 +81,34 @@ class RegimeFitted(Fitted):
         if np.ptp(r) == 0:
             raise FitFailed(f"{spec.label}: the series is constant")
         scale = data_scale(r)
-        with guarded(spec.label):
-            mod = MarkovRegression(r * scale, k_regimes=2, trend="c", switching_variance=True)
-            res = mod.fit(disp=False)
-            if not res.mle_retvals.get("converged", True):
-                raise FitFailed(f"{spec.label}: the optimiser did not converge")
-            params = np.asarray(res.params, dtype=float)
-            transition = mod.regime_transition_matrix(params)[:, :, 0]
+        x = r * scale
+        mod = MarkovRegression(x, k_regimes=2, trend="c", switching_variance=True)
         names = list(mod.param_names)
-        check_finite(spec.label, params=params, llf=res.llf)
+        # calm and turbulent persistent regimes first, statsmodels' own start second: the likelihood
+        # also has "outlier day" optima whose regimes last a day, which are not volatility regimes
+        calm_turbulent = np.array([0.98, 0.04, x.mean(), x.mean(), 0.5 * x.var(), 2.5 * x.var()])
+        problems: list[str] = []
+        for start in (calm_turbulent, None):
+            try:
+                with guarded(spec.label):
+                    res = mod.fit(start_params=start, disp=False)
+                    if not res.mle_retvals.get("converged", True):
+                        raise FitFailed(f"{spec.label}: the optimiser did not converge")
+                params = np.asarray(res.params, dtype=float)
+                check_finite(spec.label, params=params, llf=res.llf)
+                transition = mod.regime_transition_matrix(params)[:, :, 0]
+                sigma2 = np.array([params[names.index(f"sigma2[{i}]")] for i in range(2)])
+                if np.any(sigma2 <= 0):
+                    raise FitFailed(f"{spec.label}: a regime has zero variance")
+                if np.any(np.diag(transition) < 0.5):
+                    raise FitFailed(f"{spec.label}: no persistent regimes (stay probabilities "
+                                    f"{np.diag(transition).round(3).tolist()})")
+                break
+            except FitFailed as e:
+                problems.append(str(e))
+        else:
+            raise FitFailed("; ".join(dict.fromkeys(problems)))
         mu = np.array([params[names.index(f"const[{i}]")] for i in range(2)])
-        sigma2 = np.array([params[names.index(f"sigma2[{i}]")] for i in range(2)])
-        if np.any(sigma2 <= 0):
-            raise FitFailed(f"{spec.label}: a regime has zero variance")
         probs = np.asarray(res.filtered_marginal_probabilities)[-1]
         # one normal regime for reference: is switching worth its four extra parameters?
         single = stats.norm.logpdf(r * scale, (r * scale).mean(), (r * scale).std()).sum()

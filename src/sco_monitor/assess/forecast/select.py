@@ -73,7 +73,7 @@ def fit_level(y: pd.Series, *, transform: Transform, freq: str, horizon: int, le
         if fitted:
             winners.append(min(fitted, key=lambda f: f.metrics["aicc"]))
     if not winners:
-        failures = "; ".join(str(v) for v in candidates.values())
+        failures = "; ".join(str(v).removeprefix("failed: ") for v in candidates.values())
         f = RandomWalkFitted.fit(y, RandomWalkSpec(drift=True, transform=transform, freq=freq))
         return _fallback(f, f"every ARIMA/ETS candidate failed ({failures})", candidates=candidates)
 

@@ -51,7 +51,8 @@ class StateSpaceFitted(Fitted):
 
     def _filter(self, endog: np.ndarray) -> Any:
         mod = self._model(endog)
-        return mod.filter(np.array([self.params[name] for name in mod.param_names], dtype=float))
+        params = np.array([self.params[name] for name in mod.param_names], dtype=float)
+        return mod.filter(params, cov_type="none")
 
     def extend(self, new_y: pd.Series) -> Self:
         new_y = self._new_points(new_y)
