@@ -9,7 +9,7 @@ from arch import arch_model
 from scipy import stats
 
 from sco_monitor.assess.forecast import FitFailed, fit
-from sco_monitor.assess.forecast.garch import EwmaFitted, GarchFitted, GarchSpec
+from sco_monitor.assess.forecast.garch import EwmaFitted, EwmaSpec, GarchFitted, GarchSpec
 from sco_monitor.assess.forecast.select import fit_volatility
 
 from .forecast_data import sp500, wti
@@ -103,3 +103,16 @@ def test_the_lehman_week_marks_a_pre_crisis_fit_as_degraded_and_a_calm_week_does
     assert lehman.metrics["oos_n"] == 5 and lehman.degraded()
     calm = fit(y.loc[:"2017-06-30"], GarchSpec()).extend(y.loc["2017-07-03":"2017-07-10"])
     assert calm.metrics["oos_n"] == 5 and not calm.degraded()
+
+
+def test_the_fast_quantiles_are_arch_s_standardised_error_laws() -> None:
+    from arch.univariate import Normal, StudentsT
+
+    p, z = np.array([0.01, 0.05, 0.5, 0.95]), np.array([-3.0, -1.0, 0.0, 2.5])
+    g = fit(sp500().iloc[-1500:], GarchSpec())
+    nu = [g.params["nu"]]
+    np.testing.assert_allclose(g.std_ppf(p), StudentsT().ppf(p, nu), rtol=1e-10)
+    np.testing.assert_allclose(g.std_cdf(z), StudentsT().cdf(z, nu), rtol=1e-10)
+    e = EwmaFitted.fit(sp500().iloc[-300:], EwmaSpec())
+    np.testing.assert_allclose(e.std_ppf(p), Normal().ppf(p), rtol=1e-12)
+    np.testing.assert_allclose(e.std_cdf(z), Normal().cdf(z), rtol=1e-12)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from arch import arch_model
 from arch.univariate import EWMAVariance, Normal, ZeroMean
-from scipy import stats
+from scipy import special
 
 from sco_monitor.assess.forecast.base import (
     FORECASTERS,
@@ -74,10 +74,10 @@ class ArchFitted(Fitted):
     spec: GarchSpec | EwmaSpec
 
     def __init__(self, spec: GarchSpec | EwmaSpec, *, r: np.ndarray, dates: pd.DatetimeIndex, first: date,
-                 scale: float, res: Any = None, **kw: Any) -> None:
+                 scale: float, **kw: Any) -> None:
         super().__init__(spec, **kw)
         self.r, self.dates, self.first, self.scale = np.asarray(r, dtype=float), dates, first, float(scale)
-        self._res = res
+        self._res: Any = None
         self._pred: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -87,16 +87,32 @@ class ArchFitted(Fitted):
 
     @property
     def result(self) -> Any:
-        """arch's fixed-parameter result on the whole window (computed once)."""
+        """arch's fixed-parameter result (`fix`) on the whole return window, computed once."""
         if self._res is None:
             mod = self._arch(self.spec, self.r * self.scale)
             names = [*mod.parameter_names(), *mod.volatility.parameter_names(), *mod.distribution.parameter_names()]
             self._res = mod.fix([self.params[n] for n in names])
         return self._res
 
-    @property
-    def _dist_params(self) -> np.ndarray | None:
-        return np.array([self.params["nu"]]) if "nu" in self.params else None
+    def std_ppf(self, p: np.ndarray) -> np.ndarray:
+        """Quantiles of the standardised error law: arch's StudentsT (t scaled to unit variance) or Normal.
+
+        Same law as arch's `ppf`, through scipy.special: arch freezes a scipy distribution per
+        call (milliseconds), and this runs for every series every day.
+        """
+        p = np.asarray(p, dtype=float)
+        if "nu" not in self.params:
+            return special.ndtri(p)
+        nu = self.params["nu"]
+        return special.stdtrit(nu, p) * np.sqrt((nu - 2) / nu)
+
+    def std_cdf(self, z: np.ndarray) -> np.ndarray:
+        """CDF of the standardised error law (see `std_ppf`)."""
+        z = np.asarray(z, dtype=float)
+        if "nu" not in self.params:
+            return special.ndtr(z)
+        nu = self.params["nu"]
+        return special.stdtr(nu, z * np.sqrt(nu / (nu - 2)))
 
     @property
     def conditional_volatility(self) -> pd.Series:
@@ -119,11 +135,8 @@ class ArchFitted(Fitted):
             last_value=float(new_y.iloc[-1]), nobs=self.nobs + len(r_new), fitted_at=self.fitted_at,
             metrics=self.metrics,
         )
-        res = out.result
-        k = len(r_new)
-        std = np.asarray(res.std_resid)[-k:]
-        pit = res.model.distribution.cdf(std, self._dist_params)
-        out.metrics = self._with_scores(stats.norm.ppf(np.clip(pit, 1e-300, 1 - 1e-16)))
+        pit = out.std_cdf(np.asarray(out.result.std_resid)[-len(r_new):])
+        out.metrics = self._with_scores(special.ndtri(np.clip(pit, 1e-300, 1 - 1e-16)))
         return out
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +148,7 @@ class ArchFitted(Fitted):
 
     def forecast(self, h: int, level: float = 0.9, as_of: date | None = None) -> Forecast:
         mean, sd = self.predictive(h)
-        dist = self.result.model.distribution
-        lo_q, hi_q = dist.ppf(np.array([0.5 - level / 2, 0.5 + level / 2]), self._dist_params)
+        lo_q, hi_q = self.std_ppf(np.array([0.5 - level / 2, 0.5 + level / 2]))
         return self._forecast_result(h, level, as_of, mean, sd, mean + lo_q * sd, mean + hi_q * sd)
 
     def risk(self, direction: Literal["up", "down", "both"] = "down") -> dict[str, Any]:
@@ -150,10 +162,10 @@ class ArchFitted(Fitted):
         dist = self.result.model.distribution
         out: dict[str, Any] = {"sigma": s, "mean": mu, "side": direction, "model": self.family,
                                "unit": "percent" if self.spec.returns == "log" else "level change"}
-        for p in RISK_LEVELS:
-            a = 1 - p
-            q = float(dist.ppf(np.array([a]), self._dist_params)[0])
-            tail = float(dist.partial_moment(1, q, self._dist_params)) / a  # E[z | z < q] of the std. law
+        for p, q in zip(RISK_LEVELS, self.std_ppf(1 - np.array(RISK_LEVELS)), strict=True):
+            a, q = 1 - p, float(q)
+            nu = [self.params["nu"]] if "nu" in self.params else None
+            tail = float(dist.partial_moment(1, q, nu)) / a  # E[z | z < q] of the standardised law
             down_var, down_es = -(mu + s * q), -(mu + s * tail)
             up_var, up_es = mu - s * q, mu - s * tail
             if direction == "down":
@@ -174,7 +186,8 @@ class ArchFitted(Fitted):
         arrays = state.arrays()
         spec = cls.spec_type.model_validate(state.spec)
         first = date.fromordinal(int(arrays["first"][0]))
-        window = clean(history).loc[pd.Timestamp(first):]
+        history = clean(history)
+        window = history.iloc[history.index.searchsorted(pd.Timestamp(first)):]
         if len(window) < 2:
             raise StateMismatch("no return window left in the history")
         r = returns(window.to_numpy(), spec.returns)
@@ -215,7 +228,7 @@ class GarchFitted(ArchFitted):
         n = len(r)
         metrics = {"model": spec.label, "llf": float(res.loglikelihood), "aic": float(res.aic),
                    "bic": float(res.bic), "persistence": float(persistence), "scale": scale}
-        return cls(spec, r=r, dates=y.index[1:], first=y.index[0].date(), scale=scale, res=res,
+        return cls(spec, r=r, dates=y.index[1:], first=y.index[0].date(), scale=scale,
                    series_id=str(y.name or ""), params=params, last_date=y.index[-1].date(),
                    last_value=float(y.iloc[-1]), nobs=n, fitted_at=y.index[-1].date(), metrics=metrics)
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import pandas as pd
 from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from sco_monitor.assess.forecast.base import (
     FORECASTERS,
@@ -154,18 +154,25 @@ class RegimeFitted(Fitted):
         mean = path @ self.mu
         var = path @ (self.sigma2 + self.mu ** 2) - mean ** 2
         std = np.sqrt(np.maximum(var, 0))
-        lo, hi = np.empty(h), np.empty(h)
-        for j in range(h):
-            w = path[j]
-
-            def cdf(x: float, w: np.ndarray = w) -> float:
-                return float(w @ special.ndtr((x - self.mu) / sd))
-
-            span = 12 * float(sd.max()) + abs(float(mean[j]))
-            lo[j] = optimize.brentq(lambda x: cdf(x) - (0.5 - level / 2), -span, span)
-            hi[j] = optimize.brentq(lambda x: cdf(x) - (0.5 + level / 2), -span, span)
+        lo, hi = (self._mixture_quantile(path, p) for p in (0.5 - level / 2, 0.5 + level / 2))
         s = self.scale
         return self._forecast_result(h, level, as_of, mean / s, std / s, lo / s, hi / s)
+
+    def _mixture_quantile(self, weights: np.ndarray, p: float) -> np.ndarray:
+        """The p-quantile of each step's normal mixture (rows of `weights`), all steps at once.
+
+        The mixture CDF is monotone, so bisection on the bracket between the regimes' own
+        quantiles converges surely; 60 halvings reach float precision.
+        """
+        sd = np.sqrt(self.sigma2)
+        z = special.ndtri(p)
+        lo = np.full(len(weights), float(np.min(self.mu + z * sd)))
+        hi = np.full(len(weights), float(np.max(self.mu + z * sd)))
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = (weights * special.ndtr((mid[:, None] - self.mu) / sd)).sum(axis=1) < p
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"transition": self.transition, "mu": self.mu, "sigma2": self.sigma2, "probs": self.probs,

@@ -239,7 +239,7 @@ def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -
 
 
 def _transform(task: SeriesTask) -> Literal["log", "none"]:
-    return "log" if task.kind in LOG_KINDS and bool((task.y > 0).all()) else "none"
+    return "log" if task.kind in LOG_KINDS and bool((task.y.to_numpy() > 0).all()) else "none"
 
 
 def _stored_transform(state: ModelState) -> str:
