@@ -50,7 +50,7 @@ def test_every_executor_gives_the_inline_results_for_estimation_and_extension(
     lambda: ProcessExecutor(workers=2),
     lambda: DaskExecutor(workers=2, processes=False),
 ], ids=["inline", "process", "dask"])
-def test_map_keeps_order_and_propagates_errors(make) -> None:  # noqa: ANN001 - a factory
+def test_map_keeps_order_and_propagates_errors(make) -> None:
     with make() as ex:
         items = list(range(37))
         assert ex.map(operator.neg, items) == [-i for i in items]

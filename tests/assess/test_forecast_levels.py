@@ -9,7 +9,12 @@ from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothin
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from sco_monitor.assess.forecast import FitFailed, fit
-from sco_monitor.assess.forecast.arima import ArimaFitted, ArimaSpec, RandomWalkFitted, RandomWalkSpec
+from sco_monitor.assess.forecast.arima import (
+    ArimaFitted,
+    ArimaSpec,
+    RandomWalkFitted,
+    RandomWalkSpec,
+)
 from sco_monitor.assess.forecast.ets import EtsSpec
 from sco_monitor.assess.forecast.select import backtest_level, fit_level
 
@@ -51,10 +56,10 @@ def test_arima_extension_matches_statsmodels_own_extend() -> None:
 
 def test_ets_extend_keeps_params_and_forecasts_like_the_full_series_filter() -> None:
     y = core_cpi().iloc[-240:]
-    n, k, h = 228, 12, 12
+    n, h = 228, 12
     spec = EtsSpec(trend=True, damped=True, freq="M")
     fitted = fit(y.iloc[:n], spec)
-    extended = fitted.extend(y.iloc[n:])
+    extended = fitted.extend(y.iloc[n:])  # a year of new observations
     assert extended.params == fitted.params
 
     # the same model on all the data, initial states and parameters held at the estimates

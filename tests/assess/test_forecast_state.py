@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sco_monitor.assess.forecast import StateMismatch, fit, restore
-from sco_monitor.assess.forecast.base import unpack_arrays
 from sco_monitor.assess.forecast.arima import ArimaSpec, RandomWalkSpec
+from sco_monitor.assess.forecast.base import unpack_arrays
 from sco_monitor.assess.forecast.ets import EtsSpec
 from sco_monitor.assess.forecast.garch import EwmaSpec, GarchSpec
 from sco_monitor.assess.forecast.regime import RegimeSpec

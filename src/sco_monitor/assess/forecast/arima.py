@@ -26,6 +26,7 @@ from sco_monitor.assess.forecast.base import (
     clean,
     guarded,
     level_moments,
+    require_converged,
     to_internal,
 )
 from sco_monitor.assess.forecast.statespace import LevelSpec, StateSpaceFitted, information_criteria
@@ -66,8 +67,7 @@ class ArimaFitted(StateSpaceFitted):
         with guarded(spec.label):
             if k:
                 res = _sarimax(z, spec, concentrate_scale=True).fit(disp=False, low_memory=True, cov_type="none")
-                if not res.mle_retvals.get("converged", True):
-                    raise FitFailed(f"{spec.label}: the optimiser did not converge")
+                require_converged(res, spec.label)
                 params = np.r_[np.asarray(res.params, dtype=float), float(res.scale)]
             else:
                 res = _sarimax(z, spec).fit(disp=False, low_memory=True, cov_type="none")
@@ -150,9 +150,7 @@ class RandomWalkFitted(Fitted):
         z = to_internal(np.r_[self.last_value, new_y.to_numpy()], self.spec.transform)
         sd = np.sqrt(self.params["sigma2"])
         scores = (np.diff(z) - self.params["drift"]) / sd if sd > 0 else np.zeros(len(new_y))
-        return type(self)(self.spec, series_id=self.series_id, params=self.params,
-                          last_date=new_y.index[-1].date(), last_value=float(new_y.iloc[-1]),
-                          nobs=self.nobs + len(new_y), fitted_at=self.fitted_at, metrics=self._with_scores(scores))
+        return type(self)(self.spec, **self._moved(new_y, len(new_y), scores))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         steps = np.arange(1, h + 1, dtype=float)
@@ -172,7 +170,4 @@ class RandomWalkFitted(Fitted):
 
     @classmethod
     def from_state(cls, state: ModelState, history: pd.Series) -> Self:
-        arrays = state.arrays()
-        return cls(cls.spec_type.model_validate(state.spec), series_id=state.series_id, params=state.params,
-                   last_date=state.last_date, last_value=float(arrays["last_value"][0]), nobs=state.nobs,
-                   fitted_at=state.fitted_at, metrics=state.metrics)
+        return cls(cls.spec_type.model_validate(state.spec), **cls._restored(state))

@@ -15,8 +15,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
@@ -161,6 +161,19 @@ class Fitted(ABC):
         m["oos_ss"] = float(m.get("oos_ss", 0.0)) + float(np.sum(scores ** 2))
         return m
 
+    def _moved(self, new_y: pd.Series, added: int, scores: np.ndarray) -> dict[str, Any]:
+        """Constructor arguments of this model moved to the end of `new_y`, parameters unchanged."""
+        return {"series_id": self.series_id, "params": self.params, "last_date": new_y.index[-1].date(),
+                "last_value": float(new_y.iloc[-1]), "nobs": self.nobs + added, "fitted_at": self.fitted_at,
+                "metrics": self._with_scores(scores)}
+
+    @staticmethod
+    def _restored(state: ModelState) -> dict[str, Any]:
+        """Constructor arguments common to every family, from a stored state."""
+        return {"series_id": state.series_id, "params": state.params, "last_date": state.last_date,
+                "last_value": float(state.arrays()["last_value"][0]), "nobs": state.nobs,
+                "fitted_at": state.fitted_at, "metrics": state.metrics}
+
     def _new_points(self, new_y: pd.Series) -> pd.Series:
         new_y = clean(new_y)
         if len(new_y) and new_y.index[0].date() <= self.last_date:
@@ -236,6 +249,12 @@ def guarded(what: str) -> Iterator[None]:
     for w in caught:
         if issubclass(w.category, (SmConvergence, ArchConvergence)):
             raise FitFailed(f"{what}: {w.category.__name__}: {_first_line(w.message)}")
+
+
+def require_converged(res: Any, what: str) -> None:
+    """statsmodels reports a failed optimisation in `mle_retvals` (and sometimes only there)."""
+    if not (getattr(res, "mle_retvals", None) or {}).get("converged", True):
+        raise FitFailed(f"{what}: the optimiser did not converge")
 
 
 def check_finite(what: str, **values: Any) -> None:

@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
-from sco_monitor.assess.forecast.base import FORECASTERS, FitFailed, check_finite, clean, guarded, to_internal
+from sco_monitor.assess.forecast.base import (
+    FORECASTERS,
+    FitFailed,
+    check_finite,
+    clean,
+    guarded,
+    require_converged,
+    to_internal,
+)
 from sco_monitor.assess.forecast.statespace import LevelSpec, StateSpaceFitted, information_criteria
 
 
@@ -49,8 +57,7 @@ class EtsFitted(StateSpaceFitted):
         with guarded(spec.label):
             mod = _ets(z, spec)
             res = mod.fit(disp=False, cov_type="none")
-            if not res.mle_retvals.get("converged", True):
-                raise FitFailed(f"{spec.label}: the optimiser did not converge")
+            require_converged(res, spec.label)
         k_smooth = 1 + spec.trend + (spec.damped and spec.trend)
         est = np.asarray(res.params, dtype=float)
         params = dict(zip(mod.param_names[:k_smooth], est[:k_smooth], strict=True))

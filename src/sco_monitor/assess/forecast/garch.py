@@ -129,12 +129,8 @@ class ArchFitted(Fitted):
         if not len(new_y):
             return self
         r_new = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value)
-        out = type(self)(
-            self.spec, r=np.r_[self.r, r_new], dates=self.dates.append(new_y.index), first=self.first,
-            scale=self.scale, series_id=self.series_id, params=self.params, last_date=new_y.index[-1].date(),
-            last_value=float(new_y.iloc[-1]), nobs=self.nobs + len(r_new), fitted_at=self.fitted_at,
-            metrics=self.metrics,
-        )
+        out = type(self)(self.spec, r=np.r_[self.r, r_new], dates=self.dates.append(new_y.index), first=self.first,
+                         scale=self.scale, **self._moved(new_y, len(r_new), np.array([])))
         pit = out.std_cdf(np.asarray(out.result.std_resid)[-len(r_new):])
         out.metrics = self._with_scores(special.ndtri(np.clip(pit, 1e-300, 1 - 1e-16)))
         return out
@@ -192,9 +188,7 @@ class ArchFitted(Fitted):
             raise StateMismatch("no return window left in the history")
         r = returns(window.to_numpy(), spec.returns)
         return cls(spec, r=r, dates=window.index[1:], first=window.index[0].date(),
-                   scale=float(arrays["scale"][0]), series_id=state.series_id, params=state.params,
-                   last_date=state.last_date, last_value=float(window.iloc[-1]), nobs=len(r),
-                   fitted_at=state.fitted_at, metrics=state.metrics)
+                   scale=float(arrays["scale"][0]), **{**cls._restored(state), "nobs": len(r)})
 
 
 @FORECASTERS.register("garch")

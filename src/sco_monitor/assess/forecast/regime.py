@@ -14,8 +14,8 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 from scipy import special, stats
+from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 
 from sco_monitor.assess.forecast.base import (
     FORECASTERS,
@@ -28,6 +28,7 @@ from sco_monitor.assess.forecast.base import (
     clean,
     data_scale,
     guarded,
+    require_converged,
     returns,
 )
 from sco_monitor.assess.model import Forecast
@@ -92,8 +93,7 @@ class RegimeFitted(Fitted):
             try:
                 with guarded(spec.label):
                     res = mod.fit(start_params=start, disp=False)
-                    if not res.mle_retvals.get("converged", True):
-                        raise FitFailed(f"{spec.label}: the optimiser did not converge")
+                    require_converged(res, spec.label)
                 params = np.asarray(res.params, dtype=float)
                 check_finite(spec.label, params=params, llf=res.llf)
                 transition = mod.regime_transition_matrix(params)[:, :, 0]
@@ -135,9 +135,7 @@ class RegimeFitted(Fitted):
             total = joint.sum()
             probs = joint / total if total > 0 and np.isfinite(total) else pred
         return type(self)(self.spec, transition=self.transition, mu=self.mu, sigma2=self.sigma2, probs=probs,
-                          scale=self.scale, series_id=self.series_id, params=self.params,
-                          last_date=new_y.index[-1].date(), last_value=float(new_y.iloc[-1]),
-                          nobs=self.nobs + len(r), fitted_at=self.fitted_at, metrics=self._with_scores(scores))
+                          scale=self.scale, **self._moved(new_y, len(r), scores))
 
     def regime_path(self, h: int) -> np.ndarray:
         """Predicted regime probabilities for the next h steps, shape (h, 2)."""
@@ -150,7 +148,6 @@ class RegimeFitted(Fitted):
     def forecast(self, h: int, level: float = 0.9, as_of: date | None = None) -> Forecast:
         """The return distribution per step is a normal mixture; its quantiles bound the interval."""
         path = self.regime_path(h)
-        sd = np.sqrt(self.sigma2)
         mean = path @ self.mu
         var = path @ (self.sigma2 + self.mu ** 2) - mean ** 2
         std = np.sqrt(np.maximum(var, 0))
@@ -182,6 +179,4 @@ class RegimeFitted(Fitted):
     def from_state(cls, state: ModelState, history: pd.Series) -> Self:
         a = state.arrays()
         return cls(cls.spec_type.model_validate(state.spec), transition=a["transition"], mu=a["mu"],
-                   sigma2=a["sigma2"], probs=a["probs"], scale=float(a["scale"][0]), series_id=state.series_id,
-                   params=state.params, last_date=state.last_date, last_value=float(a["last_value"][0]),
-                   nobs=state.nobs, fitted_at=state.fitted_at, metrics=state.metrics)
+                   sigma2=a["sigma2"], probs=a["probs"], scale=float(a["scale"][0]), **cls._restored(state))

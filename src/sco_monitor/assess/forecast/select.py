@@ -22,14 +22,21 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess.forecast.arima import (
-    ArimaFitted,
     RandomWalkFitted,
     RandomWalkSpec,
     arima_candidates,
     kpss_differences,
 )
-from sco_monitor.assess.forecast.base import FitFailed, Fitted, Returns, Transform, clean, fit, to_internal
-from sco_monitor.assess.forecast.ets import EtsFitted, EtsSpec
+from sco_monitor.assess.forecast.base import (
+    FitFailed,
+    Fitted,
+    Returns,
+    Transform,
+    clean,
+    fit,
+    to_internal,
+)
+from sco_monitor.assess.forecast.ets import EtsSpec
 from sco_monitor.assess.forecast.garch import (
     MIN_GARCH_RETURNS,
     EwmaFitted,

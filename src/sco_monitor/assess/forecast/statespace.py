@@ -60,11 +60,7 @@ class StateSpaceFitted(Fitted):
             return self
         res = self._filter(to_internal(new_y.to_numpy(), self.spec.transform))
         scores = np.asarray(res.standardized_forecasts_error)[0]
-        return type(self)(
-            self.spec, carry=self._carry_of(res), series_id=self.series_id, params=self.params,
-            last_date=new_y.index[-1].date(), last_value=float(new_y.iloc[-1]), nobs=self.nobs + len(new_y),
-            fitted_at=self.fitted_at, metrics=self._with_scores(scores),
-        )
+        return type(self)(self.spec, carry=self._carry_of(res), **self._moved(new_y, len(new_y), scores))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Mean and variance of the internal level over the next h steps."""
@@ -81,12 +77,8 @@ class StateSpaceFitted(Fitted):
 
     @classmethod
     def from_state(cls, state: ModelState, history: pd.Series) -> Self:
-        arrays = state.arrays()
-        spec = cls.spec_type.model_validate(state.spec)
-        carry = {k: v for k, v in arrays.items() if k not in ("version", "last_value")}
-        return cls(spec, carry=carry, series_id=state.series_id, params=state.params,
-                   last_date=state.last_date, last_value=float(arrays["last_value"][0]), nobs=state.nobs,
-                   fitted_at=state.fitted_at, metrics=state.metrics)
+        carry = {k: v for k, v in state.arrays().items() if k not in ("version", "last_value")}
+        return cls(cls.spec_type.model_validate(state.spec), carry=carry, **cls._restored(state))
 
 
 def information_criteria(llf: float, k: int, n: int) -> dict[str, float]:
