@@ -71,6 +71,7 @@ class ArimaFitted(StateSpaceFitted):
                 params = np.r_[np.asarray(res.params, dtype=float), float(res.scale)]
             else:
                 res = _sarimax(z, spec).fit(disp=False, low_memory=True, cov_type="none")
+                require_converged(res, spec.label)
                 params = np.asarray(res.params, dtype=float)
             full = _sarimax(z, spec)
             fres = full.filter(params, cov_type="none")

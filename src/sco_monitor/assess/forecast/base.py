@@ -21,10 +21,8 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 import pandas as pd
-from arch.utility.exceptions import ConvergenceWarning as ArchConvergence
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SmConvergence
 
 from sco_monitor.assess.model import Forecast
 from sco_monitor.registry import Registry
@@ -237,18 +235,21 @@ def restore(state: ModelState, history: pd.Series) -> Fitted:
 # --- guards -------------------------------------------------------------------------------------
 @contextmanager
 def guarded(what: str) -> Iterator[None]:
-    """Turn convergence warnings and numerical errors inside estimation into FitFailed(reason)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    """Numerical errors inside estimation become FitFailed(reason), and warnings stay quiet.
+
+    Convergence is judged by the optimiser's own flag (`require_converged`, arch's
+    `convergence_flag`), which statsmodels and arch set exactly when they would warn: a flag
+    belongs to its fit, while the warnings registry is process-wide and threads (a Dask
+    LocalCluster without processes) would see each other's warnings.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             yield
         except FitFailed:
             raise
         except (np.linalg.LinAlgError, ValueError, FloatingPointError, ZeroDivisionError, IndexError) as e:
             raise FitFailed(f"{what}: {type(e).__name__}: {_first_line(e)}") from e
-    for w in caught:
-        if issubclass(w.category, (SmConvergence, ArchConvergence)):
-            raise FitFailed(f"{what}: {w.category.__name__}: {_first_line(w.message)}")
 
 
 def require_converged(res: Any, what: str) -> None:
