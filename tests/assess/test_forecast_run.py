@@ -117,6 +117,12 @@ def test_broken_and_tiny_series_do_not_stop_the_others_and_every_fallback_is_sai
     assert [(w["series"], w["slot"]) for w in warned] == [("eq.kz.new_listing", "volatility")]
     [summary] = [entry for entry in logs if entry["event"] == "forecast.run"]
     assert summary["series"] == 3 and summary["fallbacks"] == 1
+    # a failed estimation is remembered and retried on the schedule, not every day
+    assert run.states[("fx.usd_sar", "volatility")].family == "none"
+    nxt = run_forecasts(data, universe, D0, run.states, SETTINGS, InlineExecutor())
+    assert ("fx.usd_sar volatility: no model since 2018-06-29: GARCH(1,1)-t: the series is constant; "
+            "EWMA(0.94): the series is constant (zero volatility)") in nxt.notes
+    assert events(nxt)[("eq.us.sp500", "volatility")][0] == "extended"
 
 
 def test_default_models_per_kind() -> None:

@@ -112,7 +112,7 @@ model_states = Table(
     Column("last_date", Date, nullable=False),
     Column("nobs", Integer, nullable=False, default=0),
     Column("params", JSON, nullable=False, default=dict),
-    Column("state", LargeBinary, nullable=True),  # npz of the compact filter state, never a pickle
+    Column("state", LargeBinary, nullable=True),  # compact filter state: named float64 arrays, never a pickle
     Column("metrics", JSON, nullable=False, default=dict),
     Column("updated_at", UtcDateTime(), nullable=False),
 )

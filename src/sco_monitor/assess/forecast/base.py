@@ -14,10 +14,10 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -54,12 +54,9 @@ class Spec(BaseModel):
     freq: str = "B"
 
 
-SpecT = TypeVar("SpecT", bound=Spec)
-
-
 @dataclass(frozen=True)
 class ModelState:
-    """One row of `model_states`: parameters (JSON), a compact filter state (npz bytes), metrics.
+    """One row of `model_states`: spec and parameters (JSON), a compact filter state (bytes), metrics.
 
     `model` is the slot a series uses the model for (level, volatility, regime); `family` the
     forecaster that restores it.
@@ -180,9 +177,9 @@ class Fitted(ABC):
         return new_y
 
     def _forecast_result(self, h: int, level: float, as_of: date | None, mean: np.ndarray, std: np.ndarray,
-                         lower: np.ndarray, upper: np.ndarray, model: str | None = None) -> Forecast:
+                         lower: np.ndarray, upper: np.ndarray) -> Forecast:
         return Forecast(
-            series_id=self.series_id, model=model or self.family, as_of=to_date(as_of) or self.last_date,
+            series_id=self.series_id, model=self.family, as_of=to_date(as_of) or self.last_date,
             dates=future_dates(self.last_date, self.spec.freq, h), mean=_floats(mean), lower=_floats(lower),
             upper=_floats(upper), std=_floats(std), level=level,
         )
@@ -190,8 +187,6 @@ class Fitted(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.series_id!r}, {self.spec!r}, last_date={self.last_date})"
 
-
-FittedT = TypeVar("FittedT", bound=Fitted)
 
 #: Forecaster families by name; config, states and fallbacks refer to them by this name.
 FORECASTERS: Registry[type[Fitted]] = Registry("forecaster")
@@ -411,7 +406,3 @@ def json_safe(value: Any) -> Any:
 
 def _floats(values: np.ndarray) -> list[float]:
     return [float(v) for v in np.asarray(values, dtype=float)]
-
-
-def with_metrics(state: ModelState, **metrics: Any) -> ModelState:
-    return replace(state, metrics=json_safe({**state.metrics, **metrics}))

@@ -37,6 +37,8 @@ INTERVAL_LEVEL = 0.9
 LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
 #: Frequencies with enough observations for return models (GARCH, regime).
 RETURN_FREQS = frozenset({"B", "D", "W"})
+#: Family of the state that remembers a failed estimation until the next scheduled attempt.
+NO_MODEL = "none"
 
 log = get_logger(__name__)
 
@@ -166,7 +168,8 @@ def run_series(task: SeriesTask) -> SeriesOutcome:
     for slot in task.slots:
         try:
             fitted = _advance(task, slot, out)
-            if fitted is None:
+            if isinstance(fitted, ModelState):  # no model until the next scheduled attempt
+                out.states[slot] = fitted
                 continue
             _publish(task, slot, fitted, out)
             out.states[slot] = fitted.to_state(slot)
@@ -176,8 +179,12 @@ def run_series(task: SeriesTask) -> SeriesOutcome:
     return out
 
 
-def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | None:
-    """Extend the stored model, or re-estimate it and say why."""
+def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | ModelState:
+    """Extend the stored model, or re-estimate it and say why.
+
+    A failed estimation returns a "no model" state, so the attempt is repeated on the
+    schedule (or when the data change), not every day.
+    """
     state = task.states.get(slot)
     wanted = _transform(task)
     reason: str | None = None
@@ -186,10 +193,14 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | None:
         reason = "no stored state"
     elif state.last_date > task.as_of:
         reason = f"the stored state ends {state.last_date}, after as_of"
-    elif _stored_transform(state) != wanted:
+    elif _stored_transform(state) not in (wanted, None):
         reason = f"the transform changed to {wanted}"
     elif task.as_of - state.fitted_at >= task.reestimate_every:
         reason = f"scheduled (estimated {state.fitted_at}, every {task.reestimate_every.days}d)"
+    elif state.family == NO_MODEL:
+        out.events.append(_event(task, slot, "skipped", f"no model since {state.fitted_at}: "
+                                                        f"{state.metrics.get('reason', '')}"))
+        return state
     else:
         try:
             fitted = restore(state, task.y)
@@ -206,7 +217,9 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | None:
         fitted = _estimate(task, slot)
     except FitFailed as e:
         out.events.append(_event(task, slot, "skipped", f"no model: {e}"))
-        return None
+        last = task.y.index[-1].date()
+        return ModelState(series_id=task.series_id, model=slot, family=NO_MODEL, spec={}, fitted_at=task.as_of,
+                          last_date=last, nobs=len(task.y), params={}, metrics={"reason": str(e)})
     fitted.fitted_at = task.as_of
     out.events.append(_event(task, slot, "reestimated", reason or ""))
     if "fallback" in fitted.metrics:
@@ -242,7 +255,9 @@ def _transform(task: SeriesTask) -> Literal["log", "none"]:
     return "log" if task.kind in LOG_KINDS and bool((task.y.to_numpy() > 0).all()) else "none"
 
 
-def _stored_transform(state: ModelState) -> str:
+def _stored_transform(state: ModelState) -> str | None:
+    if state.family == NO_MODEL:
+        return None
     if "transform" in state.spec:
         return str(state.spec["transform"])
     return "log" if state.spec.get("returns") == "log" else "none"

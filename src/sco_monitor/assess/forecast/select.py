@@ -136,7 +136,11 @@ def fit_volatility(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
     try:
         g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq))
     except FitFailed as e:
-        return _fallback(EwmaFitted.fit(y, EwmaSpec(returns=returns, freq=freq)), f"{e}; fell back to EWMA(0.94)")
+        try:
+            ewma = EwmaFitted.fit(y, EwmaSpec(returns=returns, freq=freq))
+        except FitFailed as e2:
+            raise FitFailed(f"{e}; {e2}") from e2
+        return _fallback(ewma, f"{e}; fell back to EWMA(0.94)")
     g.metrics["backtest"] = backtest_volatility(y, g.spec)
     return g
 
