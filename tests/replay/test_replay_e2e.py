@@ -43,19 +43,27 @@ def _results(store: Store, day: date) -> dict[str, list[tuple]]:
                                    t.crisis_probability.c.probability)
                             .where(t.crisis_probability.c.date == day)).all()
         rules = conn.execute(select(t.rule_evaluations.c.fingerprint, t.rule_evaluations.c.value,
-                                    t.rule_evaluations.c.severity)
+                                    t.rule_evaluations.c.severity, t.rule_evaluations.c.kind)
                              .where(t.rule_evaluations.c.as_of == day)).all()
     return {"stress": sorted(map(tuple, stress)), "probability": sorted(map(tuple, prob)),
             "rules": sorted(map(tuple, rules))}
+
+
+#: Rules read from fitted models: their parameters were estimated on the days the run passed through
+#: (the weekly schedule, or a degraded fit), so a cold cycle on day D, estimating on D, differs by
+#: estimation noise (regime probabilities by up to a few hundredths in Sep 2008). Severities must
+#: still agree exactly; everything computed from data agrees to 1e-7.
+MODEL_KINDS = {"vol_regime", "forecast_breach"}
 
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:
     if len(a) != len(b):
         return False
     for x, y in zip(a, b):
+        rel, abs_ = (0.0, 0.05) if x[-1] in MODEL_KINDS else (1e-7, 1e-10)
         for u, v in zip(x, y):
             if isinstance(u, float) and isinstance(v, float):
-                if u != pytest.approx(v, rel=1e-7, abs=1e-10):
+                if u != pytest.approx(v, rel=rel, abs=abs_):
                     return False
             elif u != v:
                 return False

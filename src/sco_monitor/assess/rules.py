@@ -256,18 +256,20 @@ def forecast_breach_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
             targets.append(t)
             reasons[t.key] = "no forecast for this series"
             continue
-        for f in forecasts:
-            key = f"{t.key}|{f.model}"
-            tt = Target(key, {**t.labels, "model": f.model}, series=t.series)
-            targets.append(tt)
-            last = levels[t.series.id].iloc[-1] if t.series.id in levels.columns else np.nan
-            res = _breach(rule, f, last, t.series, prob, measure, p.get("horizon"), p.get("orient", True))
-            if res is None:
-                reasons[key] = "forecast has no usable steps or no last observation"
-                continue
-            values[key], details[key] = res
-            extra[key] = {"probability": details[key]["breach_probability"], "horizon": details[key]["steps"],
-                          "model": f.model}
+        # One alert per series, whichever model the layer chose today: the chosen family can change
+        # on re-estimation and must not change the alert's identity (labels); it goes in the details.
+        f = max(forecasts, key=lambda fc: fc.as_of)
+        key = t.key
+        targets.append(t)
+        last = levels[t.series.id].iloc[-1] if t.series.id in levels.columns else np.nan
+        res = _breach(rule, f, last, t.series, prob, measure, p.get("horizon"), p.get("orient", True))
+        if res is None:
+            reasons[key] = "forecast has no usable steps or no last observation"
+            continue
+        values[key], details[key] = res
+        details[key]["model"] = f.model
+        extra[key] = {"probability": details[key]["breach_probability"], "horizon": details[key]["steps"],
+                      "model": f.model}
     out = RuleFrame(targets, _at_as_of(inputs, values, targets), _fresh_now(inputs, targets),
                     extra=extra, details=details, reasons=reasons)
     return _with(out, rule)

@@ -142,7 +142,9 @@ class AssessmentConfig(Model):
     crisis_horizon: int = Field(default=60, ge=1, description="H in P(crisis within H trading days).")
     reestimate_every: Duration = Field(default="7d", description="Model parameters are re-estimated this often.")
     forecast_series: list[str] = Field(
-        default_factory=list, description="Series that get forecasts; empty = every enabled non-macro series with enough history."
+        default_factory=list,
+        description="Market series that also get level forecasts (ARIMA/ETS, fan charts); macro series always do, "
+        "and every daily market series gets GARCH volatility, VaR and regime forecasts.",
     )
     episodes: list[Episode] = Field(default_factory=list, description="Dated crisis episodes for the early-warning model.")
     indicators: list[IndicatorSpec] = Field(

@@ -114,12 +114,16 @@ model_states = Table(
     "model_states",
     metadata,
     Column("series_id", String(128), primary_key=True),
-    Column("model", String(64), primary_key=True),
+    Column("model", String(64), primary_key=True),  # the slot: level | volatility | regime
+    Column("family", String(32), nullable=False),  # forecaster registry name: arima, ets, rw, garch, ewma, regime
+    Column("spec", JSON, nullable=False, default=dict),
     Column("fitted_at", Date, nullable=False),
     Column("last_date", Date, nullable=False),
+    Column("nobs", Integer, nullable=False, default=0),
     Column("params", JSON, nullable=False, default=dict),
-    Column("state", LargeBinary, nullable=True),
+    Column("state", LargeBinary, nullable=True),  # compact filter state: named float64 arrays, never a pickle
     Column("metrics", JSON, nullable=False, default=dict),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 rule_evaluations = Table(

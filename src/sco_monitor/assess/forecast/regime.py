@@ -1,0 +1,182 @@
+"""Two-regime Markov switching (statsmodels `MarkovRegression`, switching mean and variance) on returns.
+
+Gives P(high-volatility regime) at the last date: the filtered probability of the regime with
+the larger variance. The carried state is the filtered regime probabilities; extending runs the
+Hamilton filter's prediction and Bayes steps on the new returns with the estimated transition
+matrix and regime densities (statsmodels' `initialize_known` cannot express a mid-sample
+start exactly, so the two steps are applied here; a test checks them against the full filter).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+from sco_monitor.assess.forecast.base import (
+    FORECASTERS,
+    FitFailed,
+    Fitted,
+    ModelState,
+    Returns,
+    Spec,
+    check_finite,
+    clean,
+    data_scale,
+    guarded,
+    require_converged,
+    returns,
+)
+from sco_monitor.assess.model import Forecast
+
+#: The regime model needs this many returns (a year of business days).
+MIN_REGIME_RETURNS = 250
+
+
+class RegimeSpec(Spec):
+    family: Literal["regime"] = "regime"
+    returns: Returns = "log"
+    k_regimes: Literal[2] = 2
+
+    @property
+    def label(self) -> str:
+        return "Markov switching (2 regimes)"
+
+
+@FORECASTERS.register("regime")
+class RegimeFitted(Fitted):
+    """Transition matrix, regime means and variances (scaled returns), filtered probabilities."""
+
+    family = "regime"
+    spec_type = RegimeSpec
+    spec: RegimeSpec
+
+    def __init__(self, spec: RegimeSpec, *, transition: np.ndarray, mu: np.ndarray, sigma2: np.ndarray,
+                 probs: np.ndarray, scale: float, **kw: Any) -> None:
+        super().__init__(spec, **kw)
+        self.transition = np.asarray(transition, dtype=float)  # [i, j] = P(s_t = i | s_{t-1} = j)
+        self.mu, self.sigma2 = np.asarray(mu, dtype=float), np.asarray(sigma2, dtype=float)
+        self.probs = np.asarray(probs, dtype=float)
+        self.scale = float(scale)
+
+    @property
+    def high(self) -> int:
+        """Index of the high-volatility regime (regime labels are arbitrary after estimation)."""
+        return int(np.argmax(self.sigma2))
+
+    @property
+    def high_probability(self) -> float:
+        """P(high-volatility regime at the last date | returns up to it)."""
+        return float(self.probs[self.high])
+
+    @classmethod
+    def fit(cls, y: pd.Series, spec: RegimeSpec) -> Self:
+        y = clean(y)
+        r = returns(y.to_numpy(), spec.returns)
+        if len(r) < MIN_REGIME_RETURNS:
+            raise FitFailed(f"{spec.label}: {len(r)} returns are too few (needs {MIN_REGIME_RETURNS})")
+        if np.ptp(r) == 0:
+            raise FitFailed(f"{spec.label}: the series is constant")
+        scale = data_scale(r)
+        x = r * scale
+        mod = MarkovRegression(x, k_regimes=2, trend="c", switching_variance=True)
+        names = list(mod.param_names)
+        # calm and turbulent persistent regimes first, statsmodels' own start second: the likelihood
+        # also has "outlier day" optima whose regimes last a day, which are not volatility regimes
+        calm_turbulent = np.array([0.98, 0.04, x.mean(), x.mean(), 0.5 * x.var(), 2.5 * x.var()])
+        problems: list[str] = []
+        for start in (calm_turbulent, None):
+            try:
+                with guarded(spec.label):
+                    res = mod.fit(start_params=start, disp=False)
+                    require_converged(res, spec.label)
+                params = np.asarray(res.params, dtype=float)
+                check_finite(spec.label, params=params, llf=res.llf)
+                transition = mod.regime_transition_matrix(params)[:, :, 0]
+                sigma2 = np.array([params[names.index(f"sigma2[{i}]")] for i in range(2)])
+                if np.any(sigma2 <= 0):
+                    raise FitFailed(f"{spec.label}: a regime has zero variance")
+                if np.any(np.diag(transition) < 0.5):
+                    raise FitFailed(f"{spec.label}: no persistent regimes (stay probabilities "
+                                    f"{np.diag(transition).round(3).tolist()})")
+                break
+            except FitFailed as e:
+                problems.append(str(e))
+        else:
+            raise FitFailed("; ".join(dict.fromkeys(problems)))
+        mu = np.array([params[names.index(f"const[{i}]")] for i in range(2)])
+        probs = np.asarray(res.filtered_marginal_probabilities)[-1]
+        # one normal regime for reference: is switching worth its four extra parameters?
+        single = stats.norm.logpdf(r * scale, (r * scale).mean(), (r * scale).std()).sum()
+        metrics = {"model": spec.label, "llf": float(res.llf), "aic": float(res.aic), "bic": float(res.bic),
+                   "aic_one_regime": float(-2 * single + 4), "scale": scale,
+                   "expected_duration": [float(1 / (1 - transition[i, i])) for i in range(2)]}
+        return cls(spec, transition=transition, mu=mu, sigma2=sigma2, probs=probs, scale=scale,
+                   series_id=str(y.name or ""), params=dict(zip(names, params, strict=True)),
+                   last_date=y.index[-1].date(), last_value=float(y.iloc[-1]), nobs=len(r),
+                   fitted_at=y.index[-1].date(), metrics=metrics)
+
+    def extend(self, new_y: pd.Series) -> Self:
+        new_y = self._new_points(new_y)
+        if not len(new_y):
+            return self
+        r = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value) * self.scale
+        sd = np.sqrt(self.sigma2)
+        probs, scores = self.probs, np.empty(len(r))
+        for t, x in enumerate(r):
+            pred = self.transition @ probs
+            u = (x - self.mu) / sd
+            scores[t] = special.ndtri(np.clip(pred @ special.ndtr(u), 1e-300, 1 - 1e-16))
+            joint = pred * np.exp(-0.5 * u * u) / sd
+            total = joint.sum()
+            probs = joint / total if total > 0 and np.isfinite(total) else pred
+        return type(self)(self.spec, transition=self.transition, mu=self.mu, sigma2=self.sigma2, probs=probs,
+                          scale=self.scale, **self._moved(new_y, len(r), scores))
+
+    def regime_path(self, h: int) -> np.ndarray:
+        """Predicted regime probabilities for the next h steps, shape (h, 2)."""
+        out, p = np.empty((h, 2)), self.probs
+        for j in range(h):
+            p = self.transition @ p
+            out[j] = p
+        return out
+
+    def forecast(self, h: int, level: float = 0.9, as_of: date | None = None) -> Forecast:
+        """The return distribution per step is a normal mixture; its quantiles bound the interval."""
+        path = self.regime_path(h)
+        mean = path @ self.mu
+        var = path @ (self.sigma2 + self.mu ** 2) - mean ** 2
+        std = np.sqrt(np.maximum(var, 0))
+        lo, hi = (self._mixture_quantile(path, p) for p in (0.5 - level / 2, 0.5 + level / 2))
+        s = self.scale
+        return self._forecast_result(h, level, as_of, mean / s, std / s, lo / s, hi / s)
+
+    def _mixture_quantile(self, weights: np.ndarray, p: float) -> np.ndarray:
+        """The p-quantile of each step's normal mixture (rows of `weights`), all steps at once.
+
+        The mixture CDF is monotone, so bisection on the bracket between the regimes' own
+        quantiles converges surely; 60 halvings reach float precision.
+        """
+        sd = np.sqrt(self.sigma2)
+        z = special.ndtri(p)
+        lo = np.full(len(weights), float(np.min(self.mu + z * sd)))
+        hi = np.full(len(weights), float(np.max(self.mu + z * sd)))
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = (weights * special.ndtr((mid[:, None] - self.mu) / sd)).sum(axis=1) < p
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"transition": self.transition, "mu": self.mu, "sigma2": self.sigma2, "probs": self.probs,
+                "scale": np.array([self.scale])}
+
+    @classmethod
+    def from_state(cls, state: ModelState, history: pd.Series) -> Self:
+        a = state.arrays()
+        return cls(cls.spec_type.model_validate(state.spec), transition=a["transition"], mu=a["mu"],
+                   sigma2=a["sigma2"], probs=a["probs"], scale=float(a["scale"][0]), **cls._restored(state))

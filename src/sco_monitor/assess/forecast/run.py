@@ -1,0 +1,267 @@
+"""One forecasting run: which models each series gets, incremental by default, spread over an executor.
+
+`run_forecasts` is a pure function of (frames, series, as_of, states, settings); the per-series
+work (`run_series`) takes and returns plain picklable values so any executor can run it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+
+from sco_monitor.assess.forecast.base import (
+    FitFailed,
+    Fitted,
+    ModelState,
+    StateMismatch,
+    clean,
+    restore,
+)
+from sco_monitor.assess.forecast.select import fit_level, fit_regime, fit_volatility
+from sco_monitor.assess.model import Forecast
+from sco_monitor.catalog import Series
+from sco_monitor.config.settings import AssessmentConfig
+from sco_monitor.executor import Executor
+from sco_monitor.logs import get_logger
+from sco_monitor.timeutil import to_date
+
+Slot = Literal["level", "volatility", "regime"]
+
+#: Central probability of every forecast interval.
+INTERVAL_LEVEL = 0.9
+#: Kinds whose positive levels are modelled in logs (returns in percent).
+LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
+#: Frequencies with enough observations for return models (GARCH, regime).
+RETURN_FREQS = frozenset({"B", "D", "W"})
+#: Family of the state that remembers a failed estimation until the next scheduled attempt.
+NO_MODEL = "none"
+
+log = get_logger(__name__)
+
+
+def plan_slots(series: Series, settings: AssessmentConfig) -> tuple[Slot, ...]:
+    """The default models of a series.
+
+    macro series, and market series observed monthly or less often: level (ARIMA/ETS/random walk);
+    market series observed daily or weekly: volatility (GARCH) and regime, cheap every day by
+    extension, plus level when listed in `assessment.forecast_series`.
+    """
+    if series.kind == "macro" or series.frequency not in RETURN_FREQS:
+        return ("level",)
+    slots: tuple[Slot, ...] = ("volatility", "regime")
+    if series.id in settings.forecast_series:
+        slots = ("level", *slots)
+    return slots
+
+
+@dataclass(frozen=True)
+class SeriesTask:
+    """Everything one series needs; picklable for process pools and Dask."""
+
+    series_id: str
+    kind: str
+    direction: str
+    frequency: str
+    y: pd.Series
+    as_of: date
+    slots: tuple[Slot, ...]
+    states: dict[str, ModelState]
+    horizon: int
+    reestimate_every: timedelta
+    level: float = INTERVAL_LEVEL
+
+
+@dataclass
+class SeriesOutcome:
+    series_id: str
+    forecasts: list[Forecast] = field(default_factory=list)
+    return_forecasts: list[Forecast] = field(default_factory=list)
+    states: dict[str, ModelState] = field(default_factory=dict)
+    volatility: float | None = None
+    var: dict[str, Any] | None = None
+    regime_prob: float | None = None
+    events: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class ForecastRun:
+    """What a run produced. `states` holds every state this run estimated or extended (to save)."""
+
+    as_of: date
+    forecasts: list[Forecast] = field(default_factory=list)
+    return_forecasts: list[Forecast] = field(default_factory=list)
+    states: dict[tuple[str, str], ModelState] = field(default_factory=dict)
+    volatility: dict[str, float] = field(default_factory=dict)
+    var: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regime_prob: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    events: list[dict[str, str]] = field(default_factory=list)
+
+    def count(self, event: str) -> int:
+        return sum(1 for e in self.events if e["event"] == event)
+
+
+def run_forecasts(
+    frames: pd.DataFrame,
+    series: list[Series],
+    as_of: date,
+    states: dict[tuple[str, str], ModelState],
+    settings: AssessmentConfig,
+    executor: Executor,
+) -> ForecastRun:
+    """Forecast every series' default models at `as_of` from the wide frame of levels.
+
+    Stored states are extended with the observations since their last date; a model is
+    re-estimated when it has no usable state, on the `reestimate_every` schedule, or when its
+    one-step errors since estimation show the fit has degraded. Nothing dated after `as_of` is
+    used. One failing series never stops the others: its failure becomes a note.
+    """
+    as_of = to_date(as_of)
+    start = time.perf_counter()
+    frames = frames.loc[: pd.Timestamp(as_of)]
+    run = ForecastRun(as_of=as_of)
+    tasks: list[SeriesTask] = []
+    for s in series:
+        slots = plan_slots(s, settings)
+        y = frames[s.id] if s.id in frames.columns else pd.Series(dtype=float)
+        y = clean(y.dropna()).rename(s.id)
+        if y.empty:
+            run.notes.append(f"{s.id}: no observations up to {as_of}; no forecast")
+            continue
+        tasks.append(SeriesTask(
+            series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
+            slots=slots, states={slot: states[(s.id, slot)] for slot in slots if (s.id, slot) in states},
+            horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
+        ))
+    for out in executor.map(run_series, tasks):
+        run.forecasts += out.forecasts
+        run.return_forecasts += out.return_forecasts
+        run.states.update({(out.series_id, slot): st for slot, st in out.states.items()})
+        if out.volatility is not None:
+            run.volatility[out.series_id] = out.volatility
+        if out.var is not None:
+            run.var[out.series_id] = out.var
+        if out.regime_prob is not None:
+            run.regime_prob[out.series_id] = out.regime_prob
+        for e in out.events:
+            run.events.append(e)
+            if e["event"] in ("fallback", "failed", "skipped"):
+                run.notes.append(f"{e['series']} {e['slot']}: {e['detail']}")
+                log.warning(f"forecast.{e['event']}", series=e["series"], slot=e["slot"], detail=e["detail"])
+    log.info("forecast.run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
+             reestimated=run.count("reestimated"), extended=run.count("extended"),
+             fallbacks=run.count("fallback"), failed=run.count("failed"),
+             seconds=round(time.perf_counter() - start, 3))
+    return run
+
+
+# --- the per-series work ----------------------------------------------------------------------------
+def run_series(task: SeriesTask) -> SeriesOutcome:
+    """Advance and forecast every slot of one series; failures become events, never exceptions."""
+    t0 = time.perf_counter()
+    out = SeriesOutcome(task.series_id)
+    for slot in task.slots:
+        try:
+            fitted = _advance(task, slot, out)
+            if isinstance(fitted, ModelState):  # no model until the next scheduled attempt
+                out.states[slot] = fitted
+                continue
+            _publish(task, slot, fitted, out)
+            out.states[slot] = fitted.to_state(slot)
+        except Exception as e:  # noqa: BLE001 - one model's failure must not stop the series or the run
+            out.events.append(_event(task, slot, "failed", f"{type(e).__name__}: {e}"))
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | ModelState:
+    """Extend the stored model, or re-estimate it and say why.
+
+    A failed estimation returns a "no model" state, so the attempt is repeated on the
+    schedule (or when the data change), not every day.
+    """
+    state = task.states.get(slot)
+    wanted = _transform(task)
+    reason: str | None = None
+    fitted: Fitted | None = None
+    if state is None:
+        reason = "no stored state"
+    elif state.last_date > task.as_of:
+        reason = f"the stored state ends {state.last_date}, after as_of"
+    elif _stored_transform(state) not in (wanted, None):
+        reason = f"the transform changed to {wanted}"
+    elif task.as_of - state.fitted_at >= task.reestimate_every:
+        reason = f"scheduled (estimated {state.fitted_at}, every {task.reestimate_every.days}d)"
+    elif state.family == NO_MODEL:
+        out.events.append(_event(task, slot, "skipped", f"no model since {state.fitted_at}: "
+                                                        f"{state.metrics.get('reason', '')}"))
+        return state
+    else:
+        try:
+            fitted = restore(state, task.y)
+        except (StateMismatch, FitFailed, ValueError) as e:
+            reason = f"cannot continue the stored state: {e}"
+        else:
+            if fitted.degraded():
+                reason = (f"fit degraded: one-step errors since {fitted.fitted_at} have p="
+                          f"{fitted.degradation_p:.1e} over {fitted.metrics['oos_n']} observations")
+    if reason is None and fitted is not None:
+        out.events.append(_event(task, slot, "extended", f"to {fitted.last_date}"))
+        return fitted
+    try:
+        fitted = _estimate(task, slot)
+    except FitFailed as e:
+        out.events.append(_event(task, slot, "skipped", f"no model: {e}"))
+        last = task.y.index[-1].date()
+        return ModelState(series_id=task.series_id, model=slot, family=NO_MODEL, spec={}, fitted_at=task.as_of,
+                          last_date=last, nobs=len(task.y), params={}, metrics={"reason": str(e)})
+    fitted.fitted_at = task.as_of
+    out.events.append(_event(task, slot, "reestimated", reason or ""))
+    if "fallback" in fitted.metrics:
+        out.events.append(_event(task, slot, "fallback", str(fitted.metrics["fallback"])))
+    return fitted
+
+
+def _estimate(task: SeriesTask, slot: Slot) -> Fitted:
+    transform = _transform(task)
+    if slot == "level":
+        return fit_level(task.y, transform=transform, freq=task.frequency, horizon=task.horizon,
+                         level=task.level)
+    returns = "log" if transform == "log" else "diff"
+    if slot == "volatility":
+        return fit_volatility(task.y, returns=returns, freq=task.frequency)
+    return fit_regime(task.y, returns=returns, freq=task.frequency)
+
+
+def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -> None:
+    fc = fitted.forecast(task.horizon, task.level, as_of=task.as_of)
+    if slot == "level":
+        out.forecasts.append(fc)
+    elif slot == "volatility":
+        out.return_forecasts.append(fc)
+        out.volatility = float(fitted.conditional_volatility.iloc[-1])  # type: ignore[attr-defined]
+        out.var = fitted.risk(task.direction)  # type: ignore[attr-defined]
+    else:
+        out.return_forecasts.append(fc)
+        out.regime_prob = fitted.high_probability  # type: ignore[attr-defined]
+
+
+def _transform(task: SeriesTask) -> Literal["log", "none"]:
+    return "log" if task.kind in LOG_KINDS and bool((task.y.to_numpy() > 0).all()) else "none"
+
+
+def _stored_transform(state: ModelState) -> str | None:
+    if state.family == NO_MODEL:
+        return None
+    if "transform" in state.spec:
+        return str(state.spec["transform"])
+    return "log" if state.spec.get("returns") == "log" else "none"
+
+
+def _event(task: SeriesTask, slot: str, event: str, detail: str) -> dict[str, str]:
+    return {"series": task.series_id, "slot": slot, "event": event, "detail": detail}

@@ -1,0 +1,175 @@
+"""Model choice per series and slot, with backtests and the fallbacks that keep a slot filled.
+
+level       ARIMA orders and ETS variants each chosen by AICc; the two winners and the naive
+            random walk are then compared in a rolling-origin backtest (parameters estimated
+            on the data before the first origin, filtered forward at fixed parameters) and the
+            lowest RMSE wins, so a model that cannot beat the random walk is not used.
+            Failing candidates are dropped; when all fail: random walk with drift.
+volatility  GARCH(1,1)-t; its out-of-sample QLIKE against EWMA(0.94) over the last year is
+            recorded. When GARCH fails: EWMA(0.94).
+regime      two-regime Markov switching; there is nothing simpler that yields a regime
+            probability, so a failure leaves the slot empty (and says so).
+
+Every fallback is written into the fitted model's metrics (`fallback`) so the stored state and
+the run's notes say what happened and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sco_monitor.assess.forecast.arima import (
+    RandomWalkFitted,
+    RandomWalkSpec,
+    arima_candidates,
+    kpss_differences,
+)
+from sco_monitor.assess.forecast.base import (
+    FitFailed,
+    Fitted,
+    Returns,
+    Transform,
+    clean,
+    fit,
+    to_internal,
+)
+from sco_monitor.assess.forecast.ets import EtsSpec
+from sco_monitor.assess.forecast.garch import (
+    MIN_GARCH_RETURNS,
+    EwmaFitted,
+    EwmaSpec,
+    GarchFitted,
+    GarchSpec,
+    qlike,
+)
+from sco_monitor.assess.forecast.regime import RegimeFitted, RegimeSpec
+from sco_monitor.assess.forecast.statespace import LevelSpec
+
+#: Fewer observations than this get a random walk with drift instead of ARIMA/ETS.
+MIN_LEVEL_OBS = 24
+#: Rolling-origin backtest: this many origins, every horizon/2 observations.
+BACKTEST_ORIGINS = 10
+#: The volatility backtest covers this many of the last returns.
+VOL_BACKTEST = 250
+
+
+def fit_level(y: pd.Series, *, transform: Transform, freq: str, horizon: int, level: float = 0.9) -> Fitted:
+    """The level model of a series: ARIMA, ETS or the random walk, by AICc and backtest."""
+    y = clean(y)
+    if len(y) < MIN_LEVEL_OBS:
+        return _fallback(RandomWalkFitted.fit(y, RandomWalkSpec(drift=True, transform=transform, freq=freq)),
+                         f"{len(y)} observations are too few for ARIMA/ETS (needs {MIN_LEVEL_OBS})")
+    d = 1 if transform == "log" else kpss_differences(to_internal(y.to_numpy(), transform))
+    candidates: dict[str, Any] = {}
+    winners: list[Fitted] = []
+    for specs in (arima_candidates(d, transform, freq),
+                  [EtsSpec(trend=t, damped=dp, transform=transform, freq=freq)
+                   for t, dp in ((False, False), (True, False), (True, True))]):
+        fitted: list[Fitted] = []
+        for spec in specs:
+            try:
+                f = fit(y, spec)
+            except FitFailed as e:
+                candidates[spec.label] = f"failed: {e}"
+                continue
+            candidates[spec.label] = f.metrics["aicc"]
+            fitted.append(f)
+        if fitted:
+            winners.append(min(fitted, key=lambda f: f.metrics["aicc"]))
+    if not winners:
+        failures = "; ".join(str(v).removeprefix("failed: ") for v in candidates.values())
+        f = RandomWalkFitted.fit(y, RandomWalkSpec(drift=True, transform=transform, freq=freq))
+        return _fallback(f, f"every ARIMA/ETS candidate failed ({failures})", candidates=candidates)
+
+    naive = RandomWalkSpec(drift=False, transform=transform, freq=freq)
+    contenders: list[LevelSpec] = [w.spec for w in winners] + [naive]
+    scores = {_label(s): backtest_level(y, s, horizon, level) for s in contenders}
+    scored = {k: v for k, v in scores.items() if "rmse" in v}
+    if _label(naive) not in scored or len(scored) < 2:
+        chosen = winners[0]
+        reason = "backtest not possible (history too short); chosen by AICc"
+    else:
+        best = min(scored, key=lambda k: scored[k]["rmse"])
+        by_label = {_label(w.spec): w for w in winners}
+        chosen = by_label[best] if best in by_label else RandomWalkFitted.fit(y, naive)
+        reason = ("the naive random walk forecast best in the backtest" if best == _label(naive)
+                  else "lowest backtest RMSE")
+    chosen.metrics.update(candidates=candidates, backtest=scores, selected=_label(chosen.spec),
+                          selection=reason, differences=d)
+    return chosen
+
+
+def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0.9) -> dict[str, Any]:
+    """Rolling-origin errors of `spec`: estimated before the first origin, extended at fixed params.
+
+    Errors are in the series' unit over every origin and step (RMSE, MAE) with the share of
+    outcomes inside the `level` interval.
+    """
+    n = len(y)
+    step = max(1, horizon // 2)
+    origins = [n - horizon - step * k for k in reversed(range(BACKTEST_ORIGINS))]
+    origins = [o for o in origins if o >= max(MIN_LEVEL_OBS, n // 2)]
+    if len(origins) < 3:
+        return {"skipped": f"{n} observations leave {len(origins)} backtest origins (needs 3)"}
+    try:
+        model = fit(y.iloc[: origins[0]], spec)
+    except FitFailed as e:
+        return {"skipped": f"failed before the first origin: {e}"}
+    errors, inside, pos = [], [], origins[0]
+    for o in origins:
+        model, pos = model.extend(y.iloc[pos:o]), o
+        fc = model.forecast(horizon, level)
+        actual = y.iloc[o: o + horizon].to_numpy()
+        errors.append(actual - np.asarray(fc.mean))
+        inside.append((actual >= np.asarray(fc.lower)) & (actual <= np.asarray(fc.upper)))
+    err = np.concatenate(errors)
+    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "mae": float(np.mean(np.abs(err))),
+            "coverage": float(np.mean(np.concatenate(inside))), "origins": len(origins), "horizon": horizon}
+
+
+def fit_volatility(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
+    """GARCH(1,1)-t with its QLIKE backtest against EWMA; EWMA(0.94) when GARCH fails."""
+    y = clean(y)
+    try:
+        g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq))
+    except FitFailed as e:
+        try:
+            ewma = EwmaFitted.fit(y, EwmaSpec(returns=returns, freq=freq))
+        except FitFailed as e2:
+            raise FitFailed(f"{e}; {e2}") from e2
+        return _fallback(ewma, f"{e}; fell back to EWMA(0.94)")
+    g.metrics["backtest"] = backtest_volatility(y, g.spec)
+    return g
+
+
+def backtest_volatility(y: pd.Series, spec: GarchSpec) -> dict[str, Any]:
+    """QLIKE of one-step variances over the last year: GARCH estimated before it vs EWMA(0.94)."""
+    m = VOL_BACKTEST
+    if len(y) - 1 - m < MIN_GARCH_RETURNS:
+        return {"skipped": f"{len(y) - 1} returns are too few for a {m}-day backtest"}
+    try:
+        g = GarchFitted.fit(y.iloc[:-m], spec).extend(y.iloc[-m:])
+    except FitFailed as e:
+        return {"skipped": f"failed before the backtest window: {e}"}
+    e = EwmaFitted.fit(y, EwmaSpec(returns=spec.returns, freq=spec.freq))
+    r = g.r[-m:]
+    q_g = qlike(g.conditional_volatility.to_numpy()[-m:] ** 2, r)
+    q_e = qlike(e.conditional_volatility.to_numpy()[-m:] ** 2, r)
+    return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e)}
+
+
+def fit_regime(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
+    """Two-regime Markov switching; raises FitFailed (no simpler model gives a regime probability)."""
+    return RegimeFitted.fit(clean(y), RegimeSpec(returns=returns, freq=freq))
+
+
+def _label(spec: Any) -> str:
+    return str(getattr(spec, "label", spec.family))
+
+
+def _fallback(f: Fitted, why: str, **metrics: Any) -> Fitted:
+    f.metrics.update(fallback=why, selected=_label(f.spec), **metrics)
+    return f

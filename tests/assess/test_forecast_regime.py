@@ -1,0 +1,56 @@
+"""Two-regime Markov switching on real returns: exact extension, the 2008 regime, mixture intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+from sco_monitor.assess.forecast import FitFailed, fit
+from sco_monitor.assess.forecast.regime import RegimeFitted, RegimeSpec
+
+from .forecast_data import sp500
+
+
+@pytest.fixture(scope="module")
+def pre_crisis() -> RegimeFitted:
+    """Estimated on 2003-2006, before the crisis."""
+    return fit(sp500().loc["2003":"2006"], RegimeSpec())
+
+
+def test_extension_equals_the_full_sample_hamilton_filter_at_fixed_params(pre_crisis: RegimeFitted) -> None:
+    y = sp500().loc["2003":"2008-12-31"]
+    extended = pre_crisis.extend(y.loc["2007":])
+    assert extended.params == pre_crisis.params
+    r = 100 * np.diff(np.log(y.to_numpy()))
+    full = MarkovRegression(r, k_regimes=2, trend="c", switching_variance=True).filter(
+        np.array(list(pre_crisis.params.values())))
+    np.testing.assert_allclose(extended.probs, np.asarray(full.filtered_marginal_probabilities)[-1], atol=1e-12)
+
+
+def test_the_high_volatility_regime_is_likely_in_october_2008_not_before(pre_crisis: RegimeFitted) -> None:
+    y = sp500()
+    assert pre_crisis.high_probability < 0.5  # the calm end of 2006
+    october = pre_crisis.extend(y.loc["2007":"2008-10-15"])
+    assert october.high_probability > 0.95
+    assert october.sigma2[october.high] > 2 * october.sigma2[1 - october.high]
+
+
+def test_forecast_is_a_normal_mixture_converging_to_the_stationary_regime_mix(pre_crisis: RegimeFitted) -> None:
+    october = pre_crisis.extend(sp500().loc["2007":"2008-10-15"])
+    fc = october.forecast(250, level=0.9)
+    path = october.regime_path(250)
+    t = october.transition
+    stationary = np.array([t[0, 1], t[1, 0]]) / (t[0, 1] + t[1, 0])
+    np.testing.assert_allclose(path[-1], stationary, atol=1e-3)
+    assert fc.std[0] > fc.std[-1]  # volatility expected to calm down from the crash regime
+    assert all(lo < m < hi for lo, m, hi in zip(fc.lower, fc.mean, fc.upper, strict=True))
+    # the mixture's 5% quantile: its CDF there is 0.05
+    from scipy import stats
+    w, sd = path[0], np.sqrt(october.sigma2)
+    assert float(w @ stats.norm.cdf(fc.lower[0], october.mu, sd)) == pytest.approx(0.05, abs=1e-8)
+
+
+def test_too_short_a_history_has_no_regime_model() -> None:
+    with pytest.raises(FitFailed, match="too few"):
+        fit(sp500().iloc[:100], RegimeSpec())

@@ -1,0 +1,144 @@
+"""run_forecasts on real series: incremental by default, re-estimation rules, point-in-time, failures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from structlog.testing import capture_logs
+
+from sco_monitor.assess.forecast import ForecastRun, plan_slots, run_forecasts
+from sco_monitor.config.settings import AssessmentConfig
+from sco_monitor.executor import InlineExecutor
+
+from .forecast_data import core_cpi, series, sp500, wti
+
+D0, D1, WEEK_LATER = date(2018, 6, 29), date(2018, 7, 2), date(2018, 7, 6)
+SERIES = [series("eq.us.sp500", "equity"), series("macro.us.core_cpi", "macro", "M")]
+SETTINGS = AssessmentConfig()
+
+
+def frames(end: str = "2018-12-31") -> pd.DataFrame:
+    return pd.concat([sp500(), core_cpi()], axis=1).loc["2008-07-01":end]
+
+
+def events(run: ForecastRun) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(e["series"], e["slot"]): (e["event"], e["detail"]) for e in run.events
+            if e["event"] in ("extended", "reestimated")}
+
+
+@pytest.fixture(scope="module")
+def first() -> ForecastRun:
+    """At D0 from scratch; the frame holds data up to December 2018 (the future of D0)."""
+    return run_forecasts(frames(), SERIES, D0, {}, SETTINGS, InlineExecutor())
+
+
+def test_first_run_estimates_everything_and_publishes_every_output(first: ForecastRun) -> None:
+    assert set(events(first).values()) == {("reestimated", "no stored state")}
+    assert set(first.states) == {("eq.us.sp500", "volatility"), ("eq.us.sp500", "regime"),
+                                 ("macro.us.core_cpi", "level")}
+    [level] = first.forecasts
+    assert level.series_id == "macro.us.core_cpi" and level.as_of == D0 and len(level.mean) == 20
+    assert level.dates[0] == date(2018, 7, 1)  # monthly, dated the first of the month like the data
+    assert {f.model for f in first.return_forecasts} == {"garch", "regime"}
+    assert 0.2 < first.volatility["eq.us.sp500"] < 3  # percent per day
+    assert first.var["eq.us.sp500"]["var99"] > first.var["eq.us.sp500"]["var95"] > 0
+    assert 0 <= first.regime_prob["eq.us.sp500"] <= 1
+    assert first.notes == []
+
+
+def test_the_next_day_extends_and_a_week_later_reestimates(first: ForecastRun) -> None:
+    nxt = run_forecasts(frames(), SERIES, D1, first.states, SETTINGS, InlineExecutor())
+    ev = events(nxt)
+    assert ev[("eq.us.sp500", "volatility")] == ("extended", "to 2018-07-02")
+    assert ev[("macro.us.core_cpi", "level")][0] == "extended"
+    st = nxt.states[("eq.us.sp500", "volatility")]
+    assert st.last_date == D1 and st.fitted_at == D0 and st.params == first.states[("eq.us.sp500", "volatility")].params
+    later = run_forecasts(frames(), SERIES, WEEK_LATER, nxt.states, SETTINGS, InlineExecutor())
+    assert all(e == "reestimated" and d.startswith("scheduled") for e, d in events(later).values())
+    assert later.states[("eq.us.sp500", "volatility")].fitted_at == WEEK_LATER
+
+
+def test_a_forecast_at_d_uses_nothing_after_d(first: ForecastRun) -> None:
+    truncated = run_forecasts(frames(end=D0.isoformat()), SERIES, D0, {}, SETTINGS, InlineExecutor())
+    assert truncated.forecasts == first.forecasts
+    assert truncated.return_forecasts == first.return_forecasts
+    assert truncated.var == first.var and truncated.regime_prob == first.regime_prob
+    assert truncated.states == first.states
+    assert all(s.last_date <= D0 for s in first.states.values())
+
+
+def test_a_state_from_after_as_of_is_not_used(first: ForecastRun) -> None:
+    nxt = run_forecasts(frames(), SERIES, D1, first.states, SETTINGS, InlineExecutor())
+    back = run_forecasts(frames(), SERIES[:1], D0, nxt.states, SETTINGS, InlineExecutor())
+    assert events(back)[("eq.us.sp500", "volatility")] == ("reestimated", "the stored state ends 2018-07-02, after as_of")
+    assert back.return_forecasts == [f for f in first.return_forecasts if f.series_id == "eq.us.sp500"]
+
+
+def test_a_revised_observation_forces_reestimation(first: ForecastRun) -> None:
+    revised = frames()
+    revised.loc[pd.Timestamp(D0), "eq.us.sp500"] *= 1.02
+    run = run_forecasts(revised, SERIES[:1], D1, first.states, SETTINGS, InlineExecutor())
+    event, detail = events(run)[("eq.us.sp500", "regime")]
+    assert event == "reestimated" and "revised" in detail
+
+
+def test_the_lehman_week_degrades_a_fit_and_forces_reestimation() -> None:
+    data, monthly = sp500().loc["2004":].to_frame(), AssessmentConfig(reestimate_every="30d")
+    before = run_forecasts(data, SERIES[:1], date(2008, 9, 12), {}, monthly, InlineExecutor())
+    after = run_forecasts(data, SERIES[:1], date(2008, 9, 19), before.states, monthly, InlineExecutor())
+    event, detail = events(after)[("eq.us.sp500", "volatility")]
+    assert event == "reestimated" and detail.startswith("fit degraded")
+    assert after.regime_prob["eq.us.sp500"] > before.regime_prob["eq.us.sp500"]
+
+
+def test_broken_and_tiny_series_do_not_stop_the_others_and_every_fallback_is_said() -> None:
+    idx = pd.bdate_range("2016-01-01", "2018-06-29")
+    data = pd.DataFrame({
+        "eq.us.sp500": sp500(),
+        "eq.kz.new_listing": sp500().loc["2018-06-22":"2018-06-29"] / 20,  # 6 prices: a fresh listing
+        "fx.usd_sar": pd.Series(3.75, index=idx),  # a hard peg: never moves
+        "eq.xx.dead": np.nan,
+    }).loc["2016":"2018-06-29"]
+    universe = [series("eq.us.sp500", "equity"), series("eq.kz.new_listing", "equity"),
+                series("fx.usd_sar", "fx", direction="up"), series("eq.xx.dead", "equity")]
+    with capture_logs() as logs:
+        run = run_forecasts(data, universe, D0, {}, SETTINGS, InlineExecutor())
+    assert "eq.us.sp500" in run.var and "eq.us.sp500" in run.regime_prob
+    notes = "\n".join(run.notes)
+    assert "eq.xx.dead: no observations up to 2018-06-29" in notes
+    assert "eq.kz.new_listing volatility: GARCH(1,1)-t: 5 returns are too few" in notes
+    assert "fell back to EWMA(0.94)" in notes and run.var["eq.kz.new_listing"]["model"] == "ewma"
+    assert "eq.kz.new_listing regime: no model" in notes and "eq.kz.new_listing" not in run.regime_prob
+    assert "fx.usd_sar volatility: no model" in notes and "constant" in notes
+    warned = [entry for entry in logs if entry["event"] == "forecast.fallback"]
+    assert [(w["series"], w["slot"]) for w in warned] == [("eq.kz.new_listing", "volatility")]
+    [summary] = [entry for entry in logs if entry["event"] == "forecast.run"]
+    assert summary["series"] == 3 and summary["fallbacks"] == 1
+    # a failed estimation is remembered and retried on the schedule, not every day
+    assert run.states[("fx.usd_sar", "volatility")].family == "none"
+    nxt = run_forecasts(data, universe, D0, run.states, SETTINGS, InlineExecutor())
+    assert ("fx.usd_sar volatility: no model since 2018-06-29: GARCH(1,1)-t: the series is constant; "
+            "EWMA(0.94): the series is constant (zero volatility)") in nxt.notes
+    assert events(nxt)[("eq.us.sp500", "volatility")][0] == "extended"
+
+
+def test_default_models_per_kind() -> None:
+    settings = AssessmentConfig(forecast_series=["fx.usd_kzt"])
+    assert plan_slots(series("eq.us.sp500", "equity"), settings) == ("volatility", "regime")
+    assert plan_slots(series("fx.usd_kzt", "fx"), settings) == ("level", "volatility", "regime")
+    assert plan_slots(series("macro.kz.cpi", "macro", "M"), settings) == ("level",)
+    assert plan_slots(series("cmd.gold_monthly", "commodity", "M"), settings) == ("level",)
+
+
+def test_wti_through_negative_prices_switches_to_changes() -> None:
+    # WTI settled at -37 USD on 2020-04-20; arch's copy ends in 2019, so append that real week
+    real = pd.Series([18.27, -36.98, 8.91, 13.64, 15.06, 16.50],
+                     index=pd.to_datetime(["2020-04-17", "2020-04-20", "2020-04-21", "2020-04-22",
+                                           "2020-04-23", "2020-04-24"]))
+    y = pd.concat([wti().loc["2012":], real]).rename("cmd.wti")
+    run = run_forecasts(y.to_frame(), [series("cmd.wti", "commodity")], date(2020, 4, 24), {}, SETTINGS,
+                        InlineExecutor())
+    assert run.var["cmd.wti"]["unit"] == "level change" and run.states[("cmd.wti", "volatility")].spec["returns"] == "diff"
