@@ -28,7 +28,7 @@ from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import UnknownName
 from sco_monitor.store import schema
-from sco_monitor.store.upsert import _insert as dialect_insert
+from sco_monitor.store.upsert import dialect_insert
 from sco_monitor.timeutil import utcnow
 
 log = get_logger("sco_monitor.outbox")

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 
-def _insert(conn: Connection, table: Table):  # noqa: ANN202 - dialect Insert
+def dialect_insert(conn: Connection, table: Table):  # noqa: ANN202 - dialect Insert
+    """INSERT of this backend's dialect, which has `on_conflict_do_*`."""
     name = conn.dialect.name
     if name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -29,7 +30,7 @@ def upsert(
     """Insert rows; on a primary-key conflict overwrite `update` columns (default: all non-key)."""
     if not rows:
         return
-    stmt = _insert(conn, table)
+    stmt = dialect_insert(conn, table)
     keys = [c.name for c in table.primary_key.columns]
     cols = list(update) if update is not None else [k for k in rows[0] if k not in keys]
     if cols:
