@@ -61,7 +61,7 @@ def run_checks(config_path: str | Path | None, timeout: float = 5.0) -> list[Che
     try:
         config = load_config(config_path)
     except ConfigError as e:
-        return [Check("config", "fail", str(e), "fix that key; README 'Configuration reference' lists every key")]
+        return [Check("config", "fail", str(e), "fix that key; docs/configuration.md lists every key")]
     s = config.settings
     enabled = sum(1 for x in config.universe.series if x.enabled)
     checks = [Check("config", "ok", f"{config.path}: {len(config.universe.series)} series ({enabled} enabled), "
