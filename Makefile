@@ -17,8 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sco-monitor demo
 
+# In parallel (pytest-xdist, one worker per core); `-n 0` runs serially. Exit 5 (no test ran) fails too.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n auto; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test" >&2; fi; exit $$rc
 
 # The docs site, built strictly (a broken link, anchor or nav entry fails) into site/.
 docs: $(STAMP)
