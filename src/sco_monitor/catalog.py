@@ -22,9 +22,6 @@ DEFAULT_SEGMENT: dict[str, Segment] = {
     "macro": "macro",
 }
 
-#: Days between observations a frequency allows before a series counts as stale.
-STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
-
 SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
 
 

@@ -28,6 +28,7 @@ from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
 from sco_monitor.store import schema as t
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger("sco_monitor.demo")
 
@@ -98,7 +99,7 @@ CATALOG: tuple[DemoSeries, ...] = (
                origin="arch.data.sp500 (Yahoo Finance, adjusted close)", load=_arch("sp500", "Adj Close")),
     DemoSeries("eq.us.nasdaq", "NASDAQ Composite", "equity", "USA", "index", "down", tags=("world",),
                origin="arch.data.nasdaq (Yahoo Finance, adjusted close)", load=_arch("nasdaq", "Adj Close")),
-    DemoSeries("cmd.wti", "WTI crude oil (spot)", "commodity", "WLD", "USD per barrel", "both", tags=("oil",),
+    DemoSeries("cmd.wti", "WTI crude oil (spot)", "commodity", WORLD, "USD per barrel", "both", tags=("oil",),
                origin="arch.data.wti (FRED DCOILWTICO)", load=_arch("wti", "DCOILWTICO")),
     DemoSeries("vol.us.vix", "CBOE VIX", "volatility", "USA", "index points", "up", tags=("world",),
                origin="arch.data.vix", load=_arch("vix", "vix")),

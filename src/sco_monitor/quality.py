@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess.model import QualityFlag
-from sco_monitor.catalog import STALE_AFTER_DAYS, Series
+from sco_monitor.catalog import Series
+from sco_monitor.vocabulary import STALE_AFTER_DAYS
 from sco_monitor.store import Store
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")

@@ -20,14 +20,14 @@ from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
-from sco_monitor.assess.stress import WORLD, StressParams, StressResult, scopes_for, stress_index
-from sco_monitor.assess.summary import json_safe
+from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
 from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed
 from sco_monitor.logs import get_logger
 from sco_monitor.store import schema
 from sco_monitor.store.upsert import upsert
+from sco_monitor.vocabulary import WORLD, json_safe, severity_rank
 
 log = get_logger(__name__)
 
@@ -151,12 +151,11 @@ def assess(
 def _annotate(forecasts: Sequence[Forecast], evaluations: Sequence[RuleEvaluation]) -> list[Forecast]:
     """Mark forecasts judged by forecast_breach rules: threshold, breach probability, unfavourable."""
     worst: dict[tuple[str, str], RuleEvaluation] = {}
-    rank = {"no_data": -1, "ok": 0, "warn": 1, "critical": 2}
     for ev in evaluations:
         if ev.kind != "forecast_breach" or "model" not in ev.details:
             continue
         key = (ev.series_id or "", ev.details["model"])
-        if key not in worst or rank[ev.severity] > rank[worst[key].severity]:
+        if key not in worst or severity_rank(ev.severity) > severity_rank(worst[key].severity):
             worst[key] = ev
     out = []
     for f in forecasts:

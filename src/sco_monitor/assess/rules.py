@@ -32,11 +32,12 @@ from sco_monitor.catalog import Series
 from sco_monitor.config.rules import Rule
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import Registry
+from sco_monitor.vocabulary import SEVERITY_CODE
 
 log = get_logger(__name__)
 
-NO_DATA, OK, WARN, CRITICAL = -1, 0, 1, 2
-SEVERITY: dict[int, Severity] = {NO_DATA: "no_data", OK: "ok", WARN: "warn", CRITICAL: "critical"}
+NO_DATA, OK, WARN, CRITICAL = (SEVERITY_CODE[s] for s in ("no_data", "ok", "warn", "critical"))
+SEVERITY: dict[int, Severity] = {code: name for name, code in SEVERITY_CODE.items()}  # type: ignore[misc]
 
 
 @dataclass

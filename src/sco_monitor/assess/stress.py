@@ -25,11 +25,11 @@ import pandas as pd
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import StressValue
 from sco_monitor.catalog import SCO_MEMBERS, Series
+from sco_monitor.vocabulary import WORLD
 
 SEGMENTS: tuple[str, ...] = ("equity", "fx", "rates", "commodities", "volatility")
 LEVELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "severe")
-WORLD = "WLD"
-WORLD_COUNTRIES = frozenset({"WLD", "USA", "EMU"})
+WORLD_COUNTRIES = frozenset({WORLD, "USA", "EMU"})
 
 
 @dataclass(frozen=True)

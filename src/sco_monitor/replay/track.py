@@ -27,8 +27,8 @@ from sco_monitor.replay.episodes import (
     merge,
 )
 from sco_monitor.replay.score import TrackRecord, firing, score
+from sco_monitor.vocabulary import WORLD
 
-WORLD = "WLD"
 
 
 class NothingToScore(UsageError):

@@ -22,6 +22,7 @@ from sco_monitor.logs import get_logger
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.timeutil import to_date
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger(__name__)
 
@@ -99,7 +100,7 @@ def read_inputs(
         cols = (s.c.scope, s.c.date, s.c.value, s.c.level)
         recent = as_of - timedelta(days=STRESS_RECENT_DAYS)
         stress_rows = conn.execute(  # every scope's last year, and the world's whole history for the long chart
-            select(*cols).where(s.c.date <= as_of, or_(s.c.date >= recent, s.c.scope == "WLD"))
+            select(*cols).where(s.c.date <= as_of, or_(s.c.date >= recent, s.c.scope == WORLD))
             .order_by(s.c.scope, s.c.date)
         ).all()
         o = t.observations

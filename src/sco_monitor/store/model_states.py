@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 
-from sco_monitor.assess.forecast.base import ModelState, json_safe
+from sco_monitor.assess.forecast.base import ModelState
+from sco_monitor.vocabulary import json_safe
 from sco_monitor.store import schema
 from sco_monitor.store.repo import Store
 from sco_monitor.store.upsert import upsert

@@ -27,6 +27,7 @@ from scipy import stats
 from sco_monitor.assess.model import Forecast
 from sco_monitor.registry import Registry
 from sco_monitor.timeutil import to_date
+from sco_monitor.vocabulary import json_safe
 
 #: Version of the stored state layout; a state of another version is re-estimated.
 STATE_VERSION = 1
@@ -384,26 +385,6 @@ def unpack_arrays(blob: bytes | None) -> dict[str, np.ndarray]:
         out[name] = np.frombuffer(blob, dtype="<f8", count=size, offset=pos).reshape(shape).copy()
         pos += 8 * size
     return out
-
-
-def json_safe(value: Any) -> Any:
-    """Nested dicts/lists with numpy scalars → plain JSON; NaN and inf → None (PostgreSQL JSON)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, (date, pd.Timestamp)):
-        return to_date(value).isoformat()
-    return value
 
 
 def _floats(values: np.ndarray) -> list[float]:
