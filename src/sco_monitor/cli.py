@@ -39,6 +39,12 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
+def _known_names():  # noqa: ANN202 - config.KnownNames; the registries load only when a command reads the config
+    from sco_monitor.app import known_names
+
+    return known_names()
+
+
 def ctx_of(ctx: typer.Context) -> Context:
     return ctx.find_root().obj
 
@@ -54,7 +60,7 @@ def _root(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     run_id = configure(log_format.value, log_level)
-    ctx.obj = Context(config_path=config, run_id=run_id)
+    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names)
 
 
 @app.command()

@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
+from sco_monitor.app import known_names
 from sco_monitor.config.load import packaged_defaults, read_yaml
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
@@ -273,7 +274,7 @@ def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force:
     out = out.resolve()
     days = business_days(start, end)
     config, chosen = write_demo(out, start)
-    ctx = Context(config_path=config, run_id=run_id)
+    ctx = Context(config_path=config, run_id=run_id, known=known_names)
     coverage = build_store(ctx, chosen, start)
     done = done_days(ctx.store)
     todo = [d for d in days if d not in done]

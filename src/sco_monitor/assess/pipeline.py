@@ -18,10 +18,9 @@ from sqlalchemy import delete, select
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
 from sco_monitor.assess.indicators import Indicators, Spec
-from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
 from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
-from sco_monitor.config import AppConfig, ConfigError
+from sco_monitor.config import AppConfig
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed
 from sco_monitor.logs import get_logger
@@ -56,29 +55,6 @@ def indicator_specs(config: AppConfig) -> list[Spec]:
     return [Spec.of(s) for s in a.indicators] + [Spec.of(s) for s in a.spreads]
 
 
-def check_config(config: AppConfig) -> None:
-    """Names the config uses that only the assessment registries can check, as ConfigErrors."""
-    a = config.settings.assessment
-    for i, spec in enumerate(a.indicators):
-        if spec.indicator not in indicator_registry:
-            raise ConfigError(config.path, f"assessment.indicators[{i}].indicator",
-                              f"unknown indicator {spec.indicator!r}; expected one of: {', '.join(indicator_registry.names())}")
-    for i, sp in enumerate(a.spreads):
-        for leg in ("a", "b"):
-            sid = getattr(sp, leg)
-            if sid not in config.series:
-                raise ConfigError(config.path, f"assessment.spreads[{i}].{leg}", f"unknown series {sid!r}")
-        if config.series[sp.a].frequency != config.series[sp.b].frequency:
-            raise ConfigError(config.path, f"assessment.spreads[{i}]", "a and b must have the same frequency")
-    names = {s.name for s in a.indicators}
-    for i, rule in enumerate(config.rules.rules):
-        name = rule.params.get("indicator")
-        if name is not None and name not in names and name not in indicator_registry:
-            raise ConfigError(config.path.parent / config.settings.rules, f"rules[{i}].params.indicator",
-                              f"unknown indicator {name!r}; expected a name from assessment.indicators "
-                              f"({', '.join(sorted(names))}) or a registered indicator")
-
-
 def point_in_time(frame: pd.DataFrame, config: AppConfig, as_of: date) -> pd.DataFrame:
     """Drop what was not knowable at as_of: rows after it, macro values inside their publication lag."""
     frame = frame.sort_index().loc[: pd.Timestamp(as_of)]
@@ -100,7 +76,6 @@ def evaluate(
     quality: Sequence[QualityFlag] | None = None,
 ) -> AssessmentRun:
     """The whole assessment at as_of with its intermediate frames. Pure: no IO, no clock."""
-    check_config(config)
     a = config.settings.assessment
     series = config.series
     frame = point_in_time(frames, config, as_of)
@@ -178,7 +153,6 @@ def run_assessment(ctx: Context, as_of: date, save: bool = True, *, forecaster: 
     """Load the point-in-time frame, assess it, and save the results (idempotently)."""
     config = ctx.config
     a = config.settings.assessment
-    check_config(config)
     ids = [s.id for s in config.universe.series]
     frame = ctx.store.load_frame(ids, start=as_of - timedelta(days=a.history_days), as_of=as_of)
     if frame.empty or frame.notna().sum().sum() == 0:
@@ -302,7 +276,6 @@ def evaluate_history(
     `probability_from` (on data before each refit date). Rules fed by forecasts or regime
     probabilities have no history here and read no data.
     """
-    check_config(config)
     a = config.settings.assessment
     series = config.series
     everyone = list(series.values())

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sco_monitor.assess.template import TemplateError
-from sco_monitor.assess.template import check as check_template
+from sco_monitor.config.template import TemplateError
+from sco_monitor.config.template import check as check_template
 from sco_monitor.catalog import Kind
 
 RuleKind = Literal[

@@ -40,7 +40,7 @@ from sco_monitor.config.settings import Schedule
 from sco_monitor.config.types import format_duration
 from sco_monitor.context import Context
 from sco_monitor.daemon import worker
-from sco_monitor.daemon.cron import LocalCronTrigger, cron_trigger, latest_fire
+from sco_monitor.config.cron import LocalCronTrigger, cron_trigger, latest_fire
 from sco_monitor.daemon.health import JobHealth, evaluate
 from sco_monitor.daemon.http import HttpEndpoints
 from sco_monitor.daemon.jobs import Firing, JobFn, job_name, resolve_job
