@@ -11,7 +11,7 @@ import typer
 
 from sco_monitor.config import ConfigError
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable, RunFailed, UsageError
+from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import configure
 from sco_monitor.store import StoreError
 
@@ -120,7 +120,7 @@ def report(
     digest: Annotated[bool, typer.Option("--digest/--no-digest", help="Queue the mail digest for report.digest_receivers.")] = False,
 ) -> None:
     """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} and DIR/index.html."""
-    from sco_monitor.reports.daily import report_command
+    from sco_monitor.cycle import report_command
 
     run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest)
     typer.echo(f"report {run.as_of}: overall risk {run.overall.upper()}: {run.headline}")

@@ -23,11 +23,13 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
+from sco_monitor import cycle
 from sco_monitor.app import known_names
 from sco_monitor.config.load import packaged_defaults, read_yaml
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
+from sco_monitor.replay.driver import business_days, done_days, run_replay
 from sco_monitor.store import schema as t
 from sco_monitor.vocabulary import WORLD
 
@@ -252,8 +254,6 @@ def _coverage(ctx: Context) -> dict[str, tuple[date, date, int]]:
 
 def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str, tuple[date, date, int]]:
     """Collect the demo universe through its sources (local files only) and check it covers the window."""
-    from sco_monitor import cycle
-
     cycle.step_collect(ctx)
     coverage = _coverage(ctx)
     missing = [s.id for s in chosen if s.id not in coverage]
@@ -268,8 +268,6 @@ def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str
 def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force: bool = False,
              run_id: str = "", progress: bool = True) -> list[str]:
     """Build the demo and replay the window; returns the lines to print."""
-    from sco_monitor.replay.driver import business_days, done_days, run_replay
-
     began = time.monotonic()
     out = out.resolve()
     days = business_days(start, end)

@@ -21,7 +21,7 @@ import pandas as pd
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.vocabulary import STALE_AFTER_DAYS
-from sco_monitor.store import Store
+from sco_monitor.store import Store, collection
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")
 
@@ -220,8 +220,6 @@ def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: 
 
 def stale_series(store: Store, as_of: date) -> list[QualityFlag]:
     """Stale flags of every enabled series, judged at `as_of` on what was knowable then."""
-    from sco_monitor.store import collection
-
     cat = collection.catalog(store)
     lags = {c["id"]: int(c["publication_lag_days"]) for c in cat}
     last = collection.last_knowable(store, lags, as_of)
@@ -239,8 +237,6 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
     Stale series (no data state), series whose last collection (started by as_of) failed, and
     the spikes, gaps and dropped values flagged on observations of the last `recent_days` days.
     """
-    from sco_monitor.store import collection
-
     out = stale_series(store, as_of)
     enabled = {c["id"] for c in collection.catalog(store)}
     for sid, run in sorted(collection.last_runs(store, as_of).items()):
@@ -250,5 +246,5 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
                                    detail=run["error"] or run["status"]))
     start = as_of - timedelta(days=recent_days - 1)
     kinds = [k for k in FLAG_KINDS if k not in ("stale", "failed")]
-    out += [f for f in collection.flags_between(store, start, as_of, kinds) if f.series_id in enabled]
+    out += [QualityFlag(**f) for f in collection.flags_between(store, start, as_of, kinds) if f["series_id"] in enabled]
     return out
