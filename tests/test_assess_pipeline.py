@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from sco_monitor.assess.model import Forecast
 from sco_monitor.assess.forecast import ForecastRun
+from sco_monitor.assess.model import Forecast
 from sco_monitor.assess.pipeline import assess
 from sco_monitor.context import Context
 from sco_monitor.cycle import step_assess

@@ -59,10 +59,6 @@ class Series(BaseModel):
     def stress_segment(self) -> Segment:
         return self.segment or DEFAULT_SEGMENT[self.kind]
 
-    @property
-    def is_sco_member(self) -> bool:
-        return self.country in SCO_MEMBERS
-
 
 class Universe(BaseModel):
     """The contents of universe.yaml."""
@@ -70,9 +66,6 @@ class Universe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     series: list[Series] = Field(description="The watched series.")
-
-    def by_id(self) -> dict[str, Series]:
-        return {s.id: s for s in self.series}
 
     def enabled(self) -> list[Series]:
         return [s for s in self.series if s.enabled]

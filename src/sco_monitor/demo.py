@@ -297,5 +297,5 @@ def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force:
         f"  demo done in {time.monotonic() - began:.0f} s",
         *("  " + line for line in summary.lines()),
     ]
-    log.info("demo done", seconds=round(time.monotonic() - began, 1), out=str(out))
+    log.info("demo_done", seconds=round(time.monotonic() - began, 1), out=str(out))
     return lines

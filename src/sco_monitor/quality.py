@@ -20,8 +20,8 @@ import pandas as pd
 
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
-from sco_monitor.vocabulary import STALE_AFTER_DAYS
 from sco_monitor.store import Store, collection
+from sco_monitor.vocabulary import STALE_AFTER_DAYS
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")
 

@@ -84,7 +84,7 @@ def test_daemon_runs_records_serves_health_and_metrics_and_stops_on_sigterm(
     deliver = [r for r in runs if r.job_id == "deliver" and r.status != "skipped"]
     assert all(r.status == "ok" for r in deliver), deliver
     events = [e["event"] for e in d.events()]
-    assert events[-1] == "daemon stopped" and "stopping" in events
+    assert events[-1] == "daemon_stopped" and "stopping" in events
 
 
 def test_a_job_due_longer_than_stale_after_turns_healthz_503_and_status_exit_1(

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from sco_monitor.app import load_app_config as load_config  # every name checked, as the CLI loads it
+from sco_monitor.app import (
+    load_app_config as load_config,  # every name checked, as the CLI loads it
+)
 from sco_monitor.config import ConfigError
 from sco_monitor.config.cron import (
     cron_trigger,

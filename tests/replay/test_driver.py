@@ -182,7 +182,7 @@ def test_progress_without_a_terminal_logs_every_5_percent(logging_restored, caps
     with progress(len(days), console=Console(file=io.StringIO())) as advance:
         for d in days:
             advance(d)
-    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if '"replay progress"' in x]
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if '"replay_progress"' in x]
     done = [x["done"] for x in lines]
     assert len(done) <= 20 and done[-1] == len(days) == 262 and lines[-1]["day"] == "2008-12-31"
     assert max(b - a for a, b in zip([0, *done], done)) <= 14  # every 5% of the 262 days
@@ -194,10 +194,11 @@ def test_a_replay_runs_on_any_report_cron_the_daemon_accepts(
         config_dir: Path, store, real_prices, tmp_path: Path, cron: str, local: tuple[int, int, int]) -> None:
     """The replay's clock reads the report schedule with the daemon's cron parser: @daily and
     6-field crons (seconds first) are valid config, so they replay too, at their own time of day."""
+    from zoneinfo import ZoneInfo
+
     import pandas as pd
     import yaml
     from sqlalchemy import select
-    from zoneinfo import ZoneInfo
 
     from sco_monitor.replay.driver import run_replay
 

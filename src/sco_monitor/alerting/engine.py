@@ -151,7 +151,7 @@ def flush(conn: Connection, settings: Settings, now: datetime,
                                    now_firing, sorted(resolved))
             queued.append(outbox.row(receiver, "alert", payload, key_, now, group_key=group_key,
                                      give_up_after=alerting.delivery.give_up_after))
-            entry = told(entry, now_firing, resolved, now)
+            entry = told(entry, now_firing, now)
         elif decision.waiting and entry is None:
             entry = GroupEntry(first_seen_at=now)
         finished = entry is None or not (entry.firing if entry.notified_at is not None else now_firing)

@@ -17,7 +17,7 @@ from sco_monitor.vocabulary import severity_rank
 VERSION = 1
 
 
-def alert_item(rec: AlertRecord, status: str, muted_here: bool = False) -> dict[str, Any]:
+def alert_item(rec: AlertRecord, status: str) -> dict[str, Any]:
     """One alert as the receiver sees it; `status` is firing or resolved *for this group*."""
     item: dict[str, Any] = {
         "fingerprint": rec.fingerprint, "status": status, "state": rec.state, "severity": rec.severity,

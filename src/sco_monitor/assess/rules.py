@@ -27,9 +27,9 @@ from scipy.stats import norm
 from sco_monitor.assess.indicators import RATIO_KINDS, Indicators, Spec
 from sco_monitor.assess.model import CrisisProbability, Forecast, RuleEvaluation, Severity
 from sco_monitor.assess.stress import LEVELS, StressResult
-from sco_monitor.config.template import TemplateError, render
 from sco_monitor.catalog import Series
 from sco_monitor.config.rules import Rule
+from sco_monitor.config.template import TemplateError, render
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import Registry
 from sco_monitor.vocabulary import SEVERITY_CODE

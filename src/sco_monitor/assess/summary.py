@@ -9,7 +9,6 @@ from sco_monitor.assess.model import Assessment
 from sco_monitor.vocabulary import SEVERITIES, json_safe, severity_rank
 
 
-
 def as_json(a: Assessment) -> dict[str, Any]:
     """as_of, stress_index (scope → value, level, segments ...), probability (country → P),
     rules (rule, labels, value, threshold, severity ...), forecasts, and the rest of the assessment."""

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sco_monitor.catalog import Series, Universe
 from sco_monitor.config.errors import ConfigError
-from sco_monitor.logs import get_logger
 from sco_monitor.config.playbooks import Playbooks
 from sco_monitor.config.rules import RulePack
 from sco_monitor.config.settings import Settings
+from sco_monitor.logs import get_logger
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
         result = fn(Context.from_parts(config, store, log.run_id), firing)
         message = ("ok", None, _summary(result))
     except Exception as e:  # noqa: BLE001 - a job's failure is recorded, never raised into the daemon
-        logger.exception("job raised", error=str(e))
+        logger.exception("job_raised", error=str(e))
         message = ("failed", f"{type(e).__name__}: {e}"[:_SUMMARY_CHARS], None)
     finally:
         store.dispose()

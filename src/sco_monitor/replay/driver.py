@@ -165,7 +165,7 @@ def plan(store: Store, days: Sequence[date], force: bool, alerts_file: Path | No
             f"the store's replay has reached {max(done)} but {todo[0]} is not done: the alert state cannot go back "
             "in time. Use --force to replay the range from a clean alert state")
     moved = reset_alert_state(store, alerts_file)
-    log.info("replay reset", reason="--force", alerts_file_moved_to=str(moved) if moved else None)
+    log.info("replay_reset", reason="--force", alerts_file_moved_to=str(moved) if moved else None)
     return list(days)
 
 
@@ -176,7 +176,7 @@ def copy_history(ctx: Context, url: str) -> Store:
     target.sync_series(ctx.config.universe.series)
     frame = ctx.store.load_long([s.id for s in ctx.config.universe.series])
     target.upsert_observations(frame)
-    log.info("history copied", into=target.display_url, rows=len(frame))
+    log.info("history_copied", into=target.display_url, rows=len(frame))
     return target
 
 
@@ -253,7 +253,7 @@ def run_replay(
     summary = ReplaySummary(start=days[0], end=days[-1], out_dir=out_dir,
                             days=len(days), skipped=len(days) - len(todo), alerts_file=alerts_file)
     out_dir.mkdir(parents=True, exist_ok=True)
-    log.info("replay start", start=str(start), end=str(end), days=len(days), to_run=len(todo),
+    log.info("replay_started", start=str(start), end=str(end), days=len(days), to_run=len(todo),
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
@@ -287,6 +287,6 @@ def run_replay(
         summary.track = track_record(rctx, days[0], days[-1])
         summary.track_files = write_track(summary.track, out_dir)
     summary.seconds = time.monotonic() - began
-    log.info("replay done", ran=len(summary.ran), skipped=summary.skipped, reports=summary.reports,
+    log.info("replay_done", ran=len(summary.ran), skipped=summary.skipped, reports=summary.reports,
              seconds=round(summary.seconds, 1))
     return summary

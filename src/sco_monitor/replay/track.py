@@ -30,7 +30,6 @@ from sco_monitor.replay.score import TrackRecord, firing, score
 from sco_monitor.vocabulary import WORLD
 
 
-
 class NothingToScore(UsageError):
     """No assessment results are stored in the range."""
 

@@ -112,7 +112,7 @@ def write_report(
     _record(ctx, run, now)
     if digest:
         run.digests_queued = enqueue_digest(ctx.store, config, report, now)
-    log.info("report.written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
+    log.info("report_written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
              formats=names, digests=run.digests_queued)
     return run
 

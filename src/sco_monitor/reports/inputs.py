@@ -72,7 +72,7 @@ def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
         try:
             data = json.loads((day / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            log.warning("report.previous_unreadable", path=str(day / "report.json"), error=str(e))
+            log.warning("report_previous_unreadable", path=str(day / "report.json"), error=str(e))
             continue
         generated = data.get("generated_at")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sco_monitor.vocabulary import WORLD, severity_rank
+from sco_monitor.vocabulary import WORLD, severity_rank  # noqa: F401 - severity_rank: the report modules read it here
 
 LEVELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "severe")
 

@@ -192,16 +192,9 @@ class Fitted(ABC):
 
 
 #: Forecaster families by name; config, states and fallbacks refer to them by this name.
+#: Families by name; the built-ins register with `@FORECASTERS.register` in their modules, which the
+#: package imports (`sco_monitor.assess.forecast` → run → select → arima, ets, garch, regime).
 FORECASTERS: Registry[type[Fitted]] = Registry("forecaster")
-for _name, _target in {
-    "arima": "sco_monitor.assess.forecast.arima:ArimaFitted",
-    "rw": "sco_monitor.assess.forecast.arima:RandomWalkFitted",
-    "ets": "sco_monitor.assess.forecast.ets:EtsFitted",
-    "garch": "sco_monitor.assess.forecast.garch:GarchFitted",
-    "ewma": "sco_monitor.assess.forecast.garch:EwmaFitted",
-    "regime": "sco_monitor.assess.forecast.regime:RegimeFitted",
-}.items():
-    FORECASTERS.register_lazy(_name, _target)
 
 
 def fit(y: pd.Series, spec: Spec) -> Fitted:
