@@ -8,8 +8,7 @@ those attributes (a ModelState) can be saved. The store imports nothing from ass
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,21 +19,6 @@ from sco_monitor.timeutil import to_date, utcnow
 from sco_monitor.vocabulary import json_safe
 
 _CHUNK = 500
-
-
-class StoredState(Protocol):
-    """What a model state needs to be saved (`assess.forecast.ModelState` has it)."""
-
-    series_id: str
-    model: str
-    family: str
-    spec: dict[str, Any]
-    fitted_at: date
-    last_date: date
-    nobs: int
-    params: dict[str, float]
-    state: bytes | None
-    metrics: dict[str, Any]
 
 
 def load_states(store: Store, series_ids: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -55,8 +39,9 @@ def load_states(store: Store, series_ids: Iterable[str]) -> dict[tuple[str, str]
     return out
 
 
-def save_states(store: Store, states: Mapping[tuple[str, str], StoredState] | Iterable[StoredState]) -> int:
-    """Upsert states in one transaction; returns how many were written.
+def save_states(store: Store, states: Mapping[tuple[str, str], Any] | Iterable[Any]) -> int:
+    """Upsert states (objects with the fields above: `assess.forecast.ModelState`) in one transaction;
+    returns how many were written.
 
     JSON columns get plain JSON: NaN and infinities become null (PostgreSQL rejects them).
     """
