@@ -21,8 +21,12 @@ from sco_monitor.alerting.commands import deliver
 from sco_monitor.alerting.engine import AlertRun, process
 from sco_monitor.alerting.heartbeat import enqueue_heartbeat
 from sco_monitor.alerting.outbox import DeliveryReport
-from sco_monitor.assess.forecast import ModelState
-from sco_monitor.assess.forecast.layer import Forecaster, forecast_layer, forecast_series
+from sco_monitor.assess.forecast.layer import (
+    Forecaster,
+    forecast_layer,
+    forecast_series,
+    states_from_rows,
+)
 from sco_monitor.assess.model import Assessment, QualityFlag
 from sco_monitor.assess.pipeline import evaluate
 from sco_monitor.assess.rows import result_rows
@@ -73,7 +77,7 @@ def step_assess(ctx: Context, as_of: date, save: bool = True, *,
     if forecaster is not None:
         try:
             ids = [s.id for s in forecast_series(config, frame)]
-            states = {k: ModelState(**row) for k, row in model_states.load_states(ctx.store, ids).items()}
+            states = states_from_rows(model_states.load_states(ctx.store, ids))
             run = forecaster(frame, config, as_of, states)
             model_states.save_states(ctx.store, run.states)
             forecasts, regime = run.forecasts, run.regime_prob

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -22,6 +23,11 @@ StateKey = tuple[str, str]  # (series_id, model slot)
 #: of `forecast_series`) → ForecastRun (`forecasts` of series levels in their own units,
 #: `regime_prob` P(high-volatility regime) per series id, `states` estimated or extended).
 Forecaster = Callable[[pd.DataFrame, AppConfig, date, Mapping[StateKey, ModelState]], ForecastRun]
+
+
+def states_from_rows(rows: Mapping[StateKey, Mapping[str, Any]]) -> dict[StateKey, ModelState]:
+    """Stored rows (`store.model_states.load_states`) as the ModelStates the models continue from."""
+    return {key: ModelState(**row) for key, row in rows.items()}
 
 
 def forecast_series(config: AppConfig, frame: pd.DataFrame) -> list[Series]:
