@@ -34,7 +34,7 @@ from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
-from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, today, write_report
+from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, write_report
 from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
 
@@ -261,14 +261,15 @@ def report_command(
 ) -> ReportRun:
     """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
     names = parse_formats(formats, list(ctx.config.settings.report.formats))
+    now = utcnow()
     if assessment_path is not None:
         assessment = load_assessment(assessment_path)
         if as_of and assessment.as_of.isoformat() != as_of:
             raise UsageError(f"--as-of {as_of} differs from the assessment's as_of {assessment.as_of}")
     else:
         try:
-            day = date.fromisoformat(as_of) if as_of else today(ctx)
+            day = date.fromisoformat(as_of) if as_of else local_today(ctx, now)
         except ValueError:
             raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
         assessment = step_assess(ctx, day, save=False)
-    return step_report(ctx, assessment, utcnow(), formats=names, out_dir=out_dir, digest=digest)
+    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 
@@ -150,11 +149,6 @@ def write_index(out: Path) -> Path:
     path = out / "index.html"
     write_atomic(path, render_index(index_entries(out)).encode("utf-8"))
     return path
-
-
-def today(ctx: Context) -> date:
-    """Today in the configured timezone: the default as_of of a manual report."""
-    return datetime.now(ZoneInfo(ctx.config.settings.timezone)).date()
 
 
 def load_assessment(path: Path) -> Assessment:
