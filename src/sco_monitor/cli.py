@@ -65,10 +65,11 @@ def _root(
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the store's tables (idempotent) and sync the series catalog."""
+    """Create the store or upgrade its schema to the newest revision (idempotent) and sync the series catalog."""
     c = ctx_of(ctx)
-    store = c.store
-    typer.echo(f"store ready at {store.display_url}: {len(c.config.universe.series)} series in the catalog")
+    store = c.store  # opening it creates or upgrades it
+    typer.echo(f"store ready at {store.display_url} (schema revision {store.schema_revision()}): "
+               f"{len(c.config.universe.series)} series in the catalog")
 
 
 @app.command()

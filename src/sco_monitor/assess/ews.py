@@ -39,7 +39,7 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class EwsParams:
-    """Method constants (documented in README; none fitted to an episode)."""
+    """Method constants (documented in docs/methods.md; none fitted to an episode)."""
 
     horizon: int = 60  # H in P(crisis within H business days)
     percentiles: tuple[float, ...] = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)

@@ -9,7 +9,7 @@ comparison, so the same code gives the evaluation at as_of and the whole history
 Direction is respected per series: with `orient` (the default for change, zscore, drawdown and
 forecast changes) a move is measured in the series' risk direction, so a depreciation rule
 reads USD/KZT rising and EUR/USD falling the same way, and an equity fall reads as a positive
-change. See README, "Assessment".
+change. See docs/methods.md.
 """
 
 from __future__ import annotations

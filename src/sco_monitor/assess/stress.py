@@ -34,7 +34,7 @@ WORLD_COUNTRIES = frozenset({WORLD, "USA", "EMU"})
 
 @dataclass(frozen=True)
 class StressParams:
-    """Method constants (documented in README, not fitted to any episode)."""
+    """Method constants (documented in docs/methods.md, not fitted to any episode)."""
 
     level_quantiles: tuple[float, ...] = (0.5, 0.75, 0.9, 0.975)
     min_obs: int = 250  # observations before a measure's CDF (and the index's levels) count
