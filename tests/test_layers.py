@@ -14,7 +14,7 @@ LAYERS: list[set[str]] = [
     {"vocabulary", "errors", "timeutil", "logs", "registry", "__init__"},
     {"catalog"},
     {"config"},
-    {"store", "sources", "executor", "assess"},
+    {"store", "migrations", "sources", "executor", "assess"},
     {"quality", "collect", "collect_view", "context", "export", "results"},
     {"alerting", "reports"},
     {"cycle"},
