@@ -171,7 +171,8 @@ class HttpClient:
     def attempts(self) -> int:
         return getattr(self._local, "attempts", 0)
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+    def get(self, url: str, params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None) -> httpx.Response:
         """GET with the policy; a `SourceError` (naming the URL, status and tries) when it gives up."""
         tries = 0
 
@@ -180,7 +181,7 @@ class HttpClient:
             tries += 1
             self._local.attempts = self.attempts + 1
             self.limiter.acquire()
-            resp = self._client.get(url, params=params)
+            resp = self._client.get(url, params=params, headers=headers)
             if resp.status_code in RETRY_STATUSES:
                 raise RetryableStatus(resp.status_code, resp.reason_phrase, where(url),
                                       parse_retry_after(resp.headers.get("Retry-After")))
@@ -221,8 +222,9 @@ class HttpSource(Source):
         super().__init__(settings, universe_dir=universe_dir)
         self.http = HttpClient(self.name, self.settings)
 
-    def fetch(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
-        return self.http.get(url, params)
+    def fetch(self, url: str, params: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None) -> httpx.Response:
+        return self.http.get(url, params, headers)
 
     def reset_attempts(self) -> None:
         self.http.reset_attempts()
