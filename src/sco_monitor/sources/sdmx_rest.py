@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, values_frame
-from sco_monitor.sources.http import HttpSource, looks_like_html, snippet
+from sco_monitor.sources.http import HttpSource, snippet
 from sco_monitor.sources.periods import period_ends, period_label
 
 #: Names an SDMX time dimension goes by.
@@ -143,7 +143,7 @@ def read_series(raw: bytes, what: str) -> dict[tuple[tuple[str, str], ...], pd.S
 
     if not raw or not raw.strip():
         raise SourceError(f"{what}: empty response")
-    if looks_like_html(raw) and b"sdmx" not in raw[:2048].lower():
+    if b"<html" in raw[:1024].lower():  # (an XML prolog alone is not HTML: SDMX-ML starts with one)
         raise SourceError(f"{what}: expected an SDMX message, got an HTML page: {snippet(raw.decode('utf-8', 'replace'))}")
     try:
         msg = sdmx.read_sdmx(io.BytesIO(raw))
