@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,13 @@ DEFAULT_SEGMENT: dict[str, Segment] = {
 
 #: Days between observations a frequency allows before a series counts as stale.
 STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
+
+
+
+def is_stale(frequency: str, publication_lag_days: int, last: date, as_of: date) -> bool:
+    """Whether the newest observation is older at `as_of` than its frequency and lag allow."""
+    return (as_of - last).days > STALE_AFTER_DAYS[frequency] + publication_lag_days
+
 
 SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
 

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
-from sco_monitor.catalog import SCO_MEMBERS, STALE_AFTER_DAYS
+from sco_monitor import coverage
+from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, is_stale
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
@@ -22,6 +23,7 @@ from sco_monitor.reports.model import (
     AlertsSection,
     Change,
     CountryRow,
+    CoverageRow,
     DataQuality,
     Driver,
     FailedCollection,
@@ -299,8 +301,7 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
     with_data = [s for s in enabled if s.id in inputs.last_dates]
     stale_ids = set(assessment.stale_series)
     for s in with_data:
-        knowable = as_of - timedelta(days=s.publication_lag_days)
-        if (knowable - inputs.last_dates[s.id]).days > STALE_AFTER_DAYS[s.frequency]:
+        if is_stale(s.frequency, s.publication_lag_days, inputs.last_dates[s.id], as_of):
             stale_ids.add(s.id)
     stale = sorted(
         (
@@ -359,7 +360,10 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
         message = "; ".join(parts) + "."
     else:
         status, message = "ok", f"All {len(enabled)} enabled series are up to date (newest observation {newest})."
+    cov = coverage.build(config.universe, inputs.last_dates, as_of)
+    rows = [CoverageRow(country=c, statuses={k: cov.cell(c, k).status for k in COVERAGE_KINDS}) for c in SCO_MEMBERS]
     return DataQuality(
+        coverage=rows,
         status=status,
         message=message,
         series_enabled=len(enabled),
