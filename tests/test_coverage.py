@@ -12,7 +12,10 @@ import pytest
 
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, Gap, Series, Universe
 from sco_monitor.config import load_config
-from sco_monitor.coverage import build, docs_page, markdown, text
+from sco_monitor.context import Context
+from sco_monitor.coverage import build, markdown, text
+from sco_monitor.coverage_docs import docs_page
+from sco_monitor.coverage_view import coverage_now
 from sco_monitor.store import Store
 
 from .conftest import ROOT
@@ -98,10 +101,11 @@ def test_catalog_fixes_of_the_issue(shipped: Universe) -> None:
 
 def test_docs_coverage_page_matches_the_universe(shipped: Universe) -> None:
     page = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
-    assert page == docs_page(shipped), "docs/coverage.md is stale: run `python -m sco_monitor.coverage > docs/coverage.md`"
+    assert page == docs_page(shipped), "docs/coverage.md is stale: run `python -m sco_monitor.coverage_docs > docs/coverage.md`"
 
 
-def test_cli_coverage_reads_the_store(run_cli, config_dir: Path, tmp_path: Path) -> None:
+def test_cli_coverage_reads_the_store(run_cli, config_dir: Path, tmp_path: Path,  # noqa: ANN001
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     universe = config_dir / "universe.yaml"
     universe.write_text(universe.read_text(encoding="utf-8").rstrip() + "\n"
         "  - {id: rate.ru.policy, name: RU key rate, source: bis, symbol: M.RU, params: {flow: WS_CBPOL}, kind: rate, "
@@ -124,6 +128,11 @@ def test_cli_coverage_reads_the_store(run_cli, config_dir: Path, tmp_path: Path)
     assert cells[("KAZ", "fx")]["status"] == "configured"
     assert cells[("IRN", "policy_rate")] == {"country": "IRN", "kind": "policy_rate", "status": "missing",
                                              "note": "no published policy rate", "series": []}
-    proc = run_cli("--config", str(config_dir / "sco-monitor.yaml"), "coverage")
-    assert proc.returncode == 0, proc.stderr
-    assert "RUS policy_rate stale      rate.ru.policy (bis, 2022-03-31, stale)" in proc.stdout
+    # the table form, from the same library call the command prints (in-process: one interpreter start is enough)
+    monkeypatch.chdir(tmp_path)
+    ctx = Context(config_path=config_dir / "sco-monitor.yaml")
+    try:
+        printed = text(coverage_now(ctx))
+    finally:
+        ctx.store.dispose()
+    assert "RUS policy_rate stale      rate.ru.policy (bis, 2022-03-31, stale)" in printed

@@ -6,15 +6,13 @@ page uses none). A cell's status is the best of its enabled series:
 `stored` (fresh data) > `stale` (data older than its frequency and lag allow) > `configured`
 (no data yet) > `missing` (nothing enabled; the `gaps:` entry or a disabled series says why).
 
-`python -m sco_monitor.coverage [universe.yaml] > docs/coverage.md` writes the docs page.
+`python -m sco_monitor.coverage_docs > docs/coverage.md` writes the docs page.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, Series, Universe, is_stale
@@ -130,8 +128,8 @@ def text(cov: Coverage) -> str:
     """What `sco-monitor coverage` prints: the matrix, then every cell's series or reason."""
     counts = cov.counts()
     when = f"as of {cov.as_of}" if cov.as_of else "as configured"
-    out = [f"Coverage of the SCO member states ({when}): ok = stored, STALE = stale, conf = configured without "
-           "data yet, -- = missing", "", matrix_text(cov), "",
+    out = [(f"Coverage of the SCO member states ({when}): ok = stored, STALE = stale, conf = configured without "
+            "data yet, -- = missing"), "", matrix_text(cov), "",
            "  ".join(f"{k}: {v}" for k, v in counts.items()), ""]
     for c in cov.cells:
         label = f"{c.country} {c.kind:<11} {c.status:<10}"
@@ -163,34 +161,3 @@ def markdown(cov: Coverage, *, heading: str = "#") -> str:
         out += ["", f"{heading}# Why cells are empty", ""]
         out += [f"- **{MEMBER_NAMES[c.country]}, {c.kind}**: {c.note or 'no series and no note'}" for c in missing]
     return "\n".join(out) + "\n"
-
-
-DOC_HEADER = """# Coverage of the member states
-
-Generated from `config/universe.yaml` by `python -m sco_monitor.coverage > docs/coverage.md`
-(a test keeps this page true). Every cell lists the enabled series that cover the member for
-that kind, with their source; `sco-monitor coverage` shows the same table with the last stored
-date and status of each series, and the daily report carries it in its data-quality section.
-Kinds: `fx` (official or market exchange rate), `policy_rate`, `cpi_monthly`, `reserves`,
-`credit` (BIS credit-to-GDP gap, total credit, debt service), `equity`, `bond`, `trade`,
-`external` (annual external-vulnerability series: external debt, current account).
-
-"""
-
-
-def docs_page(universe: Universe) -> str:
-    return DOC_HEADER + markdown(build(universe, {}, None), heading="#")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from sco_monitor.config.load import parse, read_yaml
-
-    args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "config" / "universe.yaml"
-    universe = parse(Universe, path, read_yaml(path), empty={"series": []})
-    sys.stdout.write(docs_page(universe))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

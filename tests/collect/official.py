@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 from functools import cache
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from werkzeug import Request, Response
@@ -95,7 +94,7 @@ class OfficialReplay:
         with self.lock:
             self.requests.append((req.path, dict(req.args)))
 
-    def install(self) -> "OfficialReplay":
+    def install(self) -> OfficialReplay:
         import re
 
         self.server.expect_request(re.compile(r"^/bis/data/WS_CBPOL/.*")).respond_with_handler(self._bis)

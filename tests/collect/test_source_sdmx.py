@@ -44,7 +44,7 @@ def test_ecb_exr_recorded_specimen_through_sdmx1(official: OfficialReplay) -> No
     assert len(values) == 252
     assert values.index[0] == pd.Timestamp("1999-01-31")  # monthly values dated at the month's end
     assert values.iloc[0] == pytest.approx(1.16078)
-    ((path, args),) = official.hits("/ecb/data/EXR")
+    ((_, args),) = official.hits("/ecb/data/EXR")
     assert args == {"startPeriod": "1999-01", "endPeriod": "2019-12"}  # the window in the series' frequency
 
 

@@ -24,7 +24,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sco_monitor.catalog import Series
-from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, resolve_path, values_frame
+from sco_monitor.sources.base import (
+    EmptyResult,
+    Fetched,
+    Query,
+    SourceError,
+    resolve_path,
+    values_frame,
+)
 from sco_monitor.sources.http import HttpSource, looks_like_html, where
 from sco_monitor.sources.periods import period_ends
 
@@ -41,7 +48,7 @@ class BisCsvParams(BaseModel):
     url: str | None = Field(default=None, description="URL of a BIS bulk-download CSV (unzipped).")
 
     @model_validator(mode="after")
-    def _one_location(self) -> "BisCsvParams":
+    def _one_location(self) -> BisCsvParams:
         if (self.path is None) == (self.url is None):
             raise ValueError("give exactly one of path or url")
         return self
