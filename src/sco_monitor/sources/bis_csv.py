@@ -14,9 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -32,7 +29,7 @@ from sco_monitor.sources.base import (
     resolve_path,
     values_frame,
 )
-from sco_monitor.sources.http import HttpSource, looks_like_html, where
+from sco_monitor.sources.http import SharedFileSource, looks_like_html, where
 from sco_monitor.sources.periods import period_ends
 
 #: Headers of the key column in the layouts seen so far (newest first).
@@ -54,35 +51,13 @@ class BisCsvParams(BaseModel):
         return self
 
 
-class Source(HttpSource):
+class Source(SharedFileSource):
     name = "bis_csv"
     Params = BisCsvParams
 
     def location(self, series: Series) -> str:
         p: BisCsvParams = self.params(series)
         return p.url if p.url is not None else str(resolve_path(p.path or "", self.universe_dir))
-
-    def plan(self, series: Sequence[Series], starts: dict[str, date | None], end: date) -> list[Query]:
-        """One query per file; the window is the widest one asked for (rows are cut by the collector)."""
-        groups: dict[str, list[Series]] = defaultdict(list)
-        for s in series:
-            groups[self.location(s)].append(s)
-        out = []
-        for members in groups.values():
-            member_starts = [starts.get(s.id) for s in members]
-            start = None if any(d is None for d in member_starts) else min(d for d in member_starts if d)
-            out.append(Query(tuple(members), start, end))
-        return out
-
-    def extract(self, query: Query) -> bytes:
-        loc = self.location(query.series[0])
-        if loc.startswith(("http://", "https://")):
-            return self.fetch(loc).content
-        try:
-            with open(loc, "rb") as fh:
-                return fh.read()
-        except OSError as e:
-            raise SourceError(f"cannot read {loc}: {e.strerror or e}") from None
 
     def transform(self, query: Query, raw: Any) -> dict[str, Fetched]:
         loc = self.location(query.series[0])

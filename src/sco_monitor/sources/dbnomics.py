@@ -24,8 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import SourceSettings
-from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, values_frame
-from sco_monitor.sources.http import HttpSource, looks_like_html, snippet
+from sco_monitor.sources.base import (
+    EmptyResult,
+    Fetched,
+    Query,
+    SourceError,
+    plan_groups,
+    values_frame,
+)
+from sco_monitor.sources.http import HttpSource, json_body, snippet
 from sco_monitor.sources.periods import period_ends
 
 #: The largest page the API serves.
@@ -51,16 +58,11 @@ class Source(HttpSource):
 
     def plan(self, series: Sequence[Series], starts: dict[str, date | None], end: date) -> list[Query]:
         """One query per provider/dataset (and per kind of filter); the widest window asked for."""
-        groups: dict[tuple[str, str, bool], list[Series]] = defaultdict(list)
-        for s in series:
+        def group(s: Series) -> tuple[str, str, bool]:
             p: DbnomicsParams = self.params(s)
-            groups[(p.provider, p.dataset, bool(p.dimensions))].append(s)
-        out = []
-        for members in groups.values():
-            member_starts = [starts.get(s.id) for s in members]
-            start = None if any(d is None for d in member_starts) else min(d for d in member_starts if d)
-            out.append(Query(tuple(members), start, end))
-        return out
+            return p.provider, p.dataset, bool(p.dimensions)
+
+        return plan_groups(series, starts, end, group)
 
     def request(self, query: Query) -> tuple[str, dict[str, Any]]:
         """The URL and the parameters (without paging) of a query."""
@@ -114,12 +116,7 @@ def fetch_pages(source: HttpSource, url: str, params: dict[str, Any], label: str
 
 
 def _payload(body: bytes, what: str) -> dict[str, Any]:
-    if looks_like_html(body):
-        raise SourceError(f"{what}: expected JSON, got an HTML page: {snippet(body.decode('utf-8', 'replace'))}")
-    try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise SourceError(f"{what}: malformed JSON ({e}); truncated response?") from None
+    payload = json_body(body, what)
     if not isinstance(payload, dict):
         raise SourceError(f"{what}: unexpected JSON {snippet(body.decode('utf-8', 'replace'))}")
     return payload

@@ -7,13 +7,12 @@ Values are dated at the end of their period (2023 → 2023-12-31, 2023Q2 → 202
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, values_frame
-from sco_monitor.sources.http import HttpSource, looks_like_html, snippet
+from sco_monitor.sources.http import HttpSource, json_body, snippet
 from sco_monitor.sources.periods import period_end
 
 PER_PAGE = 1000
@@ -66,12 +65,7 @@ class Source(HttpSource):
 
 def _page(body: bytes, what: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The paging header and rows of a response, or a SourceError with the API's own message."""
-    if looks_like_html(body):
-        raise SourceError(f"{what}: expected JSON, got an HTML page: {snippet(body.decode('utf-8', 'replace'))}")
-    try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise SourceError(f"{what}: malformed JSON ({e}); truncated response?") from None
+    payload = json_body(body, what)
     if isinstance(payload, list) and payload and isinstance(payload[0], dict) and "message" in payload[0]:
         msgs = payload[0]["message"] or [{}]
         text = "; ".join(f"{m.get('key', '')}: {m.get('value', '')}".strip(": ") for m in msgs)
