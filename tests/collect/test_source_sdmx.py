@@ -118,3 +118,12 @@ def test_generic_sdmx_source_needs_a_known_agency() -> None:
     ok = series("sdmx", "M.RU", "WS_CBPOL", agency="BIS").model_copy(update={"id": "t.sdmx_bis"})
     url, _ = src.request(Query((ok,), None, date(2022, 1, 31)))
     assert url == "https://stats.bis.org/api/v1/data/WS_CBPOL/M.RU?endPeriod=2022-01"
+
+
+@pytest.mark.parametrize("name", ["bis", "imf", "ecb_sdmx", "oecd"])
+def test_default_base_urls_are_sdmx1s(name: str) -> None:
+    """`doctor` probes default_base_url; it must be the URL sdmx1 itself would use for the agency."""
+    from sdmx.source import get_source
+
+    cls = registry.get(name)
+    assert cls.default_base_url == get_source(cls.agency).url

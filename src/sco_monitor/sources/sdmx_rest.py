@@ -56,10 +56,6 @@ class SdmxSource(HttpSource):
     agency: ClassVar[str | None] = None  # fixed by the per-agency subclasses
     Params: ClassVar[type[BaseModel]] = AnySdmxParams
 
-    @property
-    def base_url(self) -> str:
-        return (self.settings.base_url or "").rstrip("/")
-
     def agency_of(self, params: Any) -> str:
         return self.agency or params.agency
 
@@ -75,7 +71,7 @@ class SdmxSource(HttpSource):
             source = copy.copy(get_source(agency))
         except KeyError:
             raise SourceError(f"SDMX agency {agency!r} is not known to sdmx1") from None
-        if self.base_url:
+        if self.base_url:  # sources.<name>.base_url, or the agency's own URL
             source.url = self.base_url
         client = sdmx.Client()
         client.source = source
@@ -104,6 +100,7 @@ class BisSource(SdmxSource):
     """BIS statistics: WS_CBPOL (policy rates), WS_CREDIT_GAP, WS_TC, WS_EER, WS_DSR, ..."""
 
     name = "bis"
+    default_base_url = "https://stats.bis.org/api/v1"  # as in sdmx1's sources.json (a test checks)
     agency = "BIS"
     Params = SdmxParams
 
@@ -112,6 +109,7 @@ class ImfSource(SdmxSource):
     """The IMF's SDMX 2.1 API (api.imf.org): CPI, IRFCL/IFS reserves, DOT/IMTS trade, ..."""
 
     name = "imf"
+    default_base_url = "https://api.imf.org/external/sdmx/2.1"  # as in sdmx1's sources.json (a test checks)
     agency = "IMF_DATA"
     Params = SdmxParams
 
@@ -120,6 +118,7 @@ class EcbSdmxSource(SdmxSource):
     """The ECB Data Portal (any ECB dataflow; the `ecb` source reads the reference-rate files)."""
 
     name = "ecb_sdmx"
+    default_base_url = "https://data-api.ecb.europa.eu/service"  # as in sdmx1's sources.json (a test checks)
     agency = "ECB"
     Params = SdmxParams
 
@@ -128,6 +127,7 @@ class OecdSource(SdmxSource):
     """OECD Data Explorer (sdmx.oecd.org): flows as 'OECD.SDD.TPS,DSD_PRICES@DF_PRICES_ALL,1.0'."""
 
     name = "oecd"
+    default_base_url = "https://sdmx.oecd.org/public/rest"  # as in sdmx1's sources.json (a test checks)
     agency = "OECD"
     Params = SdmxParams
 
