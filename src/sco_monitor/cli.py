@@ -188,6 +188,17 @@ def status(
 
 
 @app.command()
+def coverage(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show member x kind coverage: the series, source, last stored date and status of each cell."""
+    from sco_monitor.coverage_view import show_coverage
+
+    show_coverage(ctx_of(ctx), as_json)
+
+
+@app.command()
 def doctor(
     ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds each network check may take.")] = 5.0,

@@ -21,7 +21,7 @@ import pandas as pd
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.store import Store, collection
-from sco_monitor.vocabulary import STALE_AFTER_DAYS
+from sco_monitor.vocabulary import STALE_AFTER_DAYS, is_stale
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")
 
@@ -207,12 +207,11 @@ def _gaps(sid: str, d: np.ndarray, hd: np.ndarray, frequency: str) -> list[Quali
 def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: date | None,
                as_of: date) -> QualityFlag | None:
     """'stale' when the newest knowable observation is older than the frequency allows (plus the lag)."""
-    allowed = STALE_AFTER_DAYS[frequency] + publication_lag_days
     if last is None:
         return QualityFlag(series_id=series_id, flag="stale", date=None, detail="no observations stored")
-    age = (as_of - last).days
-    if age <= allowed:
+    if not is_stale(frequency, publication_lag_days, last, as_of):
         return None
+    allowed, age = STALE_AFTER_DAYS[frequency] + publication_lag_days, (as_of - last).days
     return QualityFlag(series_id=series_id, flag="stale", date=last,
                        detail=f"last observation {last} is {age} days old at {as_of}; "
                               f"{frequency} data allows {allowed}")

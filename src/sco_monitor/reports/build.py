@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from sco_monitor import coverage
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
-from sco_monitor.catalog import SCO_MEMBERS
+from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
@@ -22,6 +23,7 @@ from sco_monitor.reports.model import (
     AlertsSection,
     Change,
     CountryRow,
+    CoverageRow,
     DataQuality,
     Driver,
     FailedCollection,
@@ -358,7 +360,10 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
         message = "; ".join(parts) + "."
     else:
         status, message = "ok", f"All {len(enabled)} enabled series are up to date (newest observation {newest})."
+    cov = coverage.build(config.universe, inputs.last_dates, as_of)
+    rows = [CoverageRow(country=c, statuses={k: cov.cell(c, k).status for k in COVERAGE_KINDS}) for c in SCO_MEMBERS]
     return DataQuality(
+        coverage=rows,
         status=status,
         message=message,
         series_enabled=len(enabled),
