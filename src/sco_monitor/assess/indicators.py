@@ -25,7 +25,7 @@ from sco_monitor.catalog import STALE_AFTER_DAYS, Series
 from sco_monitor.registry import Registry
 
 PERIODS_PER_YEAR: dict[str, float] = {"B": 252, "D": 365, "W": 52, "M": 12, "Q": 4, "A": 1}
-RATIO_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
+RATIO_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 
 
 @dataclass(frozen=True)

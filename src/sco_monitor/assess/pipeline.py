@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
+from sco_monitor.assess.fallback import covered, with_fallbacks
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
@@ -103,7 +104,7 @@ def evaluate(
     check_config(config)
     a = config.settings.assessment
     series = config.series
-    frame = point_in_time(frames, config, as_of)
+    frame = with_fallbacks(point_in_time(frames, config, as_of), series.values())
     ind = Indicators(frame, series, as_of)
     specs = indicator_specs(config)
     everyone = list(series.values())
@@ -112,7 +113,8 @@ def evaluate(
     members = [s for s in scopes if s != WORLD]
     ews = crisis_probability(ind, stress, everyone, members, as_of, a.episodes, EwsParams(horizon=a.crisis_horizon))
     quality = list(quality or [])
-    unavailable = {q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS}
+    unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS},
+                          everyone)
     forecasts = [f for f in (forecasts or []) if f.as_of <= as_of]
     inputs = rule_kinds.RuleInputs(
         series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,

@@ -4,5 +4,6 @@ from sco_monitor.registry import Registry
 
 registry: Registry = Registry("source")
 
-for _name in ("yahoo", "fred", "worldbank", "ecb", "csv"):
+for _name in ("yahoo", "fred", "worldbank", "ecb", "csv", "cbr", "nbk", "nbrb", "cbu", "nbkr", "nbt", "moex"):
     registry.register_lazy(_name, f"sco_monitor.sources.{_name}:Source")
+registry.register_lazy("cbr_key_rate", "sco_monitor.sources.cbr:KeyRateSource")
