@@ -141,3 +141,16 @@ def test_fresh_moex_collect_backfills_every_session_by_paging(setup_any, banks, 
     assert len(banks.hits("IMOEX.json")) == -(-len(ref) // 100)  # every page, 100 sessions each
     again = collect(config, store, series_ids=["eq.ru.imoex"], now=at("2026-06-30"), progress=None)
     assert again.new_rows == 0 and len(banks.hits("IMOEX.json")) == -(-len(ref) // 100) + 1  # the overlap: one page
+
+
+def test_collect_command_prints_partial_and_exits_1(setup_any, banks, capsys) -> None:  # noqa: ANN001
+    from sco_monitor.collect_view import run_collect
+    from sco_monitor.context import Context
+    from sco_monitor.errors import RunFailed
+
+    config, store = setup_any
+    banks.fail("CBR", "always-500")
+    with pytest.raises(RunFailed, match=r"partial: 1 of 2 series lost part of their work: fx.usd_rub_cbr"):
+        run_collect(Context.from_parts(config, store), ["fx.usd_rub", "fx.usd_rub_cbr"], None, None, False)
+    out = capsys.readouterr().out
+    assert "1 ok, 1 partial" in out and "stands in" in out
