@@ -100,7 +100,7 @@ class CentralBanks:
         with self.lock:
             return [r for r in self.requests if part in r[0]]
 
-    def install(self) -> "CentralBanks":
+    def install(self) -> CentralBanks:
         s = self.server
         s.expect_request("/scripts/XML_daily.asp").respond_with_handler(self._cbr_daily)
         s.expect_request("/scripts/XML_dynamic.asp").respond_with_handler(self._cbr_dynamic)
@@ -127,7 +127,7 @@ class CentralBanks:
             return bad
         lo, hi = _ru_date(req.args["date_req1"]), _ru_date(req.args["date_req2"])
         head = self.cbr_dynamic.partition(b"<Record ")[0]
-        spans = re.finditer(rb"<Record Date=\"(\d\d\.\d\d\.\d{4})\".*?</Record>", self.cbr_dynamic, flags=re.S)
+        spans = re.finditer(rb"<Record Date=\"(\d\d\.\d\d\.\d{4})\".*?</Record>", self.cbr_dynamic, flags=re.DOTALL)
         keep = [m.group(0) for m in spans if lo <= datetime.strptime(m.group(1).decode(), "%d.%m.%Y").date() <= hi]
         body = head + b"\r\n".join(keep) + b"\r\n</ValCurs>\r\n"
         return Response(body, content_type="application/xml; charset=windows-1251")
@@ -163,7 +163,7 @@ class CentralBanks:
         fdate = req.args.get("fdate", "")
         if (bad := self._fault(f"NBK:{fdate}", "NBK")) is not None:
             return bad
-        items = re.findall(rb"<item>(.*?)</item>", self.nbk_rss, flags=re.S)
+        items = re.findall(rb"<item>(.*?)</item>", self.nbk_rss, flags=re.DOTALL)
         out = []
         for it in items:
             title = re.search(rb"<title>(.*?)</title>", it).group(1).decode()

@@ -43,6 +43,7 @@ FILES: dict[str, tuple[dict[str, Any], int, int, dict[str, float]]] = {
     "fx/fed-h10-daily-1971-2017.csv": ({"value_column": "China"}, 12240, 3025, {"2015-08-10": 6.2094, "2015-08-11": 6.3232}),
     "fx/fed-h10-monthly-1971-2026.csv": ({"value_column": "Exchange rate", "filter": {"column": "Country", "equals": "China"}},
                                          546, 0, {"2026-06-01": 6.7758}),
+    "fx/cbr-usdrub-daily-1992-2017.csv": ({}, 5583, 0, {"1992-07-01": 0.1253, "2014-12-16": 58.3461}),
     "rates/BAA10Y.csv": ({}, 8307, 340, {"2008-12-05": 6.07}),
     "rates/T10Y2Y.csv": ({}, 10809, 454, {"2017-11-03": 0.71}),
     "rates/T10Y3M.csv": ({}, 9350, 386, {"2017-11-03": 1.16}),

@@ -87,7 +87,7 @@ def test_cbr_key_rate_documented_format_fixture(banks) -> None:  # noqa: ANN001
     s = Series(id="rate.ru.key_rate", name="k", source="cbr_key_rate", kind="rate", country="RUS", frequency="B",
                unit="percent", direction="up")
     got = run(make("cbr_key_rate", banks), [s], None, date(2015, 1, 30))["rate.ru.key_rate"].values
-    (path, _, body), = banks.hits("DailyInfo.asmx")
+    ((_, _, body),) = banks.hits("DailyInfo.asmx")
     assert b"<KeyRateXML" in body and b"<fromDate>2013-09-13</fromDate>" in body and b"<ToDate>2015-01-30</ToDate>" in body
     assert got.index[0] == pd.Timestamp("2013-09-13") and got.iloc[0] == 5.5
     assert got["2014-12-15"] == 10.5 and got["2014-12-16"] == 17.0

@@ -12,7 +12,15 @@ from datetime import date
 from typing import Any
 
 from sco_monitor.sources.base import SourceError
-from sco_monitor.sources.official import DailyFileSource, DayRate, child_text, day_of, local, number, xml_root
+from sco_monitor.sources.official import (
+    DailyFileSource,
+    DayRate,
+    child_text,
+    day_of,
+    local,
+    number,
+    xml_root,
+)
 
 
 class Source(DailyFileSource):
