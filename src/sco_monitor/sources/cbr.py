@@ -16,7 +16,8 @@ per business day since the key rate's introduction on 13 September 2013.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -24,7 +25,7 @@ from xml.sax.saxutils import escape
 from sco_monitor.catalog import Series
 from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, values_frame
 from sco_monitor.sources.http import HttpSource
-from sco_monitor.sources.official import child_text, day_of, local, number, xml_root
+from sco_monitor.sources.official import child_text, day_of, local, number, xml_rates, xml_root
 
 DEFAULT_BASE = "https://www.cbr.ru"
 FIRST_DAY = date(1992, 7, 1)  # the first official rate in XML_dynamic
@@ -85,22 +86,13 @@ class Source(HttpSource):
 
 def parse_daily(body: bytes, what: str) -> dict[str, tuple[date, float]]:
     """XML_daily → CBR code (R01235) and ISO code (USD) → (date, roubles per one unit)."""
-    root = xml_root(body, what)
-    if local(root.tag) != "ValCurs":
-        raise SourceError(f"{what}: expected <ValCurs>, got <{local(root.tag)}>")
-    day = day_of(root.get("Date"), what)
-    out: dict[str, tuple[date, float]] = {}
-    for v in root:
-        if local(v.tag) != "Valute":
-            continue
-        code = child_text(v, "CharCode") or ""
-        value = number(child_text(v, "Value"), f"{what} {code} Value")
-        nominal = number(child_text(v, "Nominal") or "1", f"{what} {code} Nominal")
-        rate = (day, redenominate(day, value / nominal))
-        out[v.get("ID", code)] = rate
-        if code:
-            out.setdefault(code, rate)
-    return out
+
+    def rates(code: Callable[[ET.Element], str]) -> dict[str, tuple[date, float]]:
+        got = xml_rates(body, what, roots=("ValCurs",), item="Valute", code=code,
+                        day=lambda root, _: day_of(root.get("Date"), what))
+        return {c: (r.day, redenominate(r.day, r.per_unit)) for c, r in got.items()}
+
+    return {**rates(lambda el: child_text(el, "CharCode") or ""), **rates(lambda el: el.get("ID", ""))}
 
 
 def parse_dynamic(body: bytes, what: str) -> Any:

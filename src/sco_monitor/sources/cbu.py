@@ -13,7 +13,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sco_monitor.sources.base import Query, SourceError
+from sco_monitor.sources.base import SourceError
 from sco_monitor.sources.official import DailyFileSource, DayRate, day_of, number
 
 
@@ -21,9 +21,6 @@ class Source(DailyFileSource):
     name = "cbu"
     label = "CBU"
     default_base_url = "https://cbu.uz/ru/arkhiv-kursov-valyut/json"
-
-    def days(self, query: Query) -> list[date]:
-        return [query.end] if query.start == query.end else super().days(query)
 
     def request(self, day: date, single: bool) -> tuple[str, dict[str, Any] | None]:
         return (f"{self.base_url}/", None) if single else (f"{self.base_url}/all/{day.isoformat()}/", None)

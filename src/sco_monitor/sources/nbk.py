@@ -10,18 +10,17 @@ An item's own `pubDate` dates it (a withdrawn currency keeps the date of its las
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import date
 from typing import Any
 
-from sco_monitor.sources.base import Query, SourceError
 from sco_monitor.sources.official import (
     DailyFileSource,
     DayRate,
     child_text,
     day_of,
     local,
-    number,
-    xml_root,
+    xml_rates,
 )
 
 
@@ -29,9 +28,6 @@ class Source(DailyFileSource):
     name = "nbk"
     label = "NBK"
     default_base_url = "https://nationalbank.kz/rss"
-
-    def days(self, query: Query) -> list[date]:
-        return [query.end] if query.start == query.end else super().days(query)
 
     def request(self, day: date, single: bool) -> tuple[str, dict[str, Any] | None]:
         if single:
@@ -44,17 +40,12 @@ class Source(DailyFileSource):
 
 def parse_rates(body: bytes, what: str) -> dict[str, DayRate]:
     """Either format: the RSS feed (items dated by pubDate) or a dated file (one <date> for all)."""
-    root = xml_root(body, what)
-    if local(root.tag) not in ("rss", "rates"):
-        raise SourceError(f"{what}: expected an NBK <rss> or <rates> document, got <{local(root.tag)}>")
-    file_day = next((el.text for el in root.iter() if local(el.tag) == "date"), None)
-    out: dict[str, DayRate] = {}
-    for item in root.iter():
-        if local(item.tag) != "item":
-            continue
-        code = (child_text(item, "title") or "").strip().upper()
+
+    def day(root: ET.Element, item: ET.Element) -> date:
         stamp = child_text(item, "pubDate")
-        when = day_of(stamp, what, ("%d.%m.%y", "%d.%m.%Y")) if stamp else day_of(file_day, what)
-        out[code] = DayRate(when, number(child_text(item, "description"), f"{what} {code}"),
-                            number(child_text(item, "quant") or "1", f"{what} {code} quant"))
-    return out
+        if stamp:
+            return day_of(stamp, what, ("%d.%m.%y", "%d.%m.%Y"))
+        return day_of(next((el.text for el in root.iter() if local(el.tag) == "date"), None), what)
+
+    return xml_rates(body, what, roots=("rss", "rates"), item="item", code=lambda el: child_text(el, "title") or "",
+                     day=day, value="description", nominal="quant")

@@ -12,16 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sco_monitor.sources.base import Query, SourceError
-from sco_monitor.sources.official import (
-    DailyFileSource,
-    DayRate,
-    child_text,
-    day_of,
-    local,
-    number,
-    xml_root,
-)
+from sco_monitor.sources.base import Query
+from sco_monitor.sources.official import DailyFileSource, DayRate, day_of, xml_rates
 
 
 class Source(DailyFileSource):
@@ -40,15 +32,5 @@ class Source(DailyFileSource):
 
 
 def parse_rates(body: bytes, what: str) -> dict[str, DayRate]:
-    root = xml_root(body, what)
-    if local(root.tag) != "CurrencyRates":
-        raise SourceError(f"{what}: expected <CurrencyRates>, got <{local(root.tag)}>")
-    day = day_of(root.get("Date"), what)
-    out: dict[str, DayRate] = {}
-    for cur in root:
-        if local(cur.tag) != "Currency":
-            continue
-        code = (cur.get("ISOCode") or "").upper()
-        out[code] = DayRate(day, number(child_text(cur, "Value"), f"{what} {code}"),
-                            number(child_text(cur, "Nominal") or "1", f"{what} {code} Nominal"))
-    return out
+    return xml_rates(body, what, roots=("CurrencyRates",), item="Currency", code=lambda el: el.get("ISOCode", ""),
+                     day=lambda root, _: day_of(root.get("Date"), what))

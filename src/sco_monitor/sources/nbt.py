@@ -11,16 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sco_monitor.sources.base import SourceError
-from sco_monitor.sources.official import (
-    DailyFileSource,
-    DayRate,
-    child_text,
-    day_of,
-    local,
-    number,
-    xml_root,
-)
+from sco_monitor.sources.official import DailyFileSource, DayRate, child_text, day_of, xml_rates
 
 
 class Source(DailyFileSource):
@@ -36,15 +27,5 @@ class Source(DailyFileSource):
 
 
 def parse_rates(body: bytes, what: str) -> dict[str, DayRate]:
-    root = xml_root(body, what)
-    if local(root.tag) != "ValCurs":
-        raise SourceError(f"{what}: expected <ValCurs>, got <{local(root.tag)}>")
-    day = day_of(root.get("Date"), what, ("%d.%m.%Y", "%Y-%m-%d"))
-    out: dict[str, DayRate] = {}
-    for v in root:
-        if local(v.tag) != "Valute":
-            continue
-        code = (child_text(v, "CharCode") or "").strip().upper()
-        out[code] = DayRate(day, number(child_text(v, "Value"), f"{what} {code}"),
-                            number(child_text(v, "Nominal") or "1", f"{what} {code} Nominal"))
-    return out
+    return xml_rates(body, what, roots=("ValCurs",), item="Valute", code=lambda el: child_text(el, "CharCode") or "",
+                     day=lambda root, _: day_of(root.get("Date"), what, ("%d.%m.%Y", "%Y-%m-%d")))

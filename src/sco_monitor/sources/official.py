@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -66,6 +66,27 @@ def child_text(el: ET.Element, name: str) -> str | None:
         if local(c.tag) == name:
             return c.text
     return None
+
+
+def xml_rates(body: bytes, what: str, *, roots: tuple[str, ...], item: str, code: Callable[[ET.Element], str],
+              day: Callable[[ET.Element, ET.Element], date], value: str = "Value",
+              nominal: str = "Nominal") -> dict[str, DayRate]:
+    """Code → rate from an XML rates file: `item` elements under a root named one of `roots`.
+
+    `code(item)` names the currency; `day(root, item)` dates it; `value` and `nominal` are the
+    child elements holding the rate and the number of units it is for.
+    """
+    root = xml_root(body, what)
+    if local(root.tag) not in roots:
+        raise SourceError(f"{what}: expected <{'> or <'.join(roots)}>, got <{local(root.tag)}>")
+    out: dict[str, DayRate] = {}
+    for el in root.iter():
+        if local(el.tag) != item:
+            continue
+        cur = code(el).strip().upper()
+        out[cur] = DayRate(day(root, el), number(child_text(el, value), f"{what} {cur}"),
+                           number(child_text(el, nominal) or "1", f"{what} {cur} {nominal}"))
+    return out
 
 
 def business_days(start: date, end: date) -> list[date]:
