@@ -333,8 +333,6 @@ def check_fallbacks(store: Store, chosen: Sequence[Series], starts: dict[str, da
             continue
         try:
             frame = store.load_frame([s.id, s.fallback.series], start=starts.get(s.id))
-            if s.fallback.series not in frame.columns or s.id not in frame.columns:
-                continue
             flags = disagreements(frame[s.id], frame[s.fallback.series], s.id, s.fallback.series,
                                   s.fallback.tolerance)
             if flags:
