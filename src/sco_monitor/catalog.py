@@ -52,7 +52,7 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
-    source: str = Field(description="Source name from the source registry: yahoo, fred, worldbank, ecb, csv, moex, cbr, cbr_key_rate, nbk, nbrb, cbu, nbkr, nbt.")
+    source: str = Field(description="Source name from the source registry, e.g. yahoo, fred, worldbank, ecb, csv, moex, cbr.")
     symbol: str = Field(default="", description="The provider's own symbol or code.")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
     kind: Kind = Field(description="equity, fx, commodity, rate, spread, bond, volatility or macro.")
