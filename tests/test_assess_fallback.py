@@ -69,6 +69,8 @@ def test_a_fallback_must_be_an_alternative_of_the_same_country_and_kind(tmp_path
         config(tmp_path / "a", fx__usd_rub={"tags": ["sco"]})
     with pytest.raises(ConfigError, match=r"fallback\.series: fx\.usd_rub is fx of KAZ; fx\.usd_rub_cbr needs fx of RUS"):
         config(tmp_path / "b", fx__usd_rub={"country": "KAZ"})
+    with pytest.raises(ConfigError, match=r"fx\.usd_rub has publication_lag_days 0, fx\.usd_rub_cbr 7: a stand-in must"):
+        config(tmp_path / "d", fx__usd_rub_cbr={"publication_lag_days": 7})  # its filled tail would lag too
     with pytest.raises(ConfigError, match=r"fallback\.series: unknown series 'fx\.nope'"):
         config(tmp_path / "c", fx__usd_rub_cbr={"fallback": {"series": "fx.nope"}})
 

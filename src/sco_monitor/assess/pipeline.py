@@ -309,7 +309,7 @@ def evaluate_history(
     a = config.settings.assessment
     series = config.series
     everyone = list(series.values())
-    ind = Indicators(frames, series)
+    ind = Indicators(with_fallbacks(frames, everyone), series)
     scopes = list(scopes) if scopes is not None else scopes_for(everyone)
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]

@@ -125,5 +125,8 @@ def _check_fallback(universe_path: Path, i: int, s: Series, series: dict[str, Se
     if (alt.kind, alt.country) != (s.kind, s.country):
         raise ConfigError(universe_path, where, f"{alt.id} is {alt.kind} of {alt.country}; "
                                                 f"{s.id} needs {s.kind} of {s.country}")
+    if alt.publication_lag_days != s.publication_lag_days:
+        raise ConfigError(universe_path, where, f"{alt.id} has publication_lag_days {alt.publication_lag_days}, "
+                                                f"{s.id} {s.publication_lag_days}: a stand-in must be knowable as soon")
     if "alternative" not in alt.tags:
         raise ConfigError(universe_path, where, f"tag {alt.id} 'alternative', or both feed the stress index")
