@@ -23,7 +23,8 @@ import typer
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sco_monitor.config import AppConfig, ConfigError, load_config
+from sco_monitor.app import load_app_config
+from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.config.alerting import EmailReceiver, FileReceiver, WebhookReceiver
 from sco_monitor.store import Store, StoreError, migrate, schema
 from sco_monitor.timeutil import utcnow
@@ -59,7 +60,7 @@ class _Clocks:
 
 def run_checks(config_path: str | Path | None, timeout: float = 5.0) -> list[Check]:
     try:
-        config = load_config(config_path)
+        config = load_app_config(config_path)
     except ConfigError as e:
         return [Check("config", "fail", str(e), "fix that key; docs/configuration.md lists every key")]
     s = config.settings
@@ -126,7 +127,7 @@ def _daemon(store: Store) -> Check:
 
 
 def _schedules(config: AppConfig) -> Check:
-    from sco_monitor.daemon.cron import next_fire
+    from sco_monitor.config.cron import next_fire
     from sco_monitor.daemon.service import plan_jobs
 
     try:

@@ -29,9 +29,10 @@ import pandas as pd
 
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
-from sco_monitor.assess.stress import SEGMENTS, WORLD, StressResult, scope_members
+from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
 from sco_monitor.catalog import Series
 from sco_monitor.logs import get_logger
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger(__name__)
 

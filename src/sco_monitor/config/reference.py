@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sco_monitor.catalog import Series
+from sco_monitor.catalog import Fallback, Gap, Series
 from sco_monitor.config.alerting import (
     Delivery,
     EmailReceiver,
@@ -50,6 +50,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("alerting.heartbeat", Heartbeat),
     ("alerting.delivery", Delivery),
     ("universe.yaml: series[]", Series),
+    ("universe.yaml: gaps[]", Gap),
+    ("universe.yaml: series[].fallback", Fallback),
     ("rules.yaml: rules[]", Rule),
     ("rules.yaml: rules[].select", Selector),
     ("playbooks.yaml: playbooks[]", Playbook),

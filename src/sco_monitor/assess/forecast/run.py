@@ -34,7 +34,7 @@ Slot = Literal["level", "volatility", "regime"]
 #: Central probability of every forecast interval.
 INTERVAL_LEVEL = 0.9
 #: Kinds whose positive levels are modelled in logs (returns in percent).
-LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
+LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 #: Frequencies with enough observations for return models (GARCH, regime).
 RETURN_FREQS = frozenset({"B", "D", "W"})
 #: Family of the state that remembers a failed estimation until the next scheduled attempt.
@@ -153,7 +153,7 @@ def run_forecasts(
             if e["event"] in ("fallback", "failed", "skipped"):
                 run.notes.append(f"{e['series']} {e['slot']}: {e['detail']}")
                 log.warning(f"forecast.{e['event']}", series=e["series"], slot=e["slot"], detail=e["detail"])
-    log.info("forecast.run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
+    log.info("forecast_run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
              reestimated=run.count("reestimated"), extended=run.count("extended"),
              fallbacks=run.count("fallback"), failed=run.count("failed"),
              seconds=round(time.perf_counter() - start, 3))
