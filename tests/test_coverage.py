@@ -92,7 +92,7 @@ def test_default_universe_covers_every_member_or_says_why(shipped: Universe) -> 
 
 
 def test_catalog_fixes_of_the_issue(shipped: Universe) -> None:
-    by_id = shipped.by_id()
+    by_id = {x.id: x for x in shipped.series}
     assert not by_id["macro.ru.cpi"].enabled and "February 2022" in by_id["macro.ru.cpi"].note
     assert by_id["macro.in.cpi"].publication_lag_days >= 200  # the OECD prints India ~7 months late
     debt = [x for x in shipped.series if x.symbol == "DT.DOD.DECT.GN.ZS"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,16 +28,6 @@ DEFAULT_SEGMENT: dict[str, Segment] = {
     "volatility": "volatility",
     "macro": "macro",
 }
-
-#: Days between observations a frequency allows before a series counts as stale.
-STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
-
-
-
-def is_stale(frequency: str, publication_lag_days: int, last: date, as_of: date) -> bool:
-    """Whether the newest observation is older at `as_of` than its frequency and lag allow."""
-    return (as_of - last).days > STALE_AFTER_DAYS[frequency] + publication_lag_days
-
 
 SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
 
@@ -85,10 +74,6 @@ class Series(BaseModel):
     def stress_segment(self) -> Segment:
         return self.segment or DEFAULT_SEGMENT[self.kind]
 
-    @property
-    def is_sco_member(self) -> bool:
-        return self.country in SCO_MEMBERS
-
 
 class Gap(BaseModel):
     """A member x coverage kind no provider serves: the reason, shown in the coverage table."""
@@ -107,9 +92,6 @@ class Universe(BaseModel):
 
     series: list[Series] = Field(description="The watched series.")
     gaps: list[Gap] = Field(default_factory=list, description="Member x coverage kinds left empty, with the reason.")
-
-    def by_id(self) -> dict[str, Series]:
-        return {s.id: s for s in self.series}
 
     def enabled(self) -> list[Series]:
         return [s for s in self.series if s.enabled]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, Series, Universe, is_stale
+from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, Series, Universe
+from sco_monitor.vocabulary import is_stale
 
 Status = Literal["stored", "stale", "configured", "missing"]
 RANK: dict[str, int] = {"stored": 0, "stale": 1, "configured": 2, "missing": 3}

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from sco_monitor import coverage
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
-from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS, is_stale
+from sco_monitor import coverage
+from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
@@ -52,6 +52,7 @@ from sco_monitor.reports.numbers import (
     severity_rank,
 )
 from sco_monitor.reports.recommend import plan
+from sco_monitor.vocabulary import WORLD, is_stale, json_safe
 
 #: Stress-index segments (catalog.Segment) and the rule category that speaks for each.
 SEGMENTS: dict[str, str] = {
@@ -66,7 +67,6 @@ NO_REPLAY = (
     "No replay has been scored yet, so there is no record of how past warnings turned out. "
     "Run `sco-monitor replay --from DATE --to DATE` to score the rules against past crisis episodes."
 )
-WORLD = "WLD"
 
 
 def fan_selection(assessment: Assessment, config: AppConfig) -> tuple[str, list[str]]:
@@ -560,21 +560,10 @@ def _overall(
     )
 
 
-def _json_safe(x: Any) -> Any:
-    """NaN and infinities become null: JSON has no such numbers."""
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, float):
-        return finite(x)
-    return x
-
-
 def _track_record(data: dict[str, Any] | None) -> TrackRecord:
     if not data:
         return TrackRecord(available=False, message=NO_REPLAY)
-    plain = _json_safe(json.loads(json.dumps(data, default=str)))
+    plain = json_safe(json.loads(json.dumps(data, default=str)))
     message = plain.pop("message", None) or "How past warnings turned out, as scored by the replay."
     plain.pop("available", None)
     return TrackRecord(available=True, message=str(message), **plain)

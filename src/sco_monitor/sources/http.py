@@ -125,7 +125,7 @@ def retrying(settings: SourceSettings, source: str, on_retry: Callable[[], None]
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        log.info("retrying request", source=source, attempt=state.attempt_number,
+        log.info("request_retrying", source=source, attempt=state.attempt_number,
                  wait=round(state.next_action.sleep if state.next_action else 0.0, 3), error=describe(exc))
         if on_retry:
             on_retry()
