@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor import coverage
+from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.alerts import alert_items
