@@ -225,11 +225,12 @@ def disagreements(official: pd.Series, market: pd.Series, series_id: str, market
 def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: date | None,
                as_of: date) -> QualityFlag | None:
     """'stale' when the newest knowable observation is older than the frequency allows (plus the lag)."""
+    allowed = STALE_AFTER_DAYS[frequency] + publication_lag_days
     if last is None:
         return QualityFlag(series_id=series_id, flag="stale", date=None, detail="no observations stored")
-    if not is_stale(frequency, publication_lag_days, last, as_of):
+    age = (as_of - last).days
+    if age <= allowed:
         return None
-    allowed, age = STALE_AFTER_DAYS[frequency] + publication_lag_days, (as_of - last).days
     return QualityFlag(series_id=series_id, flag="stale", date=last,
                        detail=f"last observation {last} is {age} days old at {as_of}; "
                               f"{frequency} data allows {allowed}")
