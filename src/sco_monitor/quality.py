@@ -21,7 +21,7 @@ import pandas as pd
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.store import Store, collection
-from sco_monitor.vocabulary import STALE_AFTER_DAYS, is_stale
+from sco_monitor.vocabulary import STALE_AFTER_DAYS
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "disagreement", "stale", "failed", "partial")
 
