@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
 
@@ -65,3 +66,15 @@ def current(views: list[PartnerView]) -> list[PartnerView]:
     for v in views:  # oldest first, so the last one wins
         latest[(v.author, v.country, v.episode)] = v
     return sorted(latest.values(), key=lambda v: v.created_at, reverse=True)
+
+
+#: Calendar days a partner's view stays in the report after it was posted.
+REPORT_WINDOW_DAYS = 30
+
+
+def current_views(engine: Engine, as_of: date, now: datetime, timezone: str) -> list[PartnerView]:
+    """What the report of `as_of` shows: each author's latest view per country posted in the
+    REPORT_WINDOW_DAYS up to the end of as_of (local time), and not after `now`."""
+    tz = ZoneInfo(timezone)
+    end = min(now, datetime.combine(as_of + timedelta(days=1), time(), tz))
+    return current(read(engine, since=end - timedelta(days=REPORT_WINDOW_DAYS), until=end))

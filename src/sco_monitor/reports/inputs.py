@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sco_monitor.assess.model import Assessment
 from sco_monitor.config import AppConfig
 from sco_monitor.logs import get_logger
+from sco_monitor.partners.store import PartnerView, current_views
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.timeutil import to_date
@@ -57,6 +58,7 @@ class ReportInputs:
     failed_notifications: list[dict[str, Any]] = field(default_factory=list)
     previous: PreviousReport | None = None
     since: datetime | None = None
+    partner_views: list[PartnerView] = field(default_factory=list)
 
 
 def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
@@ -156,6 +158,7 @@ def read_inputs(
         if known:
             observations = store.load_frame(known, start=as_of - timedelta(days=FAN_HISTORY_DAYS), as_of=as_of)
     return ReportInputs(
+        partner_views=current_views(store.engine, as_of, now, config.settings.timezone),
         stress_history=stress,
         observations=observations,
         last_dates={sid: to_date(d) for sid, d in last if d is not None},
