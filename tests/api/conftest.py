@@ -40,13 +40,15 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[scope]}"}
 
 
-def make_api(tmp_path: Path, store_url: str, clock=lambda: NOW) -> Api:  # noqa: ANN001 - a clock
+def make_api(tmp_path: Path, store_url: str, clock=lambda: NOW, **settings: object) -> Api:  # noqa: ANN001 - a clock
+    """The good test config on this store (with these top-level settings), tokens of every scope."""
     cfg = tmp_path / "config"
     shutil.copytree(GOOD_CONFIG, cfg, dirs_exist_ok=True)
     main = cfg / "sco-monitor.yaml"
     data = yaml.safe_load(main.read_text())
     data["store"] = {"url": store_url}
     data["report"]["out_dir"] = str(tmp_path / "reports")
+    data.update(settings)
     main.write_text(yaml.safe_dump(data, sort_keys=False))
     ctx = Context(config_path=main)
     engine = ctx.store.engine

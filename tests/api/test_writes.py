@@ -4,12 +4,13 @@ body validated with a clear 4xx JSON error, and bodies size-limited."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
 from sco_monitor.store import schema as t
 
-from .conftest import NOW, Api
+from .conftest import NOW, Api, make_api
 
 
 def _audit(api: Api) -> list[tuple[str, str, str]]:
@@ -113,3 +114,21 @@ def test_bodies_over_the_limit_are_refused_before_parsing(api: Api) -> None:
     assert long_text.status_code == 422 and "at most 5000 characters" in long_text.json()["error"]["message"]
     with api.ctx.store.engine.connect() as conn:
         assert conn.execute(select(t.partner_assessments)).all() == []
+
+
+def test_writes_and_reads_on_both_backends(store_url: str, tmp_path: Path) -> None:
+    api = make_api(tmp_path, store_url)
+    try:
+        r = api.client.post("/api/v1/partner-assessments", headers=api.auth("partner"),
+                            json={"country": "WLD", "level": "warning", "text": "Global funding stress.",
+                                  "episode": "2008 global financial crisis"})
+        assert r.status_code == 201, r.text
+        s = api.client.post("/api/v1/silences", headers=api.auth("operator"),
+                            json={"matchers": ["country=KAZ"], "comment": "c", "ends_at": "2008-10-11T00:00:00"})
+        assert s.status_code == 201 and s.json()["ends_at"] == "2008-10-11T00:00:00+00:00"
+        views = api.client.get("/api/v1/partner-assessments", headers=api.auth("read")).json()["partner_assessments"]
+        assert [(v["country"], v["episode"], v["author"]) for v in views] == [
+            ("WLD", "2008 global financial crisis", "partner-token")]
+        assert [a[1] for a in _audit(api)] == ["partner_assessment.create", "silence.create"]
+    finally:
+        api.ctx.store.dispose()
