@@ -40,7 +40,7 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[scope]}"}
 
 
-def make_api(tmp_path: Path, store_url: str, clock=lambda: NOW, **settings: object) -> Api:  # noqa: ANN001 - a clock
+def make_api(tmp_path: Path, store_url: str, clock=lambda: NOW, **settings: object) -> Api:
     """The good test config on this store (with these top-level settings), tokens of every scope."""
     cfg = tmp_path / "config"
     shutil.copytree(GOOD_CONFIG, cfg, dirs_exist_ok=True)

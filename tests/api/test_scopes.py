@@ -81,7 +81,7 @@ def test_route_needs_its_scope(api: Api, method: str, path: str, scope: str | No
     assert scope == need
     url = _url(path)
 
-    def call(headers: dict[str, str] | None = None):  # noqa: ANN202 - a response
+    def call(headers: dict[str, str] | None = None):
         return api.client.request(method, url, headers=headers or {}, json={} if method == "POST" else None)
 
     r = call()

@@ -73,12 +73,12 @@ def test_partner_assessment_is_stored_with_its_author_and_audited(api: Api) -> N
     assert [v["id"] for v in listed["partner_assessments"]] == [view["id"]]
     assert _audit(api) == [("partner-token", "partner_assessment.create", view["id"])]
 
-    bad = [({**body, "level": "dire"}, "body.level: Input should be 'low', 'moderate', 'elevated', 'high', 'severe', "
-                                       "'warning' or 'critical'"),
+    bad = [({**body, "level": "dire"}, ("body.level: Input should be 'low', 'moderate', 'elevated', 'high', "
+                                        "'severe', 'warning' or 'critical'")),
            ({**body, "country": "XXX"}, "body.country: 'XXX' is neither WLD, an SCO member nor a country of the catalog"),
            ({**body, "country": "kz"}, "body.country: String should match pattern"),
-           ({**body, "forecast": {"level": "high", "horizon_days": 0}}, "body.forecast.horizon_days: Input should be "
-                                                                        "greater than or equal to 1")]
+           ({**body, "forecast": {"level": "high", "horizon_days": 0}},
+            "body.forecast.horizon_days: Input should be greater than or equal to 1")]
     for b, message in bad:
         r = api.client.post("/api/v1/partner-assessments", headers=p, json=b)
         assert r.status_code == 422 and r.json()["error"]["message"].startswith(message), r.json()

@@ -9,6 +9,7 @@ for the audit log and the access log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,7 +34,7 @@ class RequireScope:
         self.scope = scope
 
     def __call__(
-        self, request: Request, creds: HTTPAuthorizationCredentials | None = Security(bearer)
+        self, request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
     ) -> Principal:
         if creds is None or not creds.credentials:
             raise ApiError(401, "missing bearer token: send `Authorization: Bearer <token>`",

@@ -25,7 +25,7 @@ class SilenceIn(Body):
     ends_at: datetime | None = Field(default=None, description="When it ends (ISO 8601; UTC without an offset)")
 
     @model_validator(mode="after")
-    def _one_end(self) -> "SilenceIn":
+    def _one_end(self) -> SilenceIn:
         if (self.duration is None) == (self.ends_at is None):
             raise ValueError("give either duration (e.g. 2d) or ends_at")
         for m in self.matchers:

@@ -67,7 +67,7 @@ def docs_page(openapi: dict[str, Any]) -> str:
             params = [{"name": p["name"], "in": p["in"], "type": _type(p.get("schema", {})),
                        "required": p.get("required", False)} for p in op.get("parameters", [])]
             body = _body(op, components)
-            curl = f'curl -H "Authorization: Bearer $TOKEN"'
+            curl = 'curl -H "Authorization: Bearer $TOKEN"'
             if method != "get":
                 curl += f" -X {method.upper()}"
             if body:

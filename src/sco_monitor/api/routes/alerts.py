@@ -82,7 +82,7 @@ def acknowledgements(request: Request, fingerprint: str | None = Query(default=N
 
 
 @read.get("/silences", summary="Silences not yet ended (all=true: also expired ones)")
-def list_silences(request: Request, all: bool = False) -> dict[str, Any]:  # noqa: A002 - the query's name
+def list_silences(request: Request, all: bool = False) -> dict[str, Any]:
     with ctx_of(request).store.engine.connect() as conn:
         found = silences.load(conn, utcnow(), include_expired=all)
     return {"silences": [s.to_dict() for s in found], "count": len(found)}
