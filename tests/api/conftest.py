@@ -21,6 +21,7 @@ from sco_monitor.context import Context
 from sco_monitor.store import schema as t
 
 from ..conftest import GOOD_CONFIG
+from ..daemon.conftest import start_daemon  # noqa: F401 - the daemon-as-a-subprocess fixture, shared
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
