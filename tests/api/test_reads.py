@@ -81,7 +81,8 @@ def test_coverage_and_freshness_from_stored_observations(seeded: Api) -> None:
     assert "CHN" in cov["members_without_series"]
     fresh = seeded.client.get("/api/v1/freshness", headers=h).json()
     by_id = {s["series_id"]: s for s in fresh["series"]}
-    assert by_id["eq.us.spx"]["last_date"] == "2008-10-10"
-    assert by_id["eq.us.spx"]["status"] == "stale"  # years ago, seen from today
+    assert fresh["as_of"] == "2008-10-10"  # the app's clock
+    assert (by_id["eq.us.spx"]["last_date"], by_id["eq.us.spx"]["status"]) == ("2008-10-10", "fresh")
+    assert (by_id["fx.usd_kzt"]["age_days"], by_id["fx.usd_kzt"]["status"]) == (39, "stale")  # > 5 days, business-daily
     assert by_id["rate.us.baa10y"]["status"] == "no_data"
     assert fresh["counts"]["no_data"] == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,3 +30,8 @@ def router(scope: str, tag: str) -> ScopedRouter:
 
 def ctx_of(request: Request) -> Context:
     return request.app.state.ctx
+
+
+def now_of(request: Request) -> datetime:
+    """The app's clock (UTC): real time in the daemon, a fixed one in tests."""
+    return request.app.state.clock()

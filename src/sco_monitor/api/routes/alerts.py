@@ -13,14 +13,13 @@ from sco_monitor import results
 from sco_monitor.alerting import silences
 from sco_monitor.api.bodies import AcknowledgementIn, SilenceIn
 from sco_monitor.api.errors import ApiError
-from sco_monitor.api.routes import ctx_of, router
+from sco_monitor.api.routes import ctx_of, now_of, router
 from sco_monitor.api.routes.assessments import From, To, _order
 from sco_monitor.api.routes.writes import writing
 from sco_monitor.assess.summary import json_safe
 from sco_monitor.config.types import parse_duration
 from sco_monitor.errors import UsageError
 from sco_monitor.store import schema as t
-from sco_monitor.timeutil import utcnow
 
 read = router("read", "alerts")
 operator = router("operator", "alerts")
@@ -84,7 +83,7 @@ def acknowledgements(request: Request, fingerprint: str | None = Query(default=N
 @read.get("/silences", summary="Silences not yet ended (all=true: also expired ones)")
 def list_silences(request: Request, all: bool = False) -> dict[str, Any]:
     with ctx_of(request).store.engine.connect() as conn:
-        found = silences.load(conn, utcnow(), include_expired=all)
+        found = silences.load(conn, now_of(request), include_expired=all)
     return {"silences": [s.to_dict() for s in found], "count": len(found)}
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
 from sco_monitor.api import queries
-from sco_monitor.api.routes import ctx_of, router
+from sco_monitor.api.routes import ctx_of, now_of, router
 
 read = router("read", "data")
 
@@ -23,5 +22,5 @@ def coverage(request: Request) -> dict[str, Any]:
 @read.get("/freshness", summary="Each series' last stored date against the staleness its frequency allows")
 def freshness(request: Request) -> dict[str, Any]:
     ctx = ctx_of(request)
-    today = datetime.now(ZoneInfo(ctx.config.settings.timezone)).date()
+    today = now_of(request).astimezone(ZoneInfo(ctx.config.settings.timezone)).date()
     return queries.freshness(ctx.store, ctx.config, today)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -12,9 +12,8 @@ from sqlalchemy import Connection
 
 from sco_monitor.api import audit
 from sco_monitor.api.auth import Principal
-from sco_monitor.api.routes import ctx_of
+from sco_monitor.api.routes import ctx_of, now_of
 from sco_monitor.logs import get_logger
-from sco_monitor.timeutil import utcnow
 
 log = get_logger("sco_monitor.api")
 
@@ -34,6 +33,5 @@ class Write:
 @contextmanager
 def writing(request: Request) -> Iterator[Write]:
     principal: Principal = request.state.principal
-    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
     with ctx_of(request).store.engine.begin() as conn:
-        yield Write(conn, principal, clock())
+        yield Write(conn, principal, now_of(request))
