@@ -15,6 +15,7 @@ import pandas as pd
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor.catalog import SCO_MEMBERS, STALE_AFTER_DAYS
 from sco_monitor.config import AppConfig
+from sco_monitor.partners.store import REPORT_WINDOW_DAYS
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
@@ -51,7 +52,6 @@ from sco_monitor.reports.numbers import (
     level_rank,
     severity_rank,
 )
-from sco_monitor.partners.store import REPORT_WINDOW_DAYS
 from sco_monitor.reports.recommend import plan
 
 #: Stress-index segments (catalog.Segment) and the rule category that speaks for each.
