@@ -11,7 +11,7 @@ import pytest
 
 from sco_monitor.context import Context
 from sco_monitor.cycle import step_report
-from sco_monitor.partners import store as views
+from sco_monitor.store import partners as views
 
 from . import fixtures as fx
 from .conftest import with_report_settings

@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sco_monitor.assess.summary import json_safe
-from sco_monitor.catalog import SCO_MEMBERS, STALE_AFTER_DAYS
+from sco_monitor.api.plain import plain
+from sco_monitor.catalog import SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.numbers import level_rank
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
-
-WORLD = "WLD"
+from sco_monitor.vocabulary import STALE_AFTER_DAYS, WORLD, is_stale
 
 
 def assessed_days(store: Store, start: date | None = None, end: date | None = None) -> list[date]:
@@ -61,7 +60,7 @@ def saved_assessment(store: Store, day: date) -> dict[str, Any] | None:
     counts: dict[str, int] = {}
     for x in rules:
         counts[x["severity"]] = counts.get(x["severity"], 0) + 1
-    return json_safe({
+    return plain({
         "as_of": day,
         "overall_level": worst,
         "rule_counts": counts,
@@ -92,7 +91,7 @@ def coverage(store: Store, config: AppConfig) -> dict[str, Any]:
         c["with_data"] += int(row["observations"] > 0)
         c["kinds"].add(row["kind"])
     members_missing = [m for m in SCO_MEMBERS if m not in countries]
-    return json_safe({
+    return plain({
         "series_total": len(series),
         "series_with_data": sum(1 for r in series if r["observations"] > 0),
         "countries": [{**c, "kinds": sorted(c["kinds"])} for c in countries.values()],
@@ -108,16 +107,15 @@ def freshness(store: Store, config: AppConfig, today: date) -> dict[str, Any]:
     rows = []
     for s in config.universe.enabled():
         d = last.get(s.id)
-        knowable = today - timedelta(days=s.publication_lag_days)
-        age = (knowable - d).days if d is not None else None
-        allowed = STALE_AFTER_DAYS[s.frequency]
-        status = "no_data" if d is None else ("stale" if age is not None and age > allowed else "fresh")
+        age = (today - timedelta(days=s.publication_lag_days) - d).days if d is not None else None
+        allowed = STALE_AFTER_DAYS.get(s.frequency, STALE_AFTER_DAYS["B"])
+        status = "no_data" if d is None else ("stale" if is_stale(s.frequency, s.publication_lag_days, d, today) else "fresh")
         rows.append({"series_id": s.id, "frequency": s.frequency, "last_date": d, "age_days": age,
                      "stale_after_days": allowed, "publication_lag_days": s.publication_lag_days, "status": status})
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return json_safe({"as_of": today, "counts": counts, "series": rows})
+    return plain({"as_of": today, "counts": counts, "series": rows})
 
 
 def known_countries(config: AppConfig) -> set[str]:

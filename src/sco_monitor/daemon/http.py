@@ -57,7 +57,7 @@ class HttpEndpoints:
                 self.stop()
                 raise RunFailed(f"the HTTP server on {self.listen} did not start; see the log")
             time.sleep(0.02)
-        log.info("http endpoints up", listen=self.address, api="/api/v1")
+        log.info("http_listening", listen=self.address, api="/api/v1")
 
     @property
     def address(self) -> str:

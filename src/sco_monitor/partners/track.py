@@ -14,9 +14,9 @@ import pandas as pd
 
 from sco_monitor import results
 from sco_monitor.context import Context
-from sco_monitor.partners import store as views_store
 from sco_monitor.partners.score import rule_name, score_partners
 from sco_monitor.replay.track import DerivedEpisodes, country_episodes
+from sco_monitor.store import partners as views_store
 
 COLUMNS = ["author", "country", "day", "level", "forecast_level", "forecast_horizon_days"]
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 
 from sco_monitor.api import audit, tokens
+from sco_monitor.api.plain import plain
 from sco_monitor.api.routes import ctx_of, router
-from sco_monitor.assess.summary import json_safe
 
 admin = router("admin", "admin")
 
@@ -21,7 +21,7 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     rows = audit.read(ctx_of(request).store.engine, actor=actor, action=action, limit=limit)
-    return json_safe({"entries": rows, "count": len(rows)})
+    return plain({"entries": rows, "count": len(rows)})
 
 
 @admin.get("/tokens", summary="API tokens: name, scope, created, revoked")

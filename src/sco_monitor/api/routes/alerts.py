@@ -13,10 +13,10 @@ from sco_monitor import results
 from sco_monitor.alerting import silences
 from sco_monitor.api.bodies import AcknowledgementIn, SilenceIn
 from sco_monitor.api.errors import ApiError
+from sco_monitor.api.plain import plain
 from sco_monitor.api.routes import ctx_of, now_of, router
 from sco_monitor.api.routes.assessments import From, To, _order
 from sco_monitor.api.routes.writes import writing
-from sco_monitor.assess.summary import json_safe
 from sco_monitor.config.types import parse_duration
 from sco_monitor.errors import UsageError
 from sco_monitor.store import schema as t
@@ -40,7 +40,7 @@ def alerts(request: Request, state: Annotated[list[State] | None, Query(max_leng
             acks.setdefault(r["fingerprint"], []).append(dict(r))
     for r in rows:
         r["acknowledgements"] = acks.get(r["fingerprint"], [])
-    return json_safe({"alerts": rows, "count": len(rows)})
+    return plain({"alerts": rows, "count": len(rows)})
 
 
 @read.get("/alerts/history", summary="Alert history: one row per alert and day it was pending or firing")
@@ -53,7 +53,7 @@ def alert_history(
     if country:
         frame = frame[frame["country"].isin([c.upper() for c in country])]
     rows = [{**r, "date": r["date"].date()} for r in frame.to_dict(orient="records")]
-    return json_safe({"rows": rows, "count": len(rows)})
+    return plain({"rows": rows, "count": len(rows)})
 
 
 @operator.post("/alerts/{fingerprint}/acknowledgements", status_code=201, summary="Acknowledge an alert")
@@ -66,7 +66,7 @@ def acknowledge(request: Request, fingerprint: str, body: AcknowledgementIn) -> 
                "comment": body.comment, "created_at": w.now}
         w.conn.execute(k.insert().values(**row))
         w.audit("alert.acknowledge", fingerprint, {"id": row["id"], "comment": body.comment})
-    return json_safe(row)
+    return plain(row)
 
 
 @read.get("/acknowledgements", summary="Acknowledgements of alerts, newest first")
@@ -77,7 +77,7 @@ def acknowledgements(request: Request, fingerprint: str | None = Query(default=N
         stmt = stmt.where(k.c.fingerprint == fingerprint)
     with ctx_of(request).store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    return json_safe({"acknowledgements": rows, "count": len(rows)})
+    return plain({"acknowledgements": rows, "count": len(rows)})
 
 
 @read.get("/silences", summary="Silences not yet ended (all=true: also expired ones)")

@@ -10,8 +10,8 @@ from fastapi import Query, Request
 from sco_monitor import results
 from sco_monitor.api import queries
 from sco_monitor.api.errors import ApiError
+from sco_monitor.api.plain import plain
 from sco_monitor.api.routes import ctx_of, router
-from sco_monitor.assess.summary import json_safe
 
 read = router("read", "assessments")
 From = Annotated[date | None, Query(alias="from", description="First date, YYYY-MM-DD")]
@@ -53,7 +53,7 @@ def stress_history(
     frame = results.read_stress(ctx_of(request).store, [s.upper() for s in scope or []], start, end)
     rows = [{"scope": r.scope, "date": r.date.date(), "value": r.value, "level": r.level, "segments": r.segments}
             for r in frame.itertuples(index=False)]
-    return json_safe({"rows": rows, "count": len(rows)})
+    return plain({"rows": rows, "count": len(rows)})
 
 
 @read.get("/crisis-probability", summary="Crisis probability history")
@@ -67,7 +67,7 @@ def probability_history(
     frame = results.read_probability(ctx_of(request).store, [s.upper() for s in scope or []], start, end, horizon)
     rows = [{"country": r.country, "date": r.date.date(), "horizon": r.horizon, "probability": r.probability}
             for r in frame.itertuples(index=False)]
-    return json_safe({"rows": rows, "count": len(rows)})
+    return plain({"rows": rows, "count": len(rows)})
 
 
 def _order(start: date | None, end: date | None) -> None:

@@ -9,9 +9,9 @@ from fastapi import Query, Request
 from sqlalchemy import select
 
 from sco_monitor.api.bodies import NoteIn
+from sco_monitor.api.plain import plain
 from sco_monitor.api.routes import ctx_of, router
 from sco_monitor.api.routes.writes import writing
-from sco_monitor.assess.summary import json_safe
 from sco_monitor.store import schema as t
 
 read = router("read", "notes")
@@ -25,7 +25,7 @@ def add_note(request: Request, body: NoteIn) -> dict[str, Any]:
                "created_at": w.now}
         w.conn.execute(t.analyst_notes.insert().values(**row))
         w.audit("note.create", row["id"], {"subject": body.subject})
-    return json_safe(row)
+    return plain(row)
 
 
 @read.get("/notes", summary="Analyst notes, newest first")
@@ -36,4 +36,4 @@ def list_notes(request: Request, subject: Annotated[str | None, Query(max_length
         stmt = stmt.where(n.c.subject == subject)
     with ctx_of(request).store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    return json_safe({"notes": rows, "count": len(rows)})
+    return plain({"notes": rows, "count": len(rows)})

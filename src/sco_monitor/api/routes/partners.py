@@ -14,7 +14,7 @@ from sco_monitor.api.errors import ApiError
 from sco_monitor.api.routes import ctx_of, router
 from sco_monitor.api.routes.assessments import From, To, _order
 from sco_monitor.api.routes.writes import writing
-from sco_monitor.partners import store as views
+from sco_monitor.store import partners as views
 
 read = router("read", "partner assessments")
 partner = router("partner", "partner assessments")

@@ -1,4 +1,4 @@
-"""Partner assessments in the store: written by the API, read by the report and the track record."""
+"""Partner centres' assessments in the store: written by the API, read by the report and the track record."""
 
 from __future__ import annotations
 
