@@ -20,6 +20,16 @@ def views(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
 
 
+def five_views() -> pd.DataFrame:
+    """ca warns of KAZ 15 trading days ahead and falsely of RUS for two days; cc forecasts trouble
+    10 days ahead for five days; cb sees nothing coming."""
+    return views(("ca", "KAZ", date(2008, 8, 25), "elevated", None, None),
+                 ("ca", "RUS", date(2008, 7, 1), "severe", None, None),
+                 ("ca", "RUS", date(2008, 7, 3), "moderate", None, None),
+                 ("cc", "KAZ", date(2008, 9, 1), "moderate", "high", 5),
+                 ("cb", "KAZ", date(2008, 8, 25), "low", None, None))
+
+
 def test_elevated_or_worse_is_a_warning_severe_and_critical_are_critical() -> None:
     assert [signal_of(x) for x in ("low", "moderate", "elevated", "high", "severe", "warning", "critical")] == [
         None, None, "warn", "warn", "critical", "warn", "critical"]
@@ -27,11 +37,7 @@ def test_elevated_or_worse_is_a_warning_severe_and_critical_are_critical() -> No
 
 
 def test_a_view_signals_for_its_horizon_until_the_same_author_replaces_it() -> None:
-    v = views(("ca", "KAZ", date(2008, 8, 25), "elevated", None, None),
-              ("ca", "RUS", date(2008, 7, 1), "severe", None, None),
-              ("ca", "RUS", date(2008, 7, 3), "moderate", None, None),
-              ("cc", "KAZ", date(2008, 9, 1), "moderate", "high", 5),
-              ("cb", "KAZ", date(2008, 8, 25), "low", None, None))
+    v = five_views()
     sig = partner_signals(v, CAL, H)
     days = {k: sorted(g["date"].dt.date) for k, g in sig.groupby("fingerprint")}
     assert days["partner:ca:KAZ"][0] == date(2008, 8, 25) and len(days["partner:ca:KAZ"]) == H
@@ -42,11 +48,7 @@ def test_a_view_signals_for_its_horizon_until_the_same_author_replaces_it() -> N
 
 
 def test_partners_are_scored_against_the_same_episodes_as_the_model() -> None:
-    v = views(("ca", "KAZ", date(2008, 8, 25), "elevated", None, None),
-              ("ca", "RUS", date(2008, 7, 1), "severe", None, None),
-              ("ca", "RUS", date(2008, 7, 3), "moderate", None, None),
-              ("cc", "KAZ", date(2008, 9, 1), "moderate", "high", 5),
-              ("cb", "KAZ", date(2008, 8, 25), "low", None, None))
+    v = five_views()
     records = score_partners(v, days=CAL, episodes={"KAZ": [KAZ_CRISIS]}, horizon=H, known_until=date(2008, 12, 31))
     assert sorted(records) == ["ca", "cb", "cc"]
     ca = records["ca"]
