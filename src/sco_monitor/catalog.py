@@ -38,6 +38,10 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
+    names: dict[Literal["ru", "zh"], str] = Field(
+        default_factory=dict, description="The name in other report languages, e.g. {ru: Индекс Мосбиржи, zh: ...}; "
+        "English reports and missing languages use `name`."
+    )
     source: str = Field(description="Source name from the source registry: yahoo, fred, worldbank, ecb, csv.")
     symbol: str = Field(default="", description="The provider's own symbol or code.")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
@@ -57,6 +61,10 @@ class Series(BaseModel):
     enabled: bool = Field(default=True, description="Disabled series are kept in the catalog but not collected.")
     note: str | None = Field(default=None, description="Why a series is disabled or sourced unusually.")
     tags: list[str] = Field(default_factory=list, description="Free labels, e.g. oil_exporter.")
+
+    def name_in(self, language: str) -> str:
+        """The series' name in the language, falling back to the English `name`."""
+        return self.names.get(language, self.name)  # type: ignore[call-overload]
 
     @property
     def stress_segment(self) -> Segment:

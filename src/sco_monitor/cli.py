@@ -112,17 +112,24 @@ def report(
         Optional[Path], typer.Option("--assessment", help="Render a saved assessment (JSON) instead of assessing the store.")
     ] = None,
     digest: Annotated[bool, typer.Option("--digest/--no-digest", help="Queue the mail digest for report.digest_receivers.")] = False,
+    language: Annotated[
+        Optional[str], typer.Option("--language", help="Comma-separated: en,ru,zh (default: report.languages).")
+    ] = None,
 ) -> None:
-    """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} and DIR/index.html."""
+    """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} (report.ru.html ...) and DIR/index.html."""
+    from sco_monitor import i18n
+    from sco_monitor.i18n import _
     from sco_monitor.reports.daily import report_command
 
-    run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest)
-    typer.echo(f"report {run.as_of}: overall risk {run.overall.upper()}: {run.headline}")
-    for name, path in run.files.items():
-        typer.echo(f"  {name:<4} {path}  sha256 {run.checksums[name][:12]}")
-    typer.echo(f"  index {run.index}")
-    if digest:
-        typer.echo(f"  digest queued for {run.digests_queued} receiver(s)")
+    run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest, language)
+    with i18n.use(run.language):
+        typer.echo(_("report %(date)s: overall risk %(level)s: %(headline)s", date=i18n.day(run.as_of),
+                     level=i18n.level_name(run.overall).upper(), headline=run.headline))
+        for name, path in run.files.items():
+            typer.echo(f"  {name:<7} {path}  sha256 {run.checksums[name][:12]}")
+        typer.echo("  " + _("index %(path)s", path=run.index))
+        if digest:
+            typer.echo("  " + _("digest queued for %(n)s receiver(s)", n=run.digests_queued))
 
 
 @app.command()

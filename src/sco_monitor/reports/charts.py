@@ -16,7 +16,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from babel.dates import format_date  # noqa: E402
+from markupsafe import escape  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator  # noqa: E402
+
+from sco_monitor import i18n  # noqa: E402
 
 from sco_monitor.reports.model import ForecastItem, Point, ScopeStress  # noqa: E402
 from sco_monitor.reports.numbers import LEVELS, fmt_number  # noqa: E402
@@ -52,7 +56,7 @@ _RC = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sco-monitor",
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial"],
+    "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK SC", "Helvetica", "Arial"],  # CJK glyphs fall back to Noto
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -100,7 +104,8 @@ def _date_axis(ax, first: date, last: date, max_ticks: int = 6) -> None:  # noqa
         months = pd.date_range(pd.Timestamp(first).replace(day=1) + pd.offsets.MonthBegin(1), last, freq="MS")
         step = max(1, -(-len(months) // max_ticks))
         ticks = months[::step]
-        labels = [d.strftime("%b") + (f"\n{d.year}" if d.month <= step or i == 0 else "") for i, d in enumerate(ticks)]
+        labels = [format_date(d, "LLL", locale=i18n.locale()) + (f"\n{d.year}" if d.month <= step or i == 0 else "")
+                  for i, d in enumerate(ticks)]
     ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(ticks.to_pydatetime()) if len(ticks) else []))
     ax.xaxis.set_major_formatter(FixedFormatter(labels))
     ax.set_xlim(mdates.date2num(first), mdates.date2num(last))
@@ -111,7 +116,7 @@ def _bands(ax, thresholds: dict[str, float], top: float) -> None:  # noqa: ANN00
     for i, (lo, name) in enumerate(bounds):
         hi = bounds[i + 1][0] if i + 1 < len(bounds) else top
         ax.axhspan(lo, hi, color=LEVEL_COLORS[name], alpha=0.16, lw=0, zorder=0)
-        ax.text(1.005, (lo + min(hi, top)) / 2, name, transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.005, (lo + min(hi, top)) / 2, i18n.level_name(name), transform=ax.get_yaxis_transform(), va="center",
                 ha="left", fontsize=7.5, color=MUTED, clip_on=False)
 
 
@@ -163,7 +168,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
         for seg in used:  # a hand-placed legend: a legend box re-measures every entry
             fig.patches.append(Rectangle((x, 1 - 0.27 / height), 0.012, 0.11 / height, transform=fig.transFigure,
                                          facecolor=SEGMENT_COLORS[seg], edgecolor="none"))
-            fig.text(x + 0.017, 1 - 0.22 / height, seg, fontsize=8, va="center", color=INK)
+            fig.text(x + 0.017, 1 - 0.22 / height, i18n.segment_name(seg), fontsize=8, va="center", color=INK)
             x += 0.03 + 0.0105 * len(seg)
         ax.set_yticks(ys, [s.name for s in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -180,7 +185,7 @@ def fan_chart(item: ForecastItem, as_of: date) -> str:
     with matplotlib.rc_context(_RC):
         fig = _figure(4.6, 2.6)
         ax = fig.add_axes((0.15, 0.16, 0.82, 0.71))
-        _title(fig, item.name + ("  · unfavourable" if item.unfavourable else ""), accent if item.unfavourable else INK)
+        _title(fig, item.name + ("  · " + i18n.gettext("unfavourable") if item.unfavourable else ""), accent if item.unfavourable else INK)
         first = last = as_of
         if item.history:
             ax.plot(_x([p[0] for p in item.history]), [p[1] for p in item.history], color=INK, lw=1.1)
@@ -197,7 +202,7 @@ def fan_chart(item: ForecastItem, as_of: date) -> str:
             first, last = min(first, path[0][0]), path[-1][0]
         if item.threshold is not None:
             ax.axhline(item.threshold, color=SEVERITY_COLORS["critical"], lw=1, ls=":")
-            ax.annotate(f"threshold {fmt_number(item.threshold)}", (0.01, item.threshold),
+            ax.annotate(i18n.gettext("threshold %(value)s", value=fmt_number(item.threshold)), (0.01, item.threshold),
                         xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
                         fontsize=7.5, color=SEVERITY_COLORS["critical"])
         ax.axvline(mdates.date2num(as_of), color="#9ca3af", lw=0.8)
@@ -222,7 +227,7 @@ def sparkline(points: Sequence[Point], level: str | None, width: int = 120, heig
     color = LEVEL_COLORS.get(level or "unknown", LEVEL_COLORS["unknown"])
     return (
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="stress index, last year"><polyline fill="none" stroke="{INK}" stroke-width="1.2" '
+        f'aria-label="{escape(i18n.gettext("stress index, last year"))}"><polyline fill="none" stroke="{INK}" stroke-width="1.2" '
         f'points="{line}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{color}" stroke="{INK}" '
         f'stroke-width="0.6"/></svg>'
     )
