@@ -361,7 +361,7 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
             parts.append(_("%(n)s without any data", n=len(enabled) - len(with_data)))
         if failed:
             parts.append(_("%(n)s failing to collect", n=len(failed)))
-        message = "; ".join(parts) + "."
+        message = _("%(text)s.", text=_("; ").join(parts))
     else:
         status, message = "ok", _("All %(n)s enabled series are up to date (newest observation %(date)s).",
                                   n=len(enabled), date=i18n.day(newest))
@@ -521,12 +521,13 @@ def _overall(
         if world and world.value is not None:
             parts.append(_("world stress %(value)s (%(level)s)", value=i18n.decimal(world.value, 2), level=i18n.level_name(world.level)))
         if elevated:
-            names = join_names([f"{c.name} ({i18n.level_name(c.stress_level)} {i18n.decimal(c.stress_value, 2)})" for c in elevated[:4]])
+            names = join_names([_("%(name)s (%(level)s %(value)s)", name=c.name, level=i18n.level_name(c.stress_level),
+                                    value=i18n.decimal(c.stress_value, 2)) for c in elevated[:4]])
             if len(elevated) > 4:
                 names = _("%(names)s and others", names=names)
             parts.append(ngettext("%(num)s member state at elevated stress or worse: %(names)s",
                                   "%(num)s member states at elevated stress or worse: %(names)s", len(elevated), names=names))
-        headline = "; ".join(parts) + "."
+        headline = _("%(text)s.", text=_("; ").join(parts))
         if quality.status == "stale":
             headline = _("Stale data (newest observation %(date)s).", date=i18n.day(quality.newest_date)) + " " + headline
     facts: list[str] = []

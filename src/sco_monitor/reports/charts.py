@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import date
 
@@ -24,6 +25,10 @@ from sco_monitor import i18n  # noqa: E402
 
 from sco_monitor.reports.model import ForecastItem, Point, ScopeStress  # noqa: E402
 from sco_monitor.reports.numbers import LEVELS, fmt_number  # noqa: E402
+
+# Text is kept as text in the SVG and drawn by the reader's browser, which has the fonts; matplotlib
+# measures it with what it has and would warn once per CJK glyph where no CJK font is installed.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 #: Traffic-light colours of the stress levels and rule severities; the CSS uses the same ones.
 LEVEL_COLORS: dict[str, str] = {

@@ -175,7 +175,7 @@ def plan(config: AppConfig, evaluations: list[RuleEvaluation]) -> tuple[list[Rec
                 title=_("%(category)s risk (%(severity)s): no playbook", category=i18n.category_name(category),
                         severity=i18n.severity_name(severity)),
                 triggers=[breach_of(e, p.catalog) for e in ordered],
-                note=_("No playbook answers category %(category)r at level %(severity)s; add one to playbooks.yaml.",
+                note=_("No playbook answers category '%(category)s' at level %(severity)s; add one to playbooks.yaml.",
                        category=category, severity=severity),
             )
         )
