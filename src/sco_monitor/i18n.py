@@ -114,6 +114,10 @@ FLAG_NAMES: dict[str, str] = {
 }
 
 
+#: Signals of the early-warning model (assess/ews.py) beside the segment sub-indices (seg_<segment>).
+DRIVER_NAMES: dict[str, str] = {"stress": N_("own stress index"), "world": N_("world stress")}
+
+
 def _word(table: dict[str, str], key: str | None) -> str:
     if not key:
         return ""
@@ -134,6 +138,13 @@ def segment_name(segment: str | None) -> str:
 
 def category_name(category: str | None) -> str:
     return _word(CATEGORY_NAMES, category)
+
+
+def driver_name(driver: str | None) -> str:
+    """A crisis-probability driver: seg_fx → the FX segment's name, world → world stress."""
+    if driver and driver.startswith("seg_"):
+        return segment_name(driver[4:])
+    return _word(DRIVER_NAMES, driver) if driver in DRIVER_NAMES else (driver or "")
 
 
 def flag_name(flag: str | None) -> str:
@@ -283,6 +294,6 @@ def territory(code: str | None, language: str | None = None) -> str | None:
 
 
 __all__ = [
-    "DEFAULT", "LANGUAGES", "Language", "N_", "_", "alpha2", "category_name", "current", "day", "decimal", "flag_name", "gettext", "install", "join",
+    "DEFAULT", "LANGUAGES", "Language", "N_", "_", "alpha2", "category_name", "current", "day", "decimal", "driver_name", "flag_name", "gettext", "install", "join",
     "level_name", "locale", "moment", "ngettext", "percent", "segment_name", "severity_name", "significant", "territory", "translations", "use",
 ]

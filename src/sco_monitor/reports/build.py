@@ -465,12 +465,12 @@ def _changes(
         if added:
             out.append(Change(kind="forecast", subject="unfavourable", after=str(len(added)),
                               text=ngettext("New unfavourable forecast: %(names)s.", "New unfavourable forecasts: %(names)s.", len(added),
-                                            names=", ".join(added))))
+                                            names=_(", ").join(added))))
         before_recs = {(r.get("country"), r.get("category")) for r in prev.get("recommendations", [])}
         added_recs = [r for r in recommendations if (r.country, r.category) not in before_recs]
         if added_recs:
             out.append(Change(kind="recommendation", subject="new", after=str(len(added_recs)),
-                              text=_("New recommendations: %(names)s.", names=", ".join(
+                              text=_("New recommendations: %(names)s.", names=_(", ").join(
                                   f"{r.country_name} ({i18n.category_name(r.category)}, {i18n.severity_name(r.level)})" for r in added_recs[:8])
                                   + ("…" if len(added_recs) > 8 else ""))))
     return out
@@ -545,10 +545,11 @@ def _overall(
     if bad:
         facts.append(ngettext("%(num)s unfavourable forecast: %(names)s.", "%(num)s unfavourable forecasts: %(names)s.",
                               counts["unfavourable_forecasts"],
-                              names=", ".join(dict.fromkeys(f.name for f in bad[:5])) + ("…" if len(bad) > 5 else "")))
+                              names=_(", ").join(dict.fromkeys(f.name for f in bad[:5])) + ("…" if len(bad) > 5 else "")))
     if joint:
         facts.append(ngettext("%(num)s joint action plan: %(plans)s.", "%(num)s joint action plans: %(plans)s.", len(joint),
-                              plans="; ".join(f"{i18n.category_name(j.category)} ({join_names(j.country_names)})" for j in joint[:4])))
+                              plans=_("; ").join(_("%(what)s (%(detail)s)", what=i18n.category_name(j.category),
+                                                     detail=join_names(j.country_names)) for j in joint[:4])))
     if quality.status != "ok":
         facts.append(quality.message)
     previous = _previous(as_of, inputs, prev)

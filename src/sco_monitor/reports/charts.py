@@ -61,7 +61,7 @@ _RC = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sco-monitor",
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK SC", "Helvetica", "Arial"],  # CJK glyphs fall back to Noto
+    "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial"],
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -72,6 +72,14 @@ _RC = {
     "path.simplify": True,
 }
 _ID = re.compile(r'\bid="([^"]+)"')
+#: Fonts first in line per language: matplotlib measures text with the first font only.
+_FONTS = {"zh": ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei"]}
+
+
+def _rc() -> dict:
+    """The chart style; Chinese charts are measured with a CJK font (the SVG names it for the browser too)."""
+    fonts = _FONTS.get(i18n.current())
+    return _RC | {"font.sans-serif": fonts + _RC["font.sans-serif"]} if fonts else _RC
 
 
 def _svg(fig: Figure, key: str) -> str:
@@ -89,7 +97,7 @@ def _svg(fig: Figure, key: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    """Call inside `matplotlib.rc_context(_RC)`, like everything that draws."""
+    """Call inside `matplotlib.rc_context(_rc())`, like everything that draws."""
     return Figure(figsize=(width, height), dpi=72)
 
 
@@ -131,7 +139,7 @@ def _x(days: Sequence[date]) -> np.ndarray:
 
 def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: str, key: str) -> str:
     """The stress index over time on its level bands, the latest value marked."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(7.6, 2.7)
         ax = fig.add_axes((0.07, 0.17, 0.82, 0.69))
         _title(fig, title)
@@ -157,7 +165,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
     """Contribution of each segment to each scope's index, as stacked bars."""
     rows = [s for s in scopes if s.segments][::-1]
     height = 0.75 + 0.26 * max(len(rows), 1)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(7.6, height)
         ax = fig.add_axes((0.16, 0.3 / height, 0.82, 1 - 0.72 / height))
         ys = np.arange(len(rows))
@@ -187,7 +195,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
 def fan_chart(item: ForecastItem, as_of: date) -> str:
     """Recent history, the forecast mean and its interval, the rule threshold; unfavourable in red."""
     accent = SEVERITY_COLORS["critical"] if item.unfavourable else "#2563eb"
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(4.6, 2.6)
         ax = fig.add_axes((0.15, 0.16, 0.82, 0.71))
         _title(fig, item.name + ("  · " + i18n.gettext("unfavourable") if item.unfavourable else ""), accent if item.unfavourable else INK)

@@ -149,6 +149,7 @@ def _environment(autoescape: bool) -> Environment:
         level_name=i18n.level_name,
         severity_name=i18n.severity_name,
         segment_name=i18n.segment_name,
+        driver_name=i18n.driver_name,
         category_name=i18n.category_name,
         flag_name=i18n.flag_name,
         alert_summary=alert_summary,
