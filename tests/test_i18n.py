@@ -23,7 +23,7 @@ TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]|\{(\w+)[^}]*\}")
 
 
-def catalog(lang: str):  # noqa: ANN201 - a babel Catalog
+def catalog(lang: str):
     with (LOCALE / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return read_po(f, locale=lang)
 
@@ -90,9 +90,8 @@ def test_gettext_follows_the_active_language_and_english_needs_no_catalog() -> N
             assert i18n._("Stress index") == "压力指数"
         assert i18n.current() == "ru"
     assert i18n.current() == "en"
-    with pytest.raises(ValueError, match="unknown language 'fr'"):
-        with i18n.use("fr"):
-            pass
+    with pytest.raises(ValueError, match="unknown language 'fr'"), i18n.use("fr"):
+        pass
 
 
 def test_numbers_dates_and_countries_are_formatted_for_the_locale() -> None:

@@ -24,16 +24,20 @@ def test_wheel_ships_defaults_and_loads_them_outside_the_checkout(tmp_path: Path
     for shipped in ("sco_monitor/defaults/config/sco-monitor.yaml", "sco_monitor/defaults/config/universe.yaml",
                     "sco_monitor/defaults/alerts/rules.yaml", "sco_monitor/defaults/alerts/playbooks.yaml"):
         assert shipped in names
+    for lang in ("ru", "zh"):  # the compiled catalogs travel with the code
+        assert f"sco_monitor/locale/{lang}/LC_MESSAGES/messages.mo" in names
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=300)
     work = tmp_path / "elsewhere"
     work.mkdir()
     code = ("from sco_monitor.config import load_config; c = load_config(); "
-            "print(c.path); print(len(c.universe.series), len(c.rules.rules))")
+            "print(c.path); print(len(c.universe.series), len(c.rules.rules)); "
+            "from sco_monitor import i18n\nwith i18n.use('zh'): print(i18n._('Stress index'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=work, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    path, counts = out.stdout.splitlines()
+    path, counts, chinese = out.stdout.splitlines()
+    assert chinese == "压力指数"
     assert path.startswith(str(site)) and path.endswith("sco_monitor/defaults/config/sco-monitor.yaml")
     assert int(counts.split()[0]) >= 60

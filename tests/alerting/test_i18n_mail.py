@@ -14,7 +14,7 @@ from sco_monitor.store import Store
 from .support import Smtp, assessment, day, ev, mail_parts, settings
 
 
-def _deliver(store: Store, rcv: dict, *evaluations) -> None:  # noqa: ANN002
+def _deliver(store: Store, rcv: dict, *evaluations) -> None:
     cfg = settings(receivers=[rcv], route={"receiver": rcv["name"]})
     as_of, now = day(0)
     engine.process(store.engine, cfg, assessment(as_of, *evaluations), now)

@@ -167,6 +167,6 @@ def test_report_languages_writes_one_report_per_language_and_digests_in_each_rec
         digests = {r.receiver: r.payload for r in conn.execute(select(schema.notifications))}
     store.dispose()
     assert formats == ["html", "json", "ru.html", "ru.json", "zh.html", "zh.json"]
-    subject = lambda p: (json.loads(p) if isinstance(p, str) else p)["subject"]  # noqa: E731
+    subject = lambda p: (json.loads(p) if isinstance(p, str) else p)["subject"]
     assert subject(digests["desk"]).startswith("SCO risk report 2008-10-10: SEVERE")
     assert subject(digests["desk-zh"]).startswith("上合组织风险报告 2008年10月10日：极高")
