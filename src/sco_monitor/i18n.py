@@ -177,7 +177,8 @@ def _locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
-def _finite(x: Any) -> float | None:
+def finite(x: Any) -> float | None:
+    """A float, or None for None/NaN/inf (JSON has no NaN; a formatter writes n/a)."""
     if x is None:
         return None
     try:
@@ -202,7 +203,7 @@ def _with_fraction(pattern: str, decimals: int) -> Any:
 
 def decimal(x: Any, decimals: int | None = None, *, signed: bool = False, group: bool = True) -> str:
     """A number in the active locale: `decimals` fixed digits, else as many as it has (max 6)."""
-    v = _finite(x)
+    v = finite(x)
     if v is None:
         return gettext("n/a")
     loc = locale()
@@ -216,7 +217,7 @@ def decimal(x: Any, decimals: int | None = None, *, signed: bool = False, group:
 
 def significant(x: Any, digits: int = 4) -> str:
     """`digits` significant digits, thousands grouped, no scientific notation, no trailing zeros."""
-    v = _finite(x)
+    v = finite(x)
     if v is None:
         return gettext("n/a")
     if v == 0:
@@ -228,7 +229,7 @@ def significant(x: Any, digits: int = 4) -> str:
 
 def percent(x: Any, decimals: int = 0, *, signed: bool = False) -> str:
     """A fraction as a percentage in the active locale: 0.123 → 12% / 12 % / 12%."""
-    v = _finite(x)
+    v = finite(x)
     if v is None:
         return gettext("n/a")
     loc = locale()
@@ -305,6 +306,7 @@ __all__ = [
     "day",
     "decimal",
     "driver_name",
+    "finite",
     "flag_name",
     "gettext",
     "install",

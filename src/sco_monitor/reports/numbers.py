@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
 
 from sco_monitor import i18n
+from sco_monitor.i18n import finite
 
 LEVELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "severe")
 SEVERITIES: tuple[str, ...] = ("ok", "no_data", "warn", "critical")
@@ -53,17 +52,6 @@ def level_rank(level: str | None) -> int:
 
 def severity_rank(severity: str | None) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
-
-
-def finite(x: Any) -> float | None:
-    """A float, or None for None/NaN/inf (JSON has no NaN)."""
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def fmt_number(x: float | None, digits: int = 4) -> str:
