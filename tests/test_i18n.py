@@ -113,3 +113,19 @@ def test_numbers_dates_and_countries_are_formatted_for_the_locale() -> None:
         assert i18n.moment(datetime(2008, 10, 13, 8, 5, tzinfo=UTC)) == "13 окт. 2008\u202fг., 08:05 UTC"
     assert i18n.alpha2("KAZ") == "KZ" and i18n.alpha2("WLD") == "001" and i18n.alpha2("EMU") == "EZ"
     assert i18n.territory("WLD", "zh") == "世界" and i18n.territory("XXX", "ru") is None
+
+
+def test_the_assess_summary_speaks_the_language() -> None:
+    from sco_monitor.assess.model import Assessment, CrisisProbability, RuleEvaluation
+    from sco_monitor.assess.summary import render_text
+
+    a = Assessment(as_of=date(2008, 10, 10), probability={"RUS": CrisisProbability(country="RUS", horizon=60, probability=0.4)},
+                   rules=[RuleEvaluation(rule="fx_depreciation_20d", kind="change", category="fx", labels={},
+                                         severity="critical", value=0.12, summary="USD/RUB depreciated 12.0%")])
+    assert "  RUS   40.0% within 60 sessions" in render_text(a)
+    with i18n.use("ru"):
+        text = render_text(a)
+    assert text.splitlines()[0] == "Оценка на 2008-10-10"
+    assert "  RUS  40,0\u00a0% в течение 60 торговых сессий" in text
+    assert "Правила: критических 1, предупреждений 0, в норме 0, без данных 0" in text
+    assert "  критический fx_depreciation_20d" in text

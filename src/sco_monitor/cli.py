@@ -87,6 +87,7 @@ def assess(
     ctx: typer.Context,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Assess as of this date, YYYY-MM-DD; default today.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+    language: Annotated[str, typer.Option("--language", help="Language of the text summary: en, ru or zh.")] = "en",
 ) -> None:
     """Run the point-in-time risk assessment and save its results."""
     from datetime import datetime
@@ -96,10 +97,15 @@ def assess(
     from sco_monitor.cycle import step_assess
     from sco_monitor.export import parse_date_option
 
+    from sco_monitor import i18n
+    from sco_monitor.reports.daily import parse_languages
+
+    lang = parse_languages(language, ["en"])[0]
     c = ctx_of(ctx)
     day = parse_date_option(as_of, "--as-of") or datetime.now(ZoneInfo(c.config.settings.timezone)).date()
     result = step_assess(c, day, save=True)
-    typer.echo(render_json(result) if as_json else render_text(result))
+    with i18n.use(lang):
+        typer.echo(render_json(result) if as_json else render_text(result))
 
 
 @app.command()
