@@ -278,7 +278,7 @@ def alpha2(code: str) -> str | None:
 
 #: Shorter names than CLDR's for a few territories, as analysts write them.
 _SHORT_NAMES: dict[str, dict[str, str]] = {
-    "ru": {"HK": "Гонконг", "US": "США", "001": "Мир", "EZ": "Еврозона"},
+    "ru": {"HK": "Гонконг", "US": "США", "001": "Мир", "EZ": "Еврозона", "KG": "Кыргызстан"},  # KG: as SCO documents write it
     "zh": {"HK": "中国香港"},
 }
 
