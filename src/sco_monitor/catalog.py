@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sco_monitor.i18n import Language
+
 Kind = Literal["equity", "fx", "commodity", "rate", "spread", "volatility", "macro"]
 Frequency = Literal["B", "D", "W", "M", "Q", "A"]
 Direction = Literal["up", "down", "both"]
@@ -38,7 +40,7 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
-    names: dict[Literal["ru", "zh"], str] = Field(
+    names: dict[Language, str] = Field(
         default_factory=dict, description="The name in other report languages, e.g. {ru: Индекс Мосбиржи, zh: ...}; "
         "English reports and missing languages use `name`."
     )
@@ -64,7 +66,7 @@ class Series(BaseModel):
 
     def name_in(self, language: str) -> str:
         """The series' name in the language, falling back to the English `name`."""
-        return self.names.get(language, self.name)  # type: ignore[call-overload]
+        return self.names.get(language, self.name)  # type: ignore[call-overload]  # Language is a str
 
     @property
     def stress_segment(self) -> Segment:

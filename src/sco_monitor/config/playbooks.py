@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from sco_monitor.i18n import DEFAULT, LANGUAGES
+from sco_monitor.i18n import DEFAULT, LANGUAGES, Language
 
 Level = Literal["warn", "critical"]
 
@@ -69,7 +69,7 @@ def _localized(value: object) -> object:
     return {DEFAULT: value} if isinstance(value, str) else value
 
 
-Localized = Annotated[dict[Literal["en", "ru", "zh"], str], BeforeValidator(_localized)]
+Localized = Annotated[dict[Language, str], BeforeValidator(_localized)]
 
 
 def check_localized(texts: dict[str, str]) -> dict[str, str]:
