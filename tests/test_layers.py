@@ -11,7 +11,7 @@ PKG = "sco_monitor"
 
 #: Lowest first. A module may import its own layer and the ones below, never one above.
 LAYERS: list[set[str]] = [
-    {"vocabulary", "errors", "timeutil", "logs", "registry", "__init__"},
+    {"vocabulary", "errors", "timeutil", "logs", "registry", "i18n", "locale", "__init__"},
     {"catalog"},
     {"config"},
     {"store", "migrations", "sources", "executor", "assess"},

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sco_monitor.i18n import Language
+
 Kind = Literal["equity", "fx", "commodity", "rate", "spread", "bond", "volatility", "macro"]
 Frequency = Literal["B", "D", "W", "M", "Q", "A"]
 Direction = Literal["up", "down", "both"]
@@ -56,6 +58,10 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
+    names: dict[Language, str] = Field(
+        default_factory=dict, description="The name in other report languages, e.g. {ru: Индекс Мосбиржи, zh: ...}; "
+        "English reports and missing languages use `name`."
+    )
     source: str = Field(description="Source name from the source registry, e.g. yahoo, fred, worldbank, ecb, csv, bis, imf, dbnomics, moex, cbr.")
     symbol: str = Field(default="", description="The provider's own symbol or code.")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
@@ -86,6 +92,10 @@ class Series(BaseModel):
     @property
     def coverage_kind(self) -> str | None:
         return self.coverage or DEFAULT_COVERAGE.get(self.kind)
+
+    def name_in(self, language: str) -> str:
+        """The series' name in the language, falling back to the English `name`."""
+        return self.names.get(language, self.name)  # type: ignore[call-overload]  # Language is a str
 
     @property
     def stress_segment(self) -> Segment:

@@ -96,6 +96,7 @@ def assess(
     ctx: typer.Context,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Assess as of this date, YYYY-MM-DD; default today.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+    language: Annotated[str, typer.Option("--language", help="Language of the text summary: en, ru or zh.")] = "en",
 ) -> None:
     """Run the point-in-time risk assessment and save its results."""
     from datetime import datetime
@@ -105,10 +106,15 @@ def assess(
     from sco_monitor.cycle import step_assess
     from sco_monitor.export import parse_date_option
 
+    from sco_monitor import i18n
+    from sco_monitor.reports.daily import parse_languages
+
+    lang = parse_languages(language, ["en"])[0]
     c = ctx_of(ctx)
     day = parse_date_option(as_of, "--as-of") or datetime.now(ZoneInfo(c.config.settings.timezone)).date()
     result = step_assess(c, day, save=True)
-    typer.echo(render_json(result) if as_json else render_text(result))
+    with i18n.use(lang):
+        typer.echo(render_json(result) if as_json else render_text(result))
 
 
 @app.command()
@@ -121,17 +127,24 @@ def report(
         Optional[Path], typer.Option("--assessment", help="Render a saved assessment (JSON) instead of assessing the store.")
     ] = None,
     digest: Annotated[bool, typer.Option("--digest/--no-digest", help="Queue the mail digest for report.digest_receivers.")] = False,
+    language: Annotated[
+        Optional[str], typer.Option("--language", help="Comma-separated: en,ru,zh (default: report.languages).")
+    ] = None,
 ) -> None:
-    """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} and DIR/index.html."""
+    """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} (report.ru.html ...) and DIR/index.html."""
+    from sco_monitor import i18n
     from sco_monitor.cycle import report_command
+    from sco_monitor.i18n import _
 
-    run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest)
-    typer.echo(f"report {run.as_of}: overall risk {run.overall.upper()}: {run.headline}")
-    for name, path in run.files.items():
-        typer.echo(f"  {name:<4} {path}  sha256 {run.checksums[name][:12]}")
-    typer.echo(f"  index {run.index}")
-    if digest:
-        typer.echo(f"  digest queued for {run.digests_queued} receiver(s)")
+    run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest, language)
+    with i18n.use(run.language):
+        typer.echo(_("report %(date)s: overall risk %(level)s: %(headline)s", date=i18n.day(run.as_of),
+                     level=i18n.level_name(run.overall).upper(), headline=run.headline))
+        for name, path in run.files.items():
+            typer.echo(f"  {name:<7} {path}  sha256 {run.checksums[name][:12]}")
+        typer.echo("  " + _("index %(path)s", path=run.index))
+        if digest:
+            typer.echo("  " + _("digest queued for %(n)s receiver(s)", n=run.digests_queued))
 
 
 @app.command()

@@ -34,7 +34,7 @@ from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
-from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, write_report
+from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, parse_languages, write_report
 from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
 
@@ -258,9 +258,11 @@ def report_command(
     out_dir: Path | None,
     assessment_path: Path | None,
     digest: bool,
+    languages: str | None = None,
 ) -> ReportRun:
     """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
     names = parse_formats(formats, list(ctx.config.settings.report.formats))
+    langs = parse_languages(languages, list(ctx.config.settings.report.languages))
     now = utcnow()
     if assessment_path is not None:
         assessment = load_assessment(assessment_path)
@@ -272,4 +274,4 @@ def report_command(
         except ValueError:
             raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
         assessment = step_assess(ctx, day, save=False)
-    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest)
+    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest, languages=langs)

@@ -39,6 +39,7 @@ class PageVisit:
     requests: list[str] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)
     screenshot: bytes = b""
+    values: dict[str, Any] = field(default_factory=dict)  # results of the `evaluate` expressions
 
 
 class Browser:
@@ -88,8 +89,10 @@ class Browser:
                 self.proc.kill()
                 self.proc.wait()
 
-    def visit(self, url: str, width: int, height: int, mobile: bool = False) -> PageVisit:
-        """Load `url` at the given viewport; return what the page logged, requested and looked like."""
+    def visit(self, url: str, width: int, height: int, mobile: bool = False,
+              evaluate: dict[str, str] | None = None) -> PageVisit:
+        """Load `url` at the given viewport; return what the page logged, requested and looked like,
+        and the value of each JavaScript expression in `evaluate` (run after the fonts loaded)."""
         visit = PageVisit()
         ids = itertools.count(1)
         with connect(self.ws_url, max_size=None, open_timeout=10) as ws:
@@ -134,6 +137,12 @@ class Browser:
                 " height: document.documentElement.scrollHeight, svgs: document.querySelectorAll('svg').length,"
                 " title: document.title})"))
             visit.layout = layout["result"]["value"]
+            for name, expression in (evaluate or {}).items():
+                got = call("Runtime.evaluate", returnByValue=True, awaitPromise=True,
+                           expression=f"document.fonts.ready.then(() => ({expression}))")
+                if "exceptionDetails" in got:
+                    raise RuntimeError(f"{name}: {got['exceptionDetails'].get('text')}")
+                visit.values[name] = got["result"].get("value")
             shot = call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                         clip={"x": 0, "y": 0, "width": width, "height": min(visit.layout["height"], 16000), "scale": 1})
             visit.screenshot = base64.b64decode(shot["data"])

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, or_, select, update
 from tenacity import wait_exponential_jitter
 
+from sco_monitor import i18n
 from sco_monitor.alerting.channels import Channel, Message, Outcome, channels, email, file, webhook  # noqa: F401 - the built-ins register on import
 from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.logs import get_logger
@@ -220,7 +221,8 @@ def send(receiver: Receiver | None, message: Message, senders: _Senders | None =
     senders = senders or _Senders()
     try:
         channel = senders.get(receiver.channel)
-        return channel.send(getattr(receiver, receiver.channel), message)
+        with i18n.use(receiver.language):  # the channel renders subject and body in the receiver's language
+            return channel.send(getattr(receiver, receiver.channel), message)
     except UnknownName as e:
         return Outcome.permanent(str(e))
     except Exception as e:  # noqa: BLE001 - a bug in one channel must not stop the others

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sco_monitor.config.types import Duration
+from sco_monitor.i18n import Language
 
 
 class Model(BaseModel):
@@ -85,6 +86,7 @@ class FileReceiver(Model):
 
 class Receiver(Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Name routes refer to.")
+    language: Language = Field(default="en", description="Language of its notifications and digests: en, ru or zh.")
     email: EmailReceiver | None = None
     webhook: WebhookReceiver | None = None
     file: FileReceiver | None = None

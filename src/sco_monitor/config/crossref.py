@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sco_monitor.catalog import Series, Universe
 from sco_monitor.config.errors import ConfigError
-from sco_monitor.config.playbooks import Playbooks
+from sco_monitor.config.playbooks import Playbooks, missing_languages
 from sco_monitor.config.rules import RulePack
 from sco_monitor.config.settings import Settings
 from sco_monitor.logs import get_logger
@@ -113,6 +113,14 @@ def check(
 
     seen: set[tuple] = set()
     tags = {t for s in universe.series for t in s.tags}
+    languages = settings.languages()
+    for i, pb in enumerate(playbooks.playbooks):
+        for where, texts in pb.texts():
+            missing = missing_languages(texts, languages)
+            if missing:
+                raise ConfigError(playbooks_path, f"playbooks[{i}].{where}",
+                                  f"no {', '.join(missing)} text; every playbook needs each configured language "
+                                  f"({', '.join(languages)}: report.languages and receivers' language)")
     for i, pb in enumerate(playbooks.playbooks):
         if pb.key in seen:
             narrowed = " with the same `when`" if pb.when else ""

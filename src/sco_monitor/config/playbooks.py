@@ -9,7 +9,16 @@ from __future__ import annotations
 import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from sco_monitor.i18n import DEFAULT, LANGUAGES, Language
 
 Level = Literal["warn", "critical"]
 
@@ -51,24 +60,72 @@ def check_template(text: str) -> str:
     return text
 
 
+def _placeholders_of(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+def _localized(value: object) -> object:
+    """A plain string is the English text; a mapping gives the text per language ({en: ..., ru: ..., zh: ...})."""
+    return {DEFAULT: value} if isinstance(value, str) else value
+
+
+Localized = Annotated[dict[Language, str], BeforeValidator(_localized)]
+
+
+def check_localized(texts: dict[str, str]) -> dict[str, str]:
+    """English is required; every translation cites the same numbers (placeholders) as the English text."""
+    if DEFAULT not in texts:
+        raise ValueError(f"the English text ({DEFAULT}:) is required; got only {', '.join(texts) or 'none'}")
+    for lang, text in texts.items():
+        try:
+            check_template(text)
+        except ValueError as e:
+            raise ValueError(str(e) if lang == DEFAULT else f"{lang}: {e}") from None
+    english = _placeholders_of(texts[DEFAULT])
+    for lang, text in texts.items():
+        mine = _placeholders_of(text)
+        if mine != english:
+            want = ", ".join("{" + f + "}" for f in sorted(english)) or "none"
+            raise ValueError(f"{lang}: placeholders differ from the English text's (expected {want})")
+    return texts
+
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    """The text in the language; English when it has none (configs load-checked for their languages)."""
+    return texts.get(language) or texts.get(DEFAULT, "")
+
+
+def missing_languages(texts: dict[str, str], languages: list[str]) -> list[str]:
+    return [lang for lang in languages if lang in LANGUAGES and not texts.get(lang)]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
 
 
 class Action(Model):
-    text: str = Field(
-        description="The recommended action; may cite {value}, {threshold}, {series}, {series_name}, "
-        "{country}, {country_name}, {countries}, {n_countries}, {rule}, {severity}, {warn}, {critical}."
+    text: Localized = Field(
+        description="The recommended action, a string (English) or one per language {en: ..., ru: ..., zh: ...}; "
+        "may cite {value}, {threshold}, {series}, {series_name}, {country}, {country_name}, {countries}, "
+        "{n_countries}, {rule}, {severity}, {warn}, {critical}, the same ones in every language."
     )
     addressee: Literal["national", "joint"] = Field(
         default="national", description="national authorities, or the member states jointly."
     )
-    who: str = Field(default="", description="Who acts, e.g. central bank, ministry of finance.")
+    who: Localized = Field(
+        default_factory=lambda: {DEFAULT: ""},
+        description="Who acts, e.g. central bank, ministry of finance (per language like text).",
+    )
 
     @field_validator("text")
     @classmethod
-    def _placeholders(cls, v: str) -> str:
-        return check_template(v)
+    def _placeholders(cls, v: dict[str, str]) -> dict[str, str]:
+        return check_localized(v)
+
+    @field_validator("who")
+    @classmethod
+    def _who(cls, v: dict[str, str]) -> dict[str, str]:
+        return check_localized(v)
 
 
 class When(Model):
@@ -92,7 +149,7 @@ class Exposure(Model):
 class Playbook(Model):
     category: str = Field(description="Risk category the playbook answers.")
     level: Level = Field(description="Alert severity it applies to.")
-    title: str = Field(description="Heading of the recommendation.")
+    title: Localized = Field(description="Heading of the recommendation, a string or one per language.")
     when: When | None = Field(
         default=None,
         description="Narrows the playbook to some breaches; the most specific matching playbook wins.",
@@ -109,8 +166,18 @@ class Playbook(Model):
 
     @field_validator("title")
     @classmethod
-    def _title_placeholders(cls, v: str) -> str:
-        return check_template(v)
+    def _title_placeholders(cls, v: dict[str, str]) -> dict[str, str]:
+        return check_localized(v)
+
+    def texts(self) -> list[tuple[str, dict[str, str]]]:
+        """Every localized text with its path inside the playbook, for the language check."""
+        out: list[tuple[str, dict[str, str]]] = [("title", self.title)]
+        for field in ("actions", "joint_actions"):
+            for j, a in enumerate(getattr(self, field)):
+                out.append((f"{field}[{j}].text", a.text))
+                if any(a.who.values()):
+                    out.append((f"{field}[{j}].who", a.who))
+        return out
 
     @property
     def key(self) -> tuple[str, str, str | None, tuple[str, ...]]:

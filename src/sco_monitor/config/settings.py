@@ -12,6 +12,7 @@ from sco_monitor.catalog import Kind
 from sco_monitor.config.alerting import AlertingSettings, Receiver, Route
 from sco_monitor.config.cron import parse_cron
 from sco_monitor.config.types import Duration
+from sco_monitor.i18n import Language
 
 
 class Model(BaseModel):
@@ -183,6 +184,16 @@ class ReportConfig(Model):
     digest_receivers: list[str] = Field(
         default_factory=list, description="Receivers that get the report as a daily mail digest."
     )
+    languages: list[Language] = Field(
+        default_factory=lambda: ["en"], min_length=1,
+        description="Languages a report is written in (en, ru, zh), one file per language: report.html, "
+        "report.ru.html, report.zh.html. The first is the one `sco-monitor report` prints.",
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -241,6 +252,10 @@ class Settings(Model):
     report: ReportConfig = Field(default_factory=ReportConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+
+    def languages(self) -> list[str]:
+        """Every language the config asks for: the reports' and the receivers'; playbooks need them all."""
+        return list(dict.fromkeys([*self.report.languages, *(r.language for r in self.receivers)]))
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sco_monitor import i18n
 from sco_monitor.assess.model import RuleEvaluation
 from sco_monitor.catalog import Series
 from sco_monitor.reports.model import Breach
@@ -28,12 +29,12 @@ def subject_of(e: RuleEvaluation, catalog: dict[str, Series]) -> str:
     """What breached, in words: the series' name, else '<country> stress index' and the like."""
     s = series_of(e, catalog)
     if s is not None:
-        return s.name
+        return s.name_in(i18n.current())
     where = country_of(e, catalog)
     if where and e.kind == "stress_level":
-        return f"{country_name(where)} stress index"
+        return i18n.gettext("%(country)s stress index", country=country_name(where))
     if where and e.kind == "probability":
-        return f"{country_name(where)} crisis probability"
+        return i18n.gettext("%(country)s crisis probability", country=country_name(where))
     return e.rule.replace("_", " ")
 
 
@@ -47,7 +48,7 @@ def breach_of(e: RuleEvaluation, catalog: dict[str, Series]) -> Breach:
         severity=e.severity,
         country=country_of(e, catalog),
         series_id=e.series_id or e.labels.get("series"),
-        series_name=s.name if s else None,
+        series_name=s.name_in(i18n.current()) if s else None,
         value=finite(e.value),
         threshold=finite(e.threshold),
         value_text=fmt_value(e.value, e.kind),

@@ -13,9 +13,11 @@ from typing import Any
 import pandas as pd
 
 from sco_monitor import coverage
+from sco_monitor import i18n
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
+from sco_monitor.i18n import N_, _, ngettext
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
@@ -66,7 +68,7 @@ SEGMENTS: dict[str, str] = {
     "volatility": "volatility",
     "macro": "macro",
 }
-NO_REPLAY = (
+NO_REPLAY = N_(
     "No replay has been scored yet, so there is no record of how past warnings turned out. "
     "Run `sco-monitor replay --from DATE --to DATE` to score the rules against past crisis episodes."
 )
@@ -104,6 +106,7 @@ def build_report(
     quality = _data_quality(assessment, config, inputs)
     overall = _overall(as_of, stress, countries, alerts, forecasts, recommendations, joint, quality, inputs, prev)
     return Report(
+        language=i18n.current(),
         as_of=as_of,
         generated_at=now,
         overall=overall,
@@ -295,7 +298,7 @@ def _forecasts(assessment: Assessment, config: AppConfig, inputs: ReportInputs) 
         items.append(
             ForecastItem(
                 series_id=f.series_id,
-                name=s.name if s else f.series_id,
+                name=s.name_in(i18n.current()) if s else f.series_id,
                 unit=s.unit if s else "",
                 model=f.model,
                 level=f.level,
@@ -321,7 +324,7 @@ def _forecasts(assessment: Assessment, config: AppConfig, inputs: ReportInputs) 
 def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInputs) -> DataQuality:
     as_of = assessment.as_of
     enabled = config.universe.enabled()
-    names = {s.id: s.name for s in config.universe.series}
+    names = {s.id: s.name_in(i18n.current()) for s in config.universe.series}
     with_data = [s for s in enabled if s.id in inputs.last_dates]
     stale_ids = set(assessment.stale_series)
     for s in with_data:
@@ -361,29 +364,32 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
     newest = max((inputs.last_dates[s.id] for s in with_data), default=None)
     fresh = [s for s in with_data if s.id not in stale_ids]
     if not with_data:
-        status, message = "no_data", (
-            f"The store holds no observations up to {as_of}: nothing could be assessed. "
-            "Run `sco-monitor collect` (or `sco-monitor demo` for the bundled history) and report again."
+        status, message = "no_data", _(
+            "The store holds no observations up to %(date)s: nothing could be assessed. "
+            "Run `sco-monitor collect` (or `sco-monitor demo` for the bundled history) and report again.",
+            date=i18n.day(as_of),
         )
     elif not fresh:
         days = (as_of - newest).days if newest else 0
-        status, message = "stale", (
-            f"Every one of the {len(with_data)} series with data is stale: the newest observation is from "
-            f"{newest} ({days} days before {as_of}). The figures in this report describe the markets as of then, "
-            "not today; check the collectors."
+        status, message = "stale", _(
+            "Every one of the %(n)s series with data is stale: the newest observation is from "
+            "%(newest)s (%(days)s days before %(date)s). The figures in this report describe the markets as of then, "
+            "not today; check the collectors.",
+            n=len(with_data), newest=i18n.day(newest), days=days, date=i18n.day(as_of),
         )
     elif stale or len(with_data) < len(enabled) or failed:
         status = "partial"
-        parts = [f"{len(fresh)} of {len(enabled)} enabled series are up to date"]
+        parts = [_("%(n)s of %(total)s enabled series are up to date", n=len(fresh), total=len(enabled))]
         if stale:
-            parts.append(f"{len(stale)} stale")
+            parts.append(_("%(n)s stale", n=len(stale)))
         if len(with_data) < len(enabled):
-            parts.append(f"{len(enabled) - len(with_data)} without any data")
+            parts.append(_("%(n)s without any data", n=len(enabled) - len(with_data)))
         if failed:
-            parts.append(f"{len(failed)} failing to collect")
-        message = "; ".join(parts) + "."
+            parts.append(_("%(n)s failing to collect", n=len(failed)))
+        message = _("%(text)s.", text=_("; ").join(parts))
     else:
-        status, message = "ok", f"All {len(enabled)} enabled series are up to date (newest observation {newest})."
+        status, message = "ok", _("All %(n)s enabled series are up to date (newest observation %(date)s).",
+                                  n=len(enabled), date=i18n.day(newest))
     cov = coverage.build(config.universe, inputs.last_dates, as_of)
     rows = [CoverageRow(country=c, statuses={k: cov.cell(c, k).status for k in COVERAGE_KINDS}) for c in SCO_MEMBERS]
     return DataQuality(
@@ -455,40 +461,46 @@ def _changes(
         return out
     if previous.level and previous.level != overall_level:
         up = level_rank(overall_level) > level_rank(previous.level)
+        text = _("Overall risk rose from %(before)s to %(after)s.") if up else _("Overall risk eased from %(before)s to %(after)s.")
         out.append(Change(kind="overall", subject="overall", before=previous.level, after=overall_level,
-                          text=f"Overall risk {'rose' if up else 'eased'} from {previous.level} to {overall_level}."))
+                          text=text % {"before": i18n.level_name(previous.level), "after": i18n.level_name(overall_level)}))
     for s in stress.scopes:
         if s.value is not None and s.previous_value is not None and abs(s.value - s.previous_value) >= 0.005 and s.scope == WORLD:
             out.append(Change(kind="stress", subject=s.scope, before=f"{s.previous_value:.2f}", after=f"{s.value:.2f}",
-                              text=f"World stress index {s.previous_value:.2f} → {s.value:.2f} ({s.value - s.previous_value:+.2f})."))
+                              text=_("World stress index %(before)s → %(after)s (%(change)s).",
+                                     before=i18n.decimal(s.previous_value, 2), after=i18n.decimal(s.value, 2),
+                                     change=i18n.decimal(s.value - s.previous_value, 2, signed=True))))
     for c in countries:
         before = prev_levels.get(c.country)
         if c.stress_level and before and before != c.stress_level:
             up = level_rank(c.stress_level) > level_rank(before)
+            text = _("%(name)s: stress rose from %(before)s to %(after)s.") if up else _("%(name)s: stress eased from %(before)s to %(after)s.")
             out.append(Change(kind="country", subject=c.country, before=before, after=c.stress_level,
-                              text=f"{c.name}: stress {'rose' if up else 'eased'} from {before} to {c.stress_level}."))
+                              text=text % {"name": c.name, "before": i18n.level_name(before), "after": i18n.level_name(c.stress_level)}))
     new = [a for a in alerts.firing if a.new]
     if new:
         out.append(Change(kind="alert", subject="firing", after=str(len(new)),
-                          text=f"{len(new)} alert{'s' if len(new) > 1 else ''} started firing: "
-                          + ", ".join(_alert_name(a.rule, a.labels) for a in new[:6]) + ("…" if len(new) > 6 else "") + "."))
+                          text=ngettext("%(num)s alert started firing: %(names)s.", "%(num)s alerts started firing: %(names)s.", len(new),
+                                        names=", ".join(_alert_name(a.rule, a.labels) for a in new[:6]) + ("…" if len(new) > 6 else ""))))
     if alerts.resolved:
         out.append(Change(kind="alert", subject="resolved", after=str(len(alerts.resolved)),
-                          text=f"{len(alerts.resolved)} alert{'s' if len(alerts.resolved) > 1 else ''} resolved: "
-                          + ", ".join(_alert_name(a.rule, a.labels) for a in alerts.resolved[:6]) + ("…" if len(alerts.resolved) > 6 else "") + "."))
+                          text=ngettext("%(num)s alert resolved: %(names)s.", "%(num)s alerts resolved: %(names)s.", len(alerts.resolved),
+                                        names=", ".join(_alert_name(a.rule, a.labels) for a in alerts.resolved[:6]) + ("…" if len(alerts.resolved) > 6 else ""))))
     if prev:
         before_bad = {f.get("series_id") for f in (prev.get("forecasts") or {}).get("items", []) if f.get("unfavourable")}
         now_bad = {f.series_id: f.name for f in forecasts.items if f.unfavourable}
         added = [now_bad[s] for s in now_bad if s not in before_bad]
         if added:
             out.append(Change(kind="forecast", subject="unfavourable", after=str(len(added)),
-                              text="New unfavourable forecast" + ("s" if len(added) > 1 else "") + ": " + ", ".join(added) + "."))
+                              text=ngettext("New unfavourable forecast: %(names)s.", "New unfavourable forecasts: %(names)s.", len(added),
+                                            names=_(", ").join(added))))
         before_recs = {(r.get("country"), r.get("category")) for r in prev.get("recommendations", [])}
         added_recs = [r for r in recommendations if (r.country, r.category) not in before_recs]
         if added_recs:
             out.append(Change(kind="recommendation", subject="new", after=str(len(added_recs)),
-                              text="New recommendations: " + ", ".join(f"{r.country_name} ({r.category}, {r.level})" for r in added_recs[:8])
-                              + ("…" if len(added_recs) > 8 else "") + "."))
+                              text=_("New recommendations: %(names)s.", names=_(", ").join(
+                                  f"{r.country_name} ({i18n.category_name(r.category)}, {i18n.severity_name(r.level)})" for r in added_recs[:8])
+                                  + ("…" if len(added_recs) > 8 else ""))))
     return out
 
 
@@ -530,36 +542,42 @@ def _overall(
         "stale_series": len(quality.stale),
     }
     if quality.status == "no_data":
-        headline = f"No data: the store holds no observations up to {as_of}, so no risk level can be given."
+        headline = _("No data: the store holds no observations up to %(date)s, so no risk level can be given.", date=i18n.day(as_of))
     else:
-        parts = [f"Overall risk is {level.upper()}" if level != "unknown" else "Overall risk is unknown (no stress index)"]
+        parts = [_("Overall risk is %(level)s", level=i18n.level_name(level).upper()) if level != "unknown"
+                 else _("Overall risk is unknown (no stress index)")]
         if world and world.value is not None:
-            parts.append(f"world stress {world.value:.2f} ({world.level})")
+            parts.append(_("world stress %(value)s (%(level)s)", value=i18n.decimal(world.value, 2), level=i18n.level_name(world.level)))
         if elevated:
-            parts.append(
-                f"{len(elevated)} member state{'s' if len(elevated) > 1 else ''} at elevated stress or worse: "
-                + join_names([f"{c.name} ({c.stress_level} {c.stress_value:.2f})" for c in elevated[:4]])
-                + (" and others" if len(elevated) > 4 else "")
-            )
-        headline = "; ".join(parts) + "."
+            names = join_names([_("%(name)s (%(level)s %(value)s)", name=c.name, level=i18n.level_name(c.stress_level),
+                                    value=i18n.decimal(c.stress_value, 2)) for c in elevated[:4]])
+            if len(elevated) > 4:
+                names = _("%(names)s and others", names=names)
+            parts.append(ngettext("%(num)s member state at elevated stress or worse: %(names)s",
+                                  "%(num)s member states at elevated stress or worse: %(names)s", len(elevated), names=names))
+        headline = _("%(text)s.", text=_("; ").join(parts))
         if quality.status == "stale":
-            headline = f"Stale data (newest observation {quality.newest_date}). " + headline
+            headline = _("Stale data (newest observation %(date)s).", date=i18n.day(quality.newest_date)) + " " + headline
     facts: list[str] = []
     if crit or warn:
-        facts.append(f"{crit} critical and {warn} warning rule breach{'es' if crit + warn != 1 else ''} in this assessment.")
+        facts.append(ngettext("%(critical)s critical and %(warn)s warning rule breach in this assessment.",
+                              "%(critical)s critical and %(warn)s warning rule breaches in this assessment.",
+                              crit + warn, critical=crit, warn=warn))
     else:
-        facts.append("No rule is breached in this assessment.")
+        facts.append(_("No rule is breached in this assessment."))
     if alerts.recorded:
-        facts.append(
-            f"{counts['firing']} alert{'s' if counts['firing'] != 1 else ''} firing ({counts['new']} new, "
-            f"{counts['silenced']} silenced), {counts['resolved']} resolved since the previous report."
-        )
+        facts.append(ngettext(
+            "%(num)s alert firing (%(new)s new, %(silenced)s silenced), %(resolved)s resolved since the previous report.",
+            "%(num)s alerts firing (%(new)s new, %(silenced)s silenced), %(resolved)s resolved since the previous report.",
+            counts["firing"], new=counts["new"], silenced=counts["silenced"], resolved=counts["resolved"]))
     if bad:
-        facts.append(f"{counts['unfavourable_forecasts']} unfavourable forecast{'s' if len(bad) != 1 else ''}: "
-                     + ", ".join(dict.fromkeys(f.name for f in bad[:5])) + ("…" if len(bad) > 5 else "") + ".")
+        facts.append(ngettext("%(num)s unfavourable forecast: %(names)s.", "%(num)s unfavourable forecasts: %(names)s.",
+                              counts["unfavourable_forecasts"],
+                              names=_(", ").join(dict.fromkeys(f.name for f in bad[:5])) + ("…" if len(bad) > 5 else "")))
     if joint:
-        facts.append(f"{len(joint)} joint action plan{'s' if len(joint) > 1 else ''}: "
-                     + "; ".join(f"{j.category} ({join_names(j.country_names)})" for j in joint[:4]) + ".")
+        facts.append(ngettext("%(num)s joint action plan: %(plans)s.", "%(num)s joint action plans: %(plans)s.", len(joint),
+                              plans=_("; ").join(_("%(what)s (%(detail)s)", what=i18n.category_name(j.category),
+                                                     detail=join_names(j.country_names)) for j in joint[:4])))
     if quality.status != "ok":
         facts.append(quality.message)
     previous = _previous(as_of, inputs, prev)
@@ -567,9 +585,9 @@ def _overall(
         level, stress, countries, alerts, forecasts, recommendations, previous, prev, _previous_levels(as_of, inputs, prev)
     )
     if previous is None:
-        facts.append("First report: there is no earlier report or stress history to compare with.")
+        facts.append(_("First report: there is no earlier report or stress history to compare with."))
     elif not changes:
-        facts.append(f"Nothing material changed since {previous.as_of}.")
+        facts.append(_("Nothing material changed since %(date)s.", date=i18n.day(previous.as_of)))
     return Overall(
         level=level,
         status=quality.status,
@@ -586,9 +604,9 @@ def _overall(
 
 def _track_record(data: dict[str, Any] | None) -> TrackRecord:
     if not data:
-        return TrackRecord(available=False, message=NO_REPLAY)
+        return TrackRecord(available=False, message=_(NO_REPLAY))
     plain = json_safe(json.loads(json.dumps(data, default=str)))
-    message = plain.pop("message", None) or "How past warnings turned out, as scored by the replay."
+    message = plain.pop("message", None) or _("How past warnings turned out, as scored by the replay.")
     plain.pop("available", None)
     return TrackRecord(available=True, message=str(message), **plain)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import date
 
@@ -16,10 +17,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from babel.dates import format_date  # noqa: E402
+from markupsafe import escape  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator  # noqa: E402
+
+from sco_monitor import i18n  # noqa: E402
 
 from sco_monitor.reports.model import ForecastItem, Point, ScopeStress  # noqa: E402
 from sco_monitor.reports.numbers import LEVELS, fmt_number  # noqa: E402
+
+# Text is kept as text in the SVG and drawn by the reader's browser, which has the fonts; matplotlib
+# measures it with what it has and would warn once per CJK glyph where no CJK font is installed.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 #: Traffic-light colours of the stress levels and rule severities; the CSS uses the same ones.
 LEVEL_COLORS: dict[str, str] = {
@@ -63,6 +72,14 @@ _RC = {
     "path.simplify": True,
 }
 _ID = re.compile(r'\bid="([^"]+)"')
+#: Fonts first in line per language: matplotlib measures text with the first font only.
+_FONTS = {"zh": ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei"]}
+
+
+def _rc() -> dict:
+    """The chart style; Chinese charts are measured with a CJK font (the SVG names it for the browser too)."""
+    fonts = _FONTS.get(i18n.current())
+    return _RC | {"font.sans-serif": fonts + _RC["font.sans-serif"]} if fonts else _RC
 
 
 def _svg(fig: Figure, key: str) -> str:
@@ -80,7 +97,7 @@ def _svg(fig: Figure, key: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    """Call inside `matplotlib.rc_context(_RC)`, like everything that draws."""
+    """Call inside `matplotlib.rc_context(_rc())`, like everything that draws."""
     return Figure(figsize=(width, height), dpi=72)
 
 
@@ -100,7 +117,8 @@ def _date_axis(ax, first: date, last: date, max_ticks: int = 6) -> None:  # noqa
         months = pd.date_range(pd.Timestamp(first).replace(day=1) + pd.offsets.MonthBegin(1), last, freq="MS")
         step = max(1, -(-len(months) // max_ticks))
         ticks = months[::step]
-        labels = [d.strftime("%b") + (f"\n{d.year}" if d.month <= step or i == 0 else "") for i, d in enumerate(ticks)]
+        labels = [format_date(d, "LLL", locale=i18n.locale()) + (f"\n{d.year}" if d.month <= step or i == 0 else "")
+                  for i, d in enumerate(ticks)]
     ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(ticks.to_pydatetime()) if len(ticks) else []))
     ax.xaxis.set_major_formatter(FixedFormatter(labels))
     ax.set_xlim(mdates.date2num(first), mdates.date2num(last))
@@ -111,7 +129,7 @@ def _bands(ax, thresholds: dict[str, float], top: float) -> None:  # noqa: ANN00
     for i, (lo, name) in enumerate(bounds):
         hi = bounds[i + 1][0] if i + 1 < len(bounds) else top
         ax.axhspan(lo, hi, color=LEVEL_COLORS[name], alpha=0.16, lw=0, zorder=0)
-        ax.text(1.005, (lo + min(hi, top)) / 2, name, transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.005, (lo + min(hi, top)) / 2, i18n.level_name(name), transform=ax.get_yaxis_transform(), va="center",
                 ha="left", fontsize=7.5, color=MUTED, clip_on=False)
 
 
@@ -121,7 +139,7 @@ def _x(days: Sequence[date]) -> np.ndarray:
 
 def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: str, key: str) -> str:
     """The stress index over time on its level bands, the latest value marked."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(7.6, 2.7)
         ax = fig.add_axes((0.07, 0.17, 0.82, 0.69))
         _title(fig, title)
@@ -147,7 +165,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
     """Contribution of each segment to each scope's index, as stacked bars."""
     rows = [s for s in scopes if s.segments][::-1]
     height = 0.75 + 0.26 * max(len(rows), 1)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(7.6, height)
         ax = fig.add_axes((0.16, 0.3 / height, 0.82, 1 - 0.72 / height))
         ys = np.arange(len(rows))
@@ -163,7 +181,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
         for seg in used:  # a hand-placed legend: a legend box re-measures every entry
             fig.patches.append(Rectangle((x, 1 - 0.27 / height), 0.012, 0.11 / height, transform=fig.transFigure,
                                          facecolor=SEGMENT_COLORS[seg], edgecolor="none"))
-            fig.text(x + 0.017, 1 - 0.22 / height, seg, fontsize=8, va="center", color=INK)
+            fig.text(x + 0.017, 1 - 0.22 / height, i18n.segment_name(seg), fontsize=8, va="center", color=INK)
             x += 0.03 + 0.0105 * len(seg)
         ax.set_yticks(ys, [s.name for s in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -177,10 +195,10 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
 def fan_chart(item: ForecastItem, as_of: date) -> str:
     """Recent history, the forecast mean and its interval, the rule threshold; unfavourable in red."""
     accent = SEVERITY_COLORS["critical"] if item.unfavourable else "#2563eb"
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         fig = _figure(4.6, 2.6)
         ax = fig.add_axes((0.15, 0.16, 0.82, 0.71))
-        _title(fig, item.name + ("  · unfavourable" if item.unfavourable else ""), accent if item.unfavourable else INK)
+        _title(fig, item.name + ("  · " + i18n.gettext("unfavourable") if item.unfavourable else ""), accent if item.unfavourable else INK)
         first = last = as_of
         if item.history:
             ax.plot(_x([p[0] for p in item.history]), [p[1] for p in item.history], color=INK, lw=1.1)
@@ -197,7 +215,7 @@ def fan_chart(item: ForecastItem, as_of: date) -> str:
             first, last = min(first, path[0][0]), path[-1][0]
         if item.threshold is not None:
             ax.axhline(item.threshold, color=SEVERITY_COLORS["critical"], lw=1, ls=":")
-            ax.annotate(f"threshold {fmt_number(item.threshold)}", (0.01, item.threshold),
+            ax.annotate(i18n.gettext("threshold %(value)s", value=fmt_number(item.threshold)), (0.01, item.threshold),
                         xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
                         fontsize=7.5, color=SEVERITY_COLORS["critical"])
         ax.axvline(mdates.date2num(as_of), color="#9ca3af", lw=0.8)
@@ -222,7 +240,7 @@ def sparkline(points: Sequence[Point], level: str | None, width: int = 120, heig
     color = LEVEL_COLORS.get(level or "unknown", LEVEL_COLORS["unknown"])
     return (
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="stress index, last year"><polyline fill="none" stroke="{INK}" stroke-width="1.2" '
+        f'aria-label="{escape(i18n.gettext("stress index, last year"))}"><polyline fill="none" stroke="{INK}" stroke-width="1.2" '
         f'points="{line}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{color}" stroke="{INK}" '
         f'stroke-width="0.6"/></svg>'
     )

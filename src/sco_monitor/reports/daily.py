@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from sco_monitor import i18n
 from sco_monitor.assess.model import Assessment
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
@@ -45,6 +46,7 @@ class ReportRun:
     index: Path | None = None
     digests_queued: int = 0
     report: Report | None = field(default=None, repr=False)
+    language: str = "en"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -69,6 +71,11 @@ def parse_formats(value: str | list[str] | None, default: list[str]) -> list[str
     return sorted(dict.fromkeys(names), key=lambda n: FORMAT_ORDER.index(n) if n in FORMAT_ORDER else 99)
 
 
+def file_stem(language: str) -> str:
+    """report for English (the names reports always had), report.ru / report.zh for the others."""
+    return "report" if language == i18n.DEFAULT else f"report.{language}"
+
+
 def write_report(
     ctx: Context,
     assessment: Assessment,
@@ -78,42 +85,73 @@ def write_report(
     out_dir: str | Path | None = None,
     track_record: dict[str, Any] | None = None,
     digest: bool = True,
+    languages: list[str] | None = None,
 ) -> ReportRun:
-    """Write the report for assessment.as_of into OUT/YYYY-MM-DD/, refresh OUT/index.html, record it."""
+    """Write the report for assessment.as_of into OUT/YYYY-MM-DD/ in each language, refresh OUT/index.html, record it.
+
+    The first language is the run's headline; the rest only change the words, never the numbers.
+    """
     config = ctx.config
     settings = config.settings.report
     names = parse_formats(formats, list(settings.formats))
+    langs = parse_languages(languages, list(settings.languages))
     out = Path(out_dir if out_dir is not None else settings.out_dir)
     _, fans = fan_selection(assessment, config)
     inputs = read_inputs(ctx.store, config, assessment, now, out, fans)
-    report = build_report(assessment, config, inputs, now, track_record)
-    rendered = render(report, names)
+    built: dict[str, Report] = {}
+
+    def report_in(language: str) -> Report:
+        if language not in built:
+            with i18n.use(language):
+                built[language] = build_report(assessment, config, inputs, now, track_record)
+        return built[language]
 
     day = out / assessment.as_of.isoformat()
-    run = ReportRun(as_of=assessment.as_of, directory=day, overall=report.overall.level,
-                    headline=report.overall.headline, report=report)
+    first = report_in(langs[0])
+    run = ReportRun(as_of=assessment.as_of, directory=day, overall=first.overall.level,
+                    headline=first.overall.headline, report=first, language=langs[0])
     attachments: set[str] = set()
-    for name, r in rendered.items():
-        data = r.text.encode("utf-8")
-        path = day / f"report.{name}"
-        write_atomic(path, data)
-        run.files[name] = path
-        run.checksums[name] = hashlib.sha256(data).hexdigest()
-        for rel, text in r.attachments.items():
-            write_atomic(day / rel, text.encode("utf-8"))
-            attachments.add(rel)
+    for lang in langs:
+        report = report_in(lang)
+        with i18n.use(lang):
+            rendered = render(report, names)
+        for name, r in rendered.items():
+            data = r.text.encode("utf-8")
+            key = name if lang == i18n.DEFAULT else f"{lang}.{name}"
+            path = day / f"{file_stem(lang)}.{name}"
+            write_atomic(path, data)
+            run.files[key] = path
+            run.checksums[key] = hashlib.sha256(data).hexdigest()
+            for rel, text in r.attachments.items():
+                write_atomic(day / rel, text.encode("utf-8"))
+                attachments.add(rel)
     charts = day / "charts"
     if charts.is_dir():  # charts of an earlier run of the same day that this one no longer draws
         for old in charts.glob("*.svg"):
-            if f"charts/{old.name}" not in attachments:
+            if f"charts/{old.name}" not in attachments and _chart_language(old.name) in langs:
                 old.unlink()
     run.index = write_index(out)
     _record(ctx, run, now)
     if digest:
-        run.digests_queued = enqueue_digest(ctx.store, config, report, now)
+        run.digests_queued = enqueue_digest(ctx.store, config, report_in, now)
     log.info("report_written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
-             formats=names, digests=run.digests_queued)
+             formats=names, languages=langs, digests=run.digests_queued)
     return run
+
+
+def parse_languages(value: str | list[str] | None, default: list[str]) -> list[str]:
+    names = default if not value else [n.strip() for n in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n]
+    for n in names:
+        if n not in i18n.LANGUAGES:
+            raise UsageError(f"unknown report language {n!r}; expected one of: {', '.join(i18n.LANGUAGES)}")
+    return list(dict.fromkeys(names))
+
+
+def _chart_language(filename: str) -> str:
+    """stress-1y.svg is English, stress-1y.ru.svg Russian."""
+    parts = filename.split(".")
+    return parts[-2] if len(parts) > 2 and parts[-2] in i18n.LANGUAGES else i18n.DEFAULT
 
 
 def _record(ctx: Context, run: ReportRun, now: datetime) -> None:
@@ -131,17 +169,25 @@ def index_entries(out: Path) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     days = sorted((p for p in out.iterdir() if p.is_dir() and DAY_DIR.match(p.name)), reverse=True) if out.is_dir() else []
     for day in days:
-        files = [(fmt, f"{day.name}/report.{fmt}") for fmt in FORMAT_ORDER if (day / f"report.{fmt}").is_file()]
-        if not files:
+        by_lang = {
+            lang: [(fmt, f"{day.name}/{file_stem(lang)}.{fmt}") for fmt in FORMAT_ORDER
+                   if (day / f"{file_stem(lang)}.{fmt}").is_file()]
+            for lang in i18n.LANGUAGES
+        }
+        files = by_lang.pop(i18n.DEFAULT)
+        translations = [(lang, fs) for lang, fs in by_lang.items() if fs]
+        if not files and not translations:
             continue
         level, headline = None, ""
-        if (day / "report.json").is_file():
+        js = next((day / f"{file_stem(lang)}.json" for lang in i18n.LANGUAGES if (day / f"{file_stem(lang)}.json").is_file()), None)
+        if js is not None:
             try:
-                ov = json.loads((day / "report.json").read_text(encoding="utf-8")).get("overall") or {}
+                ov = json.loads(js.read_text(encoding="utf-8")).get("overall") or {}
                 level, headline = ov.get("level"), ov.get("headline", "")
             except (OSError, ValueError):
-                headline = "(report.json unreadable)"
-        entries.append({"as_of": day.name, "level": level, "headline": headline, "files": files})
+                headline = f"({js.name} unreadable)"
+        entries.append({"as_of": day.name, "level": level, "headline": headline, "files": files,
+                        "translations": translations})
     return entries
 
 

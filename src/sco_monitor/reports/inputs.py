@@ -69,12 +69,14 @@ def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
     days = sorted((p for p in out_dir.iterdir() if p.is_dir() and DAY_DIR.match(p.name)), reverse=True)
     for day in days:
         d = date.fromisoformat(day.name)
-        if d >= as_of or not (day / "report.json").is_file():
+        # report.json, else a report written only in other languages (report.ru.json): the numbers are the same
+        path = next((p for p in (day / "report.json", *sorted(day.glob("report.*.json"))) if p.is_file()), None)
+        if d >= as_of or path is None:
             continue
         try:
-            data = json.loads((day / "report.json").read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            log.warning("report_previous_unreadable", path=str(day / "report.json"), error=str(e))
+            log.warning("report_previous_unreadable", path=str(path), error=str(e))
             continue
         generated = data.get("generated_at")
         try:

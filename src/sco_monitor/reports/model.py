@@ -280,6 +280,7 @@ class PartnerSection(Part):
 
 # --- the report ------------------------------------------------------------------------------------------------
 class Report(Part):
+    language: str = Field(default="en", description="Language of the texts (en, ru, zh); numbers are the same in every language")
     as_of: date
     generated_at: datetime
     overall: Overall

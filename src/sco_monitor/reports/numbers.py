@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import re
+
+from sco_monitor import i18n
+from sco_monitor.i18n import finite
 
 from sco_monitor.vocabulary import WORLD, severity_rank  # noqa: F401 - severity_rank: the report modules read it here
 
@@ -36,8 +38,11 @@ _SIGNED_KINDS = {"change", "drawdown"}
 
 
 def country_name(code: str | None) -> str:
+    """The country's name in the active language: English from this table, others from Babel (CLDR)."""
     if not code:
         return ""
+    if i18n.current() != i18n.DEFAULT:
+        return i18n.territory(code) or COUNTRY_NAMES.get(code, code)
     return COUNTRY_NAMES.get(code, code)
 
 
@@ -46,44 +51,31 @@ def level_rank(level: str | None) -> int:
     return LEVELS.index(level) if level in LEVELS else -1
 
 
-def finite(x: Any) -> float | None:
-    """A float, or None for None/NaN/inf (JSON has no NaN)."""
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def fmt_number(x: float | None, digits: int = 4) -> str:
-    """Plain numbers: 4 significant digits, thousands separated, no scientific notation."""
-    x = finite(x)
-    if x is None:
-        return "n/a"
-    if x == 0:
-        return "0"
-    mag = math.floor(math.log10(abs(x)))
-    decimals = max(0, digits - 1 - mag)
-    text = f"{x:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """Plain numbers: 4 significant digits, thousands separated, no scientific notation (locale-aware)."""
+    return i18n.significant(finite(x), digits)
 
 
 def fmt_value(x: float | None, kind: str | None = None) -> str:
     """A rule value as an analyst reads it: +6.1% for a change, 2.7σ for a z-score, 0.62 for an index."""
     x = finite(x)
     if x is None:
-        return "n/a"
+        return i18n.gettext("n/a")
     if kind in _SIGNED_KINDS:
-        return f"{x:+.1%}".replace("-", "\u2212")
+        return i18n.percent(x, 1, signed=True)
     if kind in _PERCENT_KINDS:
-        return f"{x:.0%}" if abs(x) >= 0.1 else f"{x:.1%}"
+        return i18n.percent(x, 0 if abs(x) >= 0.1 else 1)
     if kind == "zscore":
-        return f"{x:+.1f}\u03c3".replace("-", "\u2212")
+        return i18n.decimal(x, 1, signed=True) + "\u03c3"
     if kind == "stress_level":
-        return f"{x:.2f}"
-    return fmt_number(x).replace("-", "\u2212") if x < 0 else fmt_number(x)
+        return i18n.decimal(x, 2)
+    return fmt_number(x)
+
+
+#: Format specs a playbook text may give a number, e.g. {value:.1%} or {value:+.2f}.
+_SPEC = re.compile(r"^(?P<sign>\+)?,?\.(?P<decimals>\d+)(?P<type>[f%])$")
 
 
 class Num:
@@ -97,17 +89,21 @@ class Num:
 
     def __format__(self, spec: str) -> str:
         if self.value is None:
-            return "n/a"
+            return i18n.gettext("n/a")
         if not spec:
             return fmt_value(self.value, self.kind)
-        return format(self.value, spec)
+        m = _SPEC.match(spec)
+        if m is None:
+            return format(self.value, spec)
+        decimals, signed = int(m["decimals"]), bool(m["sign"])
+        if m["type"] == "%":
+            return i18n.percent(self.value, decimals, signed=signed)
+        return i18n.decimal(self.value, decimals, signed=signed)
 
     def __str__(self) -> str:
         return format(self, "")
 
 
 def join_names(names: list[str]) -> str:
-    """['Russia', 'Kazakhstan', 'Iran'] → 'Russia, Kazakhstan and Iran'."""
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    """['Russia', 'Kazakhstan', 'Iran'] → 'Russia, Kazakhstan and Iran' (in the active language)."""
+    return i18n.join(names)

@@ -13,7 +13,9 @@ from typing import Any
 from sco_monitor.assess.model import RuleEvaluation
 from sco_monitor.catalog import SCO_MEMBERS
 from sco_monitor.config import AppConfig
-from sco_monitor.config.playbooks import Action, Playbook
+from sco_monitor import i18n
+from sco_monitor.config.playbooks import Action, Playbook, text_in
+from sco_monitor.i18n import _
 from sco_monitor.reports.breaches import (
     BREACHING,
     breach_of,
@@ -110,7 +112,7 @@ class Planner:
             "series": (s.id if s else e.series_id) or "",
             "series_name": subject_of(e, self.catalog),
             "country": country,
-            "country_name": "all member states" if country == ALL_MEMBERS else country_name(country),
+            "country_name": _("all member states") if country == ALL_MEMBERS else country_name(country),
             "countries": join_names(names),
             "n_countries": len(countries),
             "rule": e.rule,
@@ -120,7 +122,9 @@ class Planner:
 
     @staticmethod
     def fill(actions: list[Action], ctx: dict[str, Any]) -> list[ActionItem]:
-        return [ActionItem(who=a.who, addressee=a.addressee, text=a.text.format(**ctx)) for a in actions]
+        lang = i18n.current()
+        return [ActionItem(who=text_in(a.who, lang), addressee=a.addressee, text=text_in(a.text, lang).format(**ctx))
+                for a in actions]
 
 
 def plan(config: AppConfig, evaluations: list[RuleEvaluation]) -> tuple[list[Recommendation], list[JointPlan]]:
@@ -148,14 +152,14 @@ def plan(config: AppConfig, evaluations: list[RuleEvaluation]) -> tuple[list[Rec
         ctx = p.context(top, g.country, [g.country])
         note = ""
         if level == "critical" and pb.level == "warn":
-            note = f"No critical playbook for {pb.category}: the warning one applies."
+            note = _("No critical playbook for %(category)s: the warning one applies.", category=i18n.category_name(pb.category))
         recs.append(
             Recommendation(
                 category=pb.category,
                 level=level,
                 country=g.country,
-                country_name="All member states" if g.country == ALL_MEMBERS else country_name(g.country),
-                title=pb.title.format(**ctx),
+                country_name=_("All member states") if g.country == ALL_MEMBERS else country_name(g.country),
+                title=text_in(pb.title, i18n.current()).format(**ctx),
                 triggers=[breach_of(e, p.catalog) for e in ordered],
                 actions=p.fill(pb.actions, ctx),
                 note=note,
@@ -168,10 +172,12 @@ def plan(config: AppConfig, evaluations: list[RuleEvaluation]) -> tuple[list[Rec
                 category=category,
                 level="critical" if severity == "critical" else "warn",
                 country=country,
-                country_name="All member states" if country == ALL_MEMBERS else country_name(country),
-                title=f"{category} risk ({severity}): no playbook",
+                country_name=_("All member states") if country == ALL_MEMBERS else country_name(country),
+                title=_("%(category)s risk (%(severity)s): no playbook", category=i18n.category_name(category),
+                        severity=i18n.severity_name(severity)),
                 triggers=[breach_of(e, p.catalog) for e in ordered],
-                note=f"No playbook answers category {category!r} at level {severity}; add one to playbooks.yaml.",
+                note=_("No playbook answers category '%(category)s' at level %(severity)s; add one to playbooks.yaml.",
+                       category=category, severity=severity),
             )
         )
     recs.sort(key=_rec_order(p.members))
@@ -214,7 +220,7 @@ def _joint_plans(p: Planner, groups: dict[tuple[str, Family], _Group]) -> list[J
             JointPlan(
                 category=pb.category,
                 level=level,
-                title=pb.title.format(**ctx),
+                title=text_in(pb.title, i18n.current()).format(**ctx),
                 countries=countries,
                 country_names=[country_name(c) for c in countries],
                 triggers=[breach_of(e, p.catalog) for e in evals],

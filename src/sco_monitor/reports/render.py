@@ -16,7 +16,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from sco_monitor import i18n
 from sco_monitor.coverage import SHORT
+from sco_monitor.i18n import _
 from sco_monitor.registry import Registry
 from sco_monitor.reports import charts as ch
 from sco_monitor.reports.model import Report
@@ -42,10 +44,10 @@ def make_charts(report: Report) -> dict[str, str]:
     st = report.stress_index
     scope = st.long_scope
     if scope and st.history.get(scope):
-        out["stress-1y"] = ch.stress_chart(st.history[scope], st.thresholds, f"{country_name(scope)} stress index, last 12 months", "stress-1y")
+        out["stress-1y"] = ch.stress_chart(st.history[scope], st.thresholds, _("%(name)s stress index, last 12 months", name=country_name(scope)), "stress-1y")
     if scope and len(st.long_history) > 1:
         first = st.long_history[0][0].year
-        out["stress-long"] = ch.stress_chart(st.long_history, st.thresholds, f"{country_name(scope)} stress index since {first} (weekly)", "stress-long")
+        out["stress-long"] = ch.stress_chart(st.long_history, st.thresholds, _("%(name)s stress index since %(year)s (weekly)", name=country_name(scope), year=first), "stress-long")
     if any(s.segments for s in st.scopes):
         out["segments"] = ch.segments_chart(st.scopes)
     for item in report.forecasts.items:
@@ -60,32 +62,38 @@ def _num(x: Any, digits: int = 4) -> str:
 
 
 def _fixed(x: Any, decimals: int = 2, signed: bool = False) -> str:
-    v = finite(x)
-    if v is None:
-        return "n/a"
-    s = f"{v:+.{decimals}f}" if signed else f"{v:.{decimals}f}"
-    return s.replace("-", "\u2212")
+    return i18n.decimal(finite(x), decimals, signed=signed, group=False)
 
 
 def _delta(x: Any) -> str:
     """A change of an index: +0.12, −0.03, or ±0.00 when it did not move."""
     v = finite(x)
     if v is None:
-        return "n/a"
-    return "±0.00" if abs(v) < 0.005 else f"{v:+.2f}".replace("-", "\u2212")
+        return _("n/a")
+    return "±" + i18n.decimal(0, 2) if abs(v) < 0.005 else i18n.decimal(v, 2, signed=True)
 
 
 def _pct(x: Any, decimals: int = 0) -> str:
-    v = finite(x)
-    return "n/a" if v is None else f"{v:.{decimals}%}"
+    return i18n.percent(finite(x), decimals)
 
 
-def _when(x: Any) -> str:
+def _when(x: Any, fmt: str = "medium") -> str:
+    """Times as UTC, dates in the locale's style (English: ISO)."""
     if isinstance(x, datetime):
-        return x.strftime("%Y-%m-%d %H:%M UTC")
+        return i18n.moment(x)
     if isinstance(x, date):
-        return x.isoformat()
+        return i18n.day(x, fmt)
     return "" if x is None else str(x)
+
+
+def alert_summary(a: Any) -> str:
+    """An alert's summary: the rule's own English text, or a sentence in the report's language."""
+    if i18n.current() == i18n.DEFAULT:
+        return a.summary
+    where = a.labels.get("series") or country_name(a.labels.get("scope") or a.labels.get("country"))
+    return _("%(rule)s (%(where)s): value %(value)s, threshold %(threshold)s, %(severity)s",
+             rule=a.rule, where=where or "·", value=a.value_text, threshold=a.threshold_text,
+             severity=i18n.severity_name(a.severity))
 
 
 def _md_cell(x: Any) -> str:
@@ -129,6 +137,7 @@ def coverage_mark(status: str) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("sco_monitor.reports", "templates"),
+        extensions=["jinja2.ext.i18n"],
         autoescape=autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -145,8 +154,15 @@ def _environment(autoescape: bool) -> Environment:
         LEVEL_DOTS=LEVEL_DOTS,
         SEVERITY_DOTS=SEVERITY_DOTS,
         track_parts=track_parts,
+        level_name=i18n.level_name,
+        severity_name=i18n.severity_name,
+        segment_name=i18n.segment_name,
+        driver_name=i18n.driver_name,
+        category_name=i18n.category_name,
+        flag_name=i18n.flag_name,
+        alert_summary=alert_summary,
     )
-    return env
+    return i18n.install(env)
 
 
 @cache
@@ -159,6 +175,11 @@ def md_env() -> Environment:
     return _environment(autoescape=False)
 
 
+def _lang_tag() -> str:
+    """The BCP 47 tag of the page: zh-Hans tells the browser to pick Simplified Chinese glyphs."""
+    return {"zh": "zh-Hans"}.get(i18n.current(), i18n.current())
+
+
 # --- the formats -------------------------------------------------------------------------------------------------
 @formats.register("html")
 def render_html(report: Report, charts: dict[str, str], email: bool = False) -> Rendered:
@@ -168,7 +189,7 @@ def render_html(report: Report, charts: dict[str, str], email: bool = False) -> 
         for c in report.countries
     }
     text = html_env().get_template("report.html.j2").render(
-        r=report, charts={k: Markup(v) for k, v in charts.items()}, sparks=sparks, email=email,
+        r=report, charts={k: Markup(v) for k, v in charts.items()}, sparks=sparks, email=email, lang_tag=_lang_tag(),
         css=Markup(html_env().get_template("style.css.j2").render()),
     )
     return Rendered(text)
@@ -177,8 +198,9 @@ def render_html(report: Report, charts: dict[str, str], email: bool = False) -> 
 @formats.register("md")
 def render_md(report: Report, charts: dict[str, str], chart_dir: str | None = "charts") -> Rendered:
     """Markdown with the same sections; charts are SVG files beside it (none in a mail digest)."""
-    files = {f"{chart_dir}/{name}.svg": svg for name, svg in charts.items()} if chart_dir else {}
-    links = {name: f"{chart_dir}/{name}.svg" for name in charts} if chart_dir else {}
+    lang = "" if i18n.current() == i18n.DEFAULT else f".{i18n.current()}"  # stress-1y.svg, stress-1y.ru.svg
+    files = {f"{chart_dir}/{name}{lang}.svg": svg for name, svg in charts.items()} if chart_dir else {}
+    links = {name: f"{chart_dir}/{name}{lang}.svg" for name in charts} if chart_dir else {}
     text = md_env().get_template("report.md.j2").render(r=report, links=links)
     return Rendered(text, files)
 
@@ -200,5 +222,5 @@ def render(report: Report, names: Iterable[str]) -> dict[str, Rendered]:
 def render_index(entries: list[dict[str, Any]]) -> str:
     """index.html: every report in the folder, newest first, with its overall level."""
     return html_env().get_template("index.html.j2").render(
-        entries=entries, css=Markup(html_env().get_template("style.css.j2").render())
+        entries=entries, lang_tag=_lang_tag(), css=Markup(html_env().get_template("style.css.j2").render())
     )
