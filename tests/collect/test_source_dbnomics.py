@@ -32,7 +32,7 @@ def chelem(sid: str, code: str, dims: dict | None = None) -> Series:
 
 
 def run(official: OfficialReplay, series: list[Series]) -> tuple[dict, list]:
-    src = registry.get("dbnomics")(fast_settings(official.url()))
+    src = registry.get("dbnomics")(fast_settings(official.url(), timeout=5))
     try:
         queries = src.plan(series, {s.id: None for s in series}, date(2023, 6, 8))
         out: dict = {}
@@ -78,7 +78,7 @@ def test_an_unknown_dataset_is_a_one_line_error(official: OfficialReplay) -> Non
     s = Series(id="trade.t.x", name="x", source="dbnomics", symbol="M.KZ.TXG_FOB_USD.CN",
                params={"provider": "IMF", "dataset": "DOT", "dimensions": {"REF_AREA": ["KZ"]}}, kind="macro",
                country="KAZ", frequency="M", unit="USD", direction="down")
-    src = registry.get("dbnomics")(fast_settings(official.url()))
+    src = registry.get("dbnomics")(fast_settings(official.url(), timeout=5))
     (q,) = src.plan([s], {s.id: None}, date(2023, 1, 1))
     with pytest.raises(Exception, match=r"HTTP 404 NOT FOUND from 127\.0\.0\.1:\d+/v22/series/IMF/DOT: .*not found"):
         src.extract(q)
@@ -98,6 +98,6 @@ def test_bilateral_series_build_a_matrix_fetched_in_one_query(official: Official
 
 def test_fetch_dataset_reads_a_whole_slice(official: OfficialReplay) -> None:
     found = fetch_dataset("CEPII", "CHELEM-TRADE-CHEL", {"importer": ["AFN"], "secgroup": ["STN"]},
-                          settings=fast_settings(official.url()))
+                          settings=fast_settings(official.url(), timeout=5))
     assert len(found) == 4  # the STN products exported to AFN in the recorded answer
     assert found["AES.AFN.STN.B-BC"].iloc[-1] == pytest.approx(5.119529)

@@ -30,7 +30,7 @@ def series(source: str, symbol: str, flow: str, frequency: str = "M", **params) 
 
 
 def fetch(official: OfficialReplay, source: str, s: Series, start: date | None, end: date, prefix: str) -> pd.Series:
-    src = registry.get(source)(fast_settings(official.url(prefix)))
+    src = registry.get(source)(fast_settings(official.url(prefix), timeout=5))
     try:
         (q,) = src.plan([s], {s.id: start}, end)
         return src.transform(q, src.extract(q))[s.id].values
