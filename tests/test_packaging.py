@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sco_monitor.store.migrate import head_revision
+
 from .conftest import ROOT
 
 
@@ -24,7 +26,8 @@ def test_wheel_ships_defaults_and_loads_them_outside_the_checkout(tmp_path: Path
     for shipped in ("sco_monitor/defaults/config/sco-monitor.yaml", "sco_monitor/defaults/config/universe.yaml",
                     "sco_monitor/defaults/alerts/rules.yaml", "sco_monitor/defaults/alerts/playbooks.yaml",
                     "sco_monitor/migrations/env.py", "sco_monitor/migrations/script.py.mako",
-                    "sco_monitor/migrations/versions/0001_baseline.py"):
+                    "sco_monitor/migrations/versions/0001_baseline.py",
+                    "sco_monitor/migrations/versions/0002_api_tables.py"):
         assert shipped in names
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
@@ -41,4 +44,4 @@ def test_wheel_ships_defaults_and_loads_them_outside_the_checkout(tmp_path: Path
     path, counts, migrated = lines
     assert path.startswith(str(site)) and path.endswith("sco_monitor/defaults/config/sco-monitor.yaml")
     assert int(counts.split()[0]) >= 60
-    assert migrated == "created 0001"  # the installed wheel carries its migrations
+    assert migrated == f"created {head_revision()}"  # the installed wheel carries its migrations, all of them
