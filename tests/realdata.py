@@ -45,6 +45,26 @@ def _ecb_usd_rub() -> pd.Series:
     return s.dropna().sort_index()
 
 
+#: The six US inputs of the stress-index evaluation: DJIA stands in the S&P 500's place (eq.us.spx).
+US_STRESS_INPUTS = {"vol.vix": "VIX", "spread.us.baa10y": "BAA10Y", "spread.us.ted": "TEDRATE",
+                    "spread.us.10y3m": "T10Y3M", "rate.us.10y": "DGS10", "eq.us.spx": "DJIA"}
+
+
+@lru_cache(maxsize=2)
+def us_stress_inputs(root: str) -> pd.DataFrame:
+    """VIX, BAA10Y, TEDRATE, T10Y3M, DGS10 and the DJIA (as eq.us.spx), business days."""
+    frame = load(root)[[c for c in US_STRESS_INPUTS if c != "eq.us.spx"]].copy()
+    djia = _price(Path(root) / "equity/djia.csv", "Date", "Close")
+    frame["eq.us.spx"] = djia[~djia.index.duplicated(keep="last")]
+    return frame.dropna(how="all")
+
+
+def kcfsi(root: str) -> pd.Series:
+    """Kansas City Fed Financial Stress Index, monthly (PeriodIndex)."""
+    k = pd.read_csv(Path(root) / "reference/kcfsi-monthly.csv", parse_dates=["date"]).set_index("date")["kcfsi"]
+    return k.set_axis(k.index.to_period("M"))
+
+
 @lru_cache(maxsize=2)
 def load(root: str) -> pd.DataFrame:
     """Wide frame (dates × universe ids) of every real series the eval uses."""

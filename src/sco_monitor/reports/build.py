@@ -55,6 +55,7 @@ from sco_monitor.reports.recommend import plan
 SEGMENTS: dict[str, str] = {
     "equity": "equity",
     "fx": "fx",
+    "money": "rates",
     "rates": "rates",
     "commodities": "commodity",
     "volatility": "volatility",
