@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sco_monitor.assess.model import VarBacktest
 from sco_monitor.replay.episodes import Span, bday, bdays
 from sco_monitor.timeutil import to_date
 
@@ -128,6 +129,8 @@ class TrackRecord(Out):
     rules: list[RuleScore]
     timeline: dict[str, Timeline]
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
+    var_backtests: list[VarBacktest] = Field(
+        default_factory=list, description="99% one-day GARCH VaR of each daily market series over the last 250 days")
 
 
 # --- small pure helpers ------------------------------------------------------------------------

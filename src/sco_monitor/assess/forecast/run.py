@@ -234,7 +234,7 @@ def _estimate(task: SeriesTask, slot: Slot) -> Fitted:
                          level=task.level)
     returns = "log" if transform == "log" else "diff"
     if slot == "volatility":
-        return fit_volatility(task.y, returns=returns, freq=task.frequency)
+        return fit_volatility(task.y, returns=returns, freq=task.frequency, side=task.direction)
     return fit_regime(task.y, returns=returns, freq=task.frequency)
 
 
