@@ -43,6 +43,7 @@ class RuleEvaluation(Result):
     clear: float | None = None
     direction: Literal["above", "below"] = "above"
     for_: int = 1
+    within: int | None = Field(default=None, description="N-of-M: fire once for_ of the last `within` breached")
     summary: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
 

@@ -122,7 +122,7 @@ def track_record(
         known_until = max(results.last_observation(store) or last, last)
     calendar = pd.DatetimeIndex(pd.to_datetime(days))
     signals = firing(results.read_breaches(store, days[0], last), calendar,
-                     {r.name: r.for_ for r in cfg.rules.rules})
+                     {r.name: r.for_ for r in cfg.rules.rules}, {r.name: r.within for r in cfg.rules.rules})
     watched = results.watched(store, last)
     countries = ({c for cs in watched.values() for c in cs} | set(signals["country"])
                  | set(probability["country"]) | set(stress["scope"]))

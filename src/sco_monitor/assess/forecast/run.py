@@ -248,7 +248,7 @@ def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -
         out.var = fitted.risk(task.direction)  # type: ignore[attr-defined]
     else:
         out.return_forecasts.append(fc)
-        out.regime_prob = fitted.high_probability  # type: ignore[attr-defined]
+        out.regime_prob = fitted.high_vol_probability  # type: ignore[attr-defined]
 
 
 def _transform(task: SeriesTask) -> Literal["log", "none"]:
