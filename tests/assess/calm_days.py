@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from sco_monitor.alerting.engine import process
 from sco_monitor.assess import rules as rule_kinds
+from sco_monitor.assess.forecast.base import FitFailed
 from sco_monitor.assess.forecast.regime import RegimeFitted, RegimeSpec
 from sco_monitor.assess.model import Assessment, RuleEvaluation
 from sco_monitor.assess.pipeline import History
@@ -61,7 +62,7 @@ def regime_paths(frame: pd.DataFrame, ids: list[str], start: pd.Timestamp, end: 
             continue
         try:
             fitted = RegimeFitted.fit(before, RegimeSpec())
-        except Exception:  # noqa: BLE001 - a series whose model fails has no regime rule, as in the service
+        except FitFailed:  # a series whose model fails has no regime rule, as in the service
             continue
         out[sid] = fitted.path(y.loc[start:end])
     return out
@@ -114,7 +115,7 @@ def rule_frames(history: History, config: AppConfig) -> dict[str, tuple[object, 
     return out
 
 
-def _severity(p: float, rule) -> str:  # noqa: ANN001 - a config Rule
+def _severity(p: float, rule) -> str:
     if rule.critical is not None and p >= rule.critical:
         return "critical"
     if rule.warn is not None and p >= rule.warn:
@@ -173,17 +174,16 @@ def simulate(store: Store, config: AppConfig, frames: dict, paths: dict[str, pd.
             rows = conn.execute(select(a.c.fingerprint, a.c.state, a.c.rule, a.c.severity)).all()
         for fp, state, rule_name, severity in rows:
             before = prev_state.get(fp)
-            if state == "firing" and before != "firing" and severity != "no_data":
-                if counted:
-                    noise.firings += 1
-                    noise.by_rule[rule_name] = noise.by_rule.get(rule_name, 0) + 1
-                    if fp in last_resolved and i - last_resolved[fp] <= FLAP_DAYS:
-                        noise.flaps += 1
-                        noise.flaps_by_rule[rule_name] = noise.flaps_by_rule.get(rule_name, 0) + 1
+            if state == "firing" and before != "firing" and severity != "no_data" and counted:
+                noise.firings += 1
+                noise.by_rule[rule_name] = noise.by_rule.get(rule_name, 0) + 1
+                if fp in last_resolved and i - last_resolved[fp] <= FLAP_DAYS:
+                    noise.flaps += 1
+                    noise.flaps_by_rule[rule_name] = noise.flaps_by_rule.get(rule_name, 0) + 1
             if state == "resolved" and before == "firing":
                 last_resolved[fp] = i
             prev_state[fp] = state
 
 
-def replace_rule(rule, fields: dict | None):  # noqa: ANN001, ANN201 - a config Rule
+def replace_rule(rule, fields: dict | None):
     return rule if not fields else rule.model_copy(update=fields)

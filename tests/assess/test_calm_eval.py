@@ -8,13 +8,11 @@ currency 10% above its low within four months), not from the episode list. Run w
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from datetime import date
 
 import pandas as pd
 import pytest
-import structlog
 
 from sco_monitor.assess.pipeline import evaluate_history
 from sco_monitor.config import load_config
@@ -24,7 +22,7 @@ from .. import realdata
 from ..conftest import ROOT, SHARED_DATA
 from . import calm_days as cd
 
-pytestmark = pytest.mark.eval
+pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900)]
 
 BEFORE = {"fx_high_vol_regime": {"for_": 3, "within": None}, "equity_high_vol_regime": {"for_": 3, "within": None}}
 VARIANTS = [
@@ -38,7 +36,6 @@ VARIANTS = [
 def measured() -> tuple[list, dict[str, cd.Noise], dict[str, pd.DataFrame]]:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real market history not found at {SHARED_DATA} (it sits beside the checkout in CI)")
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     config = load_config(ROOT / "config" / "sco-monitor.yaml")
     frame = realdata.load(str(SHARED_DATA))
     history = evaluate_history(frame, config, probability_from=date(2000, 1, 1), refit_every=250,

@@ -1,6 +1,6 @@
 """Crisis probabilities out of sample on real history: the skill table per episode.
 
-The model is estimated recursively (every 21 business days, on data before the refit date only:
+The model is estimated recursively (every 63 business days, a quarter, on data before the refit date only:
 thresholds, coefficients and the derived crisis onsets it learns from). The episode list below is
 the evaluation target, never an input: the model learns from onsets derived from the data
 (exchange-market pressure or equity drawdown beyond 3 standard deviations of its own past).
@@ -11,12 +11,10 @@ indicators and contagion links of `ews_indicators`. Run with -s for the tables.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from datetime import date
 
 import pandas as pd
 import pytest
-import structlog
 
 from sco_monitor.assess.ews import EwsParams, probability_history
 from sco_monitor.assess.pipeline import evaluate_history
@@ -27,7 +25,7 @@ from .. import realdata
 from ..conftest import ROOT, SHARED_DATA
 from . import ews_skill as sk
 
-pytestmark = pytest.mark.eval
+pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900)]
 
 EPISODES = [  # (name, country, onset): evaluation targets only
     ("US 2008 (Lehman)", "USA", "2008-09-15"),
@@ -42,13 +40,13 @@ EPISODES = [  # (name, country, onset): evaluation targets only
 COUNTRIES = ["USA", "RUS", "CHN"]
 SCOPES = ["WLD", "USA", "RUS", "CHN", "IND"]
 START = date(1997, 1, 1)
+REFIT = 63  # business days between re-estimations
 
 
 @pytest.fixture(scope="module")
 def scored():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real market history not found at {SHARED_DATA} (it sits beside the checkout in CI)")
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     config = load_config(ROOT / "config" / "sco-monitor.yaml")
     extra = {s["id"]: Series.model_validate(s) for s in realdata.EWS_SERIES}
     config = dataclasses.replace(config, series={**config.series, **extra})
@@ -62,7 +60,7 @@ def scored():
         "with leading indicators and contagion": EwsParams(horizon=a.crisis_horizon, links=a.contagion),
     }
     probs = {name: probability_history(history.indicators, history.stress, everyone, members, pd.Timestamp(START),
-                                       21, a.episodes, p) for name, p in variants.items()}
+                                       REFIT, a.episodes, p) for name, p in variants.items()}
     rule = next(r for r in config.rules.rules if r.kind == "probability")
     return probs, rule.warn, rule.critical, history
 

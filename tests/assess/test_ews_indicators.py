@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
-from sco_monitor.assess.ews_indicators import basel_scale, contagion, one_sided_hp_gap, scope_features
+from sco_monitor.assess.ews_indicators import (
+    basel_scale,
+    contagion,
+    one_sided_hp_gap,
+    scope_features,
+)
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.catalog import Series
 
@@ -35,7 +40,7 @@ def test_contagion_weights_the_linked_neighbours_stress_ranks() -> None:
     assert contagion(ranks, {"KAZ": {"RUS": 0.5}}, "UZB") is None
 
 
-def _series(**kw) -> Series:  # noqa: ANN003
+def _series(**kw) -> Series:
     base = {"name": kw["id"], "source": "csv", "unit": "x", "direction": "up", "frequency": "B"}
     return Series.model_validate({**base, **kw})
 
@@ -63,3 +68,24 @@ def test_features_are_causal_and_only_where_the_data_is() -> None:
     # the credit gap of a quarter is knowable only 150 days after its end
     first = full["credit_gap"].first_valid_index()
     assert first >= q[19] + pd.Timedelta(days=150)
+
+
+def test_exports_and_reserves_features_follow_their_tags() -> None:
+    """An export level falls, a growth-rate series is ranked as it is; reserves use the 3-6 months rule."""
+    years = pd.date_range("1995-12-31", periods=20, freq="YE")
+    frame = pd.DataFrame({
+        "macro.xx.exports": np.r_[np.linspace(10, 30, 19), 15.0],  # a halving in the last year
+        "macro.xx.export_growth": np.r_[np.full(19, 5.0) + np.arange(19) % 3, -20.0],
+        "macro.xx.reserves": np.r_[np.full(19, 8.0), 2.5],
+    }, index=years)
+    series = [_series(id="macro.xx.exports", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["exports"]),
+              _series(id="macro.xx.export_growth", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["export_growth"]),
+              _series(id="macro.xx.reserves", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["reserves_months"])]
+    f = scope_features(Indicators(frame, {s.id: s for s in series}), series, "XXX")
+    last = f.iloc[-1]
+    assert last["export_fall"] == pytest.approx(1.0)  # both the level's fall and the growth are the worst yet
+    assert last["reserves_low"] == pytest.approx(1.0) and last["reserves_fall"] == pytest.approx(1.0)
+    assert f["reserves_low"].dropna().iloc[0] == 0.0  # 8 months of imports: comfortable

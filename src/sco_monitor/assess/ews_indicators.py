@@ -19,7 +19,8 @@ fx_overvaluation  kind fx (local per USD)          monthly log rate below its on
 reserves_low      tag `reserves_months` (annual)   months of imports: 1 at 3 months and below, 0 at 6
                                                    and above (the IMF's rule of thumb)
 reserves_fall     tag `reserves_months`            fall over a year, expanding percentile rank
-export_fall       tag `exports` (monthly/annual)   year-on-year fall, expanding percentile rank
+export_fall       tag `exports` (monthly/annual)   year-on-year fall, expanding percentile rank; or tag
+                                                   `export_growth` (a growth rate already): its fall
 policy_shock      tag `policy_rate`                rise over 63 business days, expanding percentile rank
 equity_drawdown   kind equity                      fall from the 252-day high, expanding percentile rank
 contagion         `assessment.contagion` links     weighted mean of the neighbours' stress ranks
@@ -101,7 +102,7 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.
     out = pd.DataFrame(index=ind.calendar)
     levels = ind.raw("level")
 
-    def each(ids: list[str], fn) -> pd.Series | None:  # noqa: ANN001 - Series -> Series
+    def each(ids: list[str], fn) -> pd.Series | None:
         return _mean_aligned(ind, [fn(levels[i].dropna()).rename(i) for i in ids])
 
     credit = _country_series(series, ind, scope, tag="credit_to_gdp")
@@ -131,7 +132,9 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.
         growth = np.log(x[x > 0]).diff(per_year)
         return expanding_rank(-growth, max(5, 3 * per_year))
 
-    feat = each(exports, export_fall)
+    growth = _country_series(series, ind, scope, tag="export_growth")
+    feat = _mean_aligned(ind, [export_fall(levels[i].dropna().rename(i)) for i in exports]
+                         + [expanding_rank(-levels[i].dropna(), 5).rename(i) for i in growth])
     if feat is not None:
         out["export_fall"] = feat
     policy = _country_series(series, ind, scope, tag="policy_rate")

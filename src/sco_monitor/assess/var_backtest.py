@@ -79,7 +79,9 @@ def backtest(losses: pd.Series, var: pd.Series, level: float = 0.99, **fields: o
         return VarBacktest(level=level, note="no day with both a VaR and a realised return", **fields)
     k_lr, k_p = kupiec(x, n, level)
     c_lr, c_p = christoffersen(hits)
-    finite = lambda v: None if not np.isfinite(v) else float(v)  # noqa: E731
+    def finite(v: float) -> float | None:
+        return None if not np.isfinite(v) else float(v)
+
     return VarBacktest(
         level=level, start=both.index[0].date(), end=both.index[-1].date(), days=n, exceptions=x,
         expected=n * (1.0 - level), kupiec_lr=finite(k_lr), kupiec_p=finite(k_p),

@@ -15,8 +15,8 @@ import pandas as pd
 
 from sco_monitor import results
 from sco_monitor.assess.forecast.run import LOG_KINDS, plan_slots
-from sco_monitor.assess.model import VarBacktest
 from sco_monitor.assess.forecast.var import garch_var_backtest
+from sco_monitor.assess.model import VarBacktest
 from sco_monitor.catalog import Series
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError

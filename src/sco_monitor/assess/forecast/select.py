@@ -37,7 +37,6 @@ from sco_monitor.assess.forecast.base import (
     to_internal,
 )
 from sco_monitor.assess.forecast.ets import EtsSpec
-from sco_monitor.assess.forecast.var import window_backtest
 from sco_monitor.assess.forecast.garch import (
     MIN_GARCH_RETURNS,
     EwmaFitted,
@@ -48,6 +47,7 @@ from sco_monitor.assess.forecast.garch import (
 )
 from sco_monitor.assess.forecast.regime import RegimeFitted, RegimeSpec
 from sco_monitor.assess.forecast.statespace import LevelSpec
+from sco_monitor.assess.forecast.var import window_backtest
 
 #: Fewer observations than this get a random walk with drift instead of ARIMA/ETS.
 MIN_LEVEL_OBS = 24
