@@ -106,8 +106,8 @@ def test_a_country_with_few_segments_gets_a_level_and_says_so(cfg) -> None:
     values = res.values()
     kaz = values["KAZ"]
     assert kaz.value is not None and kaz.level in ("low", "moderate", "elevated", "high", "severe")
-    assert list(kaz.subindices) == ["fx"] and kaz.missing == ["equity", "rates", "commodities", "volatility"]
-    assert kaz.note.startswith("partial index from 1 of 5 segments (fx)")
+    assert list(kaz.subindices) == ["fx"] and kaz.missing == ["equity", "money", "rates", "commodities", "volatility"]
+    assert kaz.note.startswith("partial index from 1 of 6 segments (fx)")
     wld = values["WLD"]
     assert set(wld.segments) == {"equity", "fx", "rates", "commodities", "volatility"} and wld.note == ""
     assert sum(wld.segments.values()) == pytest.approx(wld.value)
@@ -131,3 +131,23 @@ def test_a_holiday_week_does_not_change_the_index_composition(cfg) -> None:
     f.loc[f.index[800:806], "eq.ru.imoex"] = np.nan  # a week-long market closure
     res = stress_index(Indicators(f, cfg.series), list(cfg.series.values()), ["RUS"], StressParams())
     assert res.scopes["RUS"].subindices["equity"].iloc[800:806].notna().all()
+
+
+def test_funding_spreads_are_the_money_market_segment_apart_from_credit_spreads() -> None:
+    """TED (tagged funding in the shipped universe) gets its own sub-index, the CDF of its level;
+    the Baa spread stays in the bond market with the CDF of its level only (no 20-day change)."""
+    from sco_monitor.config import load_config
+
+    from .conftest import ROOT
+
+    config = load_config(ROOT / "config" / "sco-monitor.yaml")
+    rng = np.random.default_rng(11)
+    f = random_walks(["vol.vix"], periods=700, vol=0.02)
+    f["spread.us.ted"] = np.abs(0.3 + np.cumsum(rng.normal(0, 0.02, 700)))
+    f["spread.us.baa10y"] = 2.0 + np.cumsum(rng.normal(0, 0.02, 700))
+    ind = Indicators(f, config.series)
+    us = stress_index(ind, list(config.series.values()), ["USA"]).scopes["USA"]
+    assert list(us.subindices) == ["money", "rates", "volatility"]
+    for seg, sid in (("money", "spread.us.ted"), ("rates", "spread.us.baa10y")):
+        expected = ind.align(f[[sid]].expanding(min_periods=250).rank(pct=True))[sid]  # a day's publication lag
+        pd.testing.assert_series_equal(us.subindices[seg].iloc[300:], expected.iloc[300:], check_names=False)

@@ -47,7 +47,7 @@ def ev(value: float | None, *, rule: str = "fx_depreciation_20d", country: str =
        series: str | None = "fx.usd_kzt", scope: str | None = None, warn: float | None = 0.05,
        critical: float | None = 0.10, clear: float | None = 0.03, for_: int = 1, direction: str = "above",
        category: str = "fx", kind: str = "change", severity: str | None = None,
-       labels: dict[str, str] | None = None) -> RuleEvaluation:
+       labels: dict[str, str] | None = None, within: int | None = None) -> RuleEvaluation:
     lab = {"category": category, "country": country}
     if series:
         lab["series"] = series
@@ -58,7 +58,7 @@ def ev(value: float | None, *, rule: str = "fx_depreciation_20d", country: str =
     threshold = critical if sev == "critical" else warn
     return RuleEvaluation(
         rule=rule, kind=kind, category=category, labels=lab, series_id=series, value=value, threshold=threshold,
-        severity=sev, warn=warn, critical=critical, clear=clear, direction=direction, for_=for_,
+        severity=sev, warn=warn, critical=critical, clear=clear, direction=direction, for_=for_, within=within,
         summary=f"{series or scope} {rule} at {value}",
     )
 

@@ -137,3 +137,15 @@ def test_flapping_around_warn_is_one_firing_episode() -> None:
                            or records[r.fingerprint].state != r.state)
         records |= {r.fingerprint: r for r in tr.changed}
     assert transitions >= 29
+
+
+def test_n_of_m_confirmation_survives_a_day_back_inside() -> None:
+    """for: 3, within: 5 fires on the third breach among the last five evaluations."""
+    wobbly = [0.06, 0.02, 0.06, 0.04, 0.06, 0.06]
+    assert states(wobbly, for_=3) == ["pending", "inactive", "pending", "inactive", "pending", "pending"]
+    assert states(wobbly, for_=3, within=5) == ["pending", "pending", "pending", "pending", "firing", "firing"]
+    rec = run(wobbly[:4], for_=3, within=5)[-1][ev(0.0).fingerprint]
+    assert (rec.pending_count, rec.breach_bits, rec.within_count) == (2, 0b1010, 5)
+    # breaches too far apart never confirm: the oldest falls out of the window
+    assert states([0.06, 0.0, 0.0, 0.06, 0.0, 0.0, 0.06], for_=3, within=3)[-1] == "pending"
+    assert states([0.06, 0.0, 0.0, 0.0], for_=3, within=3) == ["pending", "pending", "pending", "inactive"]

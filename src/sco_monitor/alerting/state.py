@@ -2,6 +2,9 @@
 
 States: `pending` (breaching, the rule's `for` count not met yet), `firing`, `resolved`, and
 `inactive` (a pending alert that stopped breaching before it fired; nobody was told).
+With `within` (N-of-M confirmation) a pending alert counts the breaches among its last `within`
+evaluations (`breach_bits`, newest in bit 0) and fires once they reach `for`; a day back inside
+does not reset it, only `within` evaluations without a breach do.
 A firing alert resolves only once its value is back past the clear threshold (hysteresis);
 between clear and warn it stays firing, so a value wobbling around warn does not flap.
 The same hysteresis keeps a critical alert critical until its value is back a band below critical.
@@ -45,6 +48,8 @@ class AlertRecord:
     for_count: int = 1
     summary: str = ""
     pending_count: int = 0
+    within_count: int = 0
+    breach_bits: int = 0
     starts_at: datetime | None = None
     fired_at: datetime | None = None
     ends_at: datetime | None = None
@@ -135,9 +140,14 @@ def _from_evaluation(prev: AlertRecord | None, ev: RuleEvaluation, fp: str, seve
     return replace(
         base, rule=ev.rule, kind=ev.kind, category=ev.category, labels=dict(ev.labels), severity=severity,
         series_id=ev.series_id, value=ev.value, threshold=ev.threshold, warn=ev.warn, critical=ev.critical,
-        clear=ev.clear, direction=ev.direction, for_count=max(1, ev.for_), summary=ev.summary,
-        updated_at=now, last_eval_date=as_of,
+        clear=ev.clear, direction=ev.direction, for_count=max(1, ev.for_), within_count=ev.within or 0,
+        summary=ev.summary, updated_at=now, last_eval_date=as_of,
     )
+
+
+def _shift(bits: int, breached: bool, within: int) -> int:
+    """The breach history after one more evaluation, kept to the last `within` evaluations."""
+    return ((bits << 1) | int(breached)) & ((1 << within) - 1)
 
 
 def advance(prev: AlertRecord | None, ev: RuleEvaluation, as_of: date, now: datetime,
@@ -148,14 +158,22 @@ def advance(prev: AlertRecord | None, ev: RuleEvaluation, as_of: date, now: date
     as_of is not after `prev.last_eval_date`, which makes a repeated as_of a no-op.
     """
     fp = fp or risk_fingerprint(ev)
+    breached = ev.severity in ("warn", "critical")
     if prev is None or not prev.active:
-        if ev.severity not in ("warn", "critical"):
+        if not breached:
             return None
         rec = _from_evaluation(prev, ev, fp, ev.severity, as_of, now)
-        rec = replace(rec, state="pending", pending_count=1, starts_at=now, fired_at=None, ends_at=None)
+        rec = replace(rec, state="pending", pending_count=1, breach_bits=1 if ev.within else 0, starts_at=now,
+                      fired_at=None, ends_at=None)
         return _maybe_fire(rec, now)
     if prev.state == "pending":
-        if ev.severity not in ("warn", "critical"):
+        if ev.within:  # N of the last M
+            bits = _shift(prev.breach_bits, breached, ev.within)
+            rec = _from_evaluation(prev, ev, fp, ev.severity if breached else prev.severity, as_of, now)
+            if not bits:
+                return replace(rec, state="inactive", pending_count=0, breach_bits=0, ends_at=now)
+            return _maybe_fire(replace(rec, pending_count=bits.bit_count(), breach_bits=bits), now)
+        if not breached:
             return replace(_from_evaluation(prev, ev, fp, prev.severity, as_of, now), state="inactive",
                            pending_count=0, ends_at=now)
         rec = _from_evaluation(prev, ev, fp, ev.severity, as_of, now)

@@ -12,6 +12,10 @@ composite), pooled across countries. A logit of "crisis within H days" on the si
 the pooled panel, gives P(crisis within H days) per country; when it does not converge or the
 signals separate the sample perfectly, a ridge-penalised logit is used instead.
 
+Besides the stress index, the leading indicators of `ews_indicators` (credit-to-GDP gap, exchange
+rate against trend, reserves, exports, policy-rate shock, equity drawdown, contagion from linked
+neighbours) are features where the universe has their data.
+
 Crisis onsets come from `assessment.episodes` when configured, otherwise from the data: a day of
 exchange-market pressure (the currency's 20-day depreciation) or of equity drawdown beyond k
 standard deviations of its own past (expanding, so causal), the first such day after a quiet spell.
@@ -27,6 +31,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, contagion, scope_features
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
 from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
@@ -52,6 +57,8 @@ class EwsParams:
     ridge_weight: float = 1.0  # ridge penalty worth this many observations (alpha = weight / rows)
     min_z: float = 1.645  # signal rate before crises significantly above calm (one-sided 5%)
     max_coef: float = 15.0  # larger logit coefficients mean (quasi-)separation
+    links: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # scope → neighbour → weight
+    leading: bool = True  # the leading indicators of ews_indicators beside the stress features
 
 
 @dataclass
@@ -85,27 +92,39 @@ class EwsResult:
 # --- features and episodes ---------------------------------------------------------------------------
 
 
-def features(stress: StressResult, scopes: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """Scope → calendar × features in [0, 1]: segment sub-indices, own composite rank, world rank."""
+def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None = None,
+             series: Sequence[Series] = (), p: EwsParams | None = None) -> dict[str, pd.DataFrame]:
+    """Scope → calendar × features in [0, 1]: segment sub-indices, own composite rank, world rank,
+    and (with `ind`) the leading indicators and the contagion from linked neighbours."""
+    p = p or EwsParams()
     world = stress.scopes.get(WORLD)
     world_rank = None
     if world is not None and not world.index.empty:
         world_rank = world.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
+    ranks = {k: sc.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
+             for k, sc in stress.scopes.items() if not sc.index.empty}
     out = {}
     for scope in scopes:
         sc = stress.scopes.get(scope)
         if sc is None or sc.index.empty:
             continue
         f = sc.subindices.rename(columns=lambda s: f"seg_{s}").copy()
-        f["stress"] = sc.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
+        f["stress"] = ranks[scope]
         if world_rank is not None and scope != WORLD:
             f["world"] = world_rank.reindex(f.index)
+        if ind is not None and p.leading:
+            extra = scope_features(ind, series, scope).reindex(f.index)
+            for col in extra.columns:
+                f[col] = extra[col]
+            spill = contagion(ranks, p.links, scope)
+            if spill is not None:
+                f["contagion"] = spill.reindex(f.index)
         out[scope] = f
     return out
 
 
 def feature_names() -> list[str]:
-    return [f"seg_{s}" for s in SEGMENTS] + ["stress", "world"]
+    return [f"seg_{s}" for s in SEGMENTS] + ["stress", "world", *EXTRA_FEATURES]
 
 
 def derived_onsets(
@@ -250,26 +269,38 @@ def fit(
 
 
 def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], str]:
-    from statsmodels.discrete.discrete_model import Logit
+    """Logit of y on the 0/1 signals; ridge-penalised when the MLE fails or separates.
+
+    The signals are binary, so the daily panel collapses to its distinct signal patterns with
+    counts: a binomial GLM on (crises, days) per pattern is the same likelihood as the logit on
+    the rows, at a few hundred rows instead of tens of thousands.
+    """
     from statsmodels.genmod.families import Binomial
     from statsmodels.genmod.generalized_linear_model import GLM
 
-    X = np.column_stack([np.ones(len(s)), s.to_numpy(dtype=float)])
     names = ["const", *s.columns]
+    grouped = pd.DataFrame(s.to_numpy(dtype=float), columns=list(s.columns)).assign(_y=y.astype(float))
+    agg = grouped.groupby(list(s.columns), sort=False)["_y"].agg(["sum", "count"]).reset_index()
+    X = np.column_stack([np.ones(len(agg)), agg[list(s.columns)].to_numpy(dtype=float)])
+    share = (agg["sum"] / agg["count"]).to_numpy()
+    weights = agg["count"].to_numpy(dtype=float)
+    glm = GLM(share, X, family=Binomial(), var_weights=weights)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = Logit(y.astype(float), X).fit(disp=0, maxiter=200)
-        trouble = [w for w in caught if "separation" in str(w.message).lower() or "converge" in str(w.message).lower()]
+            res = glm.fit(maxiter=200)
+        # statsmodels' separation check misfires on grouped shares; (quasi-)separation shows as a
+        # diverging coefficient, which max_coef catches
+        trouble = [w for w in caught if "converge" in str(w.message).lower()]
         beta = np.asarray(res.params, dtype=float)
-        if res.mle_retvals.get("converged", False) and not trouble and np.all(np.isfinite(beta)) \
-                and np.max(np.abs(beta[1:])) <= p.max_coef:
+        if res.converged and not trouble and np.all(np.isfinite(beta)) and np.max(np.abs(beta[1:])) <= p.max_coef:
             return dict(zip(names, beta.tolist())), "logit"
     except Exception as e:  # noqa: BLE001 - singular matrices, perfect prediction: use the ridge fit
         log.info("ews_logit_fallback", error=f"{type(e).__name__}: {e}")
-    alpha = np.full(X.shape[1], p.ridge_weight / len(y))
+    # the penalty of `ridge_weight` observations: statsmodels scales the log-likelihood by the rows
+    # it sees (the patterns), so per pattern row rather than per day
+    alpha = np.full(X.shape[1], p.ridge_weight / len(agg))
     alpha[0] = 0.0
-    glm = GLM(y.astype(float), X, family=Binomial())
     res = glm.fit_regularized(alpha=alpha, L1_wt=0.0, maxiter=300)
     return dict(zip(names, np.asarray(res.params, dtype=float).tolist())), "ridge"
 
@@ -298,7 +329,7 @@ def crisis_probability(
     """P(crisis within H business days) per scope at as_of, from a model fitted on data before it."""
     p = params or EwsParams()
     as_of = pd.Timestamp(as_of)
-    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])))
+    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
     feats = {k: v for k, v in feats.items() if k in scopes}
     onsets = onsets_for(ind, series, list(feats), episodes, p)
     model = fit(feats, onsets, as_of, p)
@@ -332,7 +363,7 @@ def probability_history(
     Causal: the model used on day t was fitted at a refit date <= t on outcomes known by then.
     """
     p = params or EwsParams()
-    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])))
+    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
     feats = {k: v for k, v in feats.items() if k in scopes}
     onsets = onsets_for(ind, series, list(feats), episodes, p)
     cal = ind.calendar[ind.calendar >= pd.Timestamp(start)]

@@ -43,6 +43,7 @@ class RuleEvaluation(Result):
     clear: float | None = None
     direction: Literal["above", "below"] = "above"
     for_: int = 1
+    within: int | None = Field(default=None, description="N-of-M: fire once for_ of the last `within` breached")
     summary: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
 
@@ -76,6 +77,27 @@ class Forecast(Result):
     threshold: float | None = None
     breach_probability: float | None = None
     unfavourable: bool = False
+
+
+class VarBacktest(Result):
+    """Exceptions of a one-day VaR over a window, with the coverage tests and the Basel zone."""
+
+    series_id: str = ""
+    model: str = ""
+    level: float = 0.99
+    side: str = "down"
+    start: date | None = None
+    end: date | None = None
+    days: int = 0
+    exceptions: int = 0
+    expected: float = 0.0
+    kupiec_lr: float | None = Field(default=None, description="Kupiec's unconditional-coverage LR, chi2(1)")
+    kupiec_p: float | None = None
+    christoffersen_lr: float | None = Field(default=None, description="Christoffersen's independence LR, chi2(1)")
+    christoffersen_p: float | None = None
+    zone: Literal["green", "yellow", "red"] | None = None
+    estimated_to: date | None = Field(default=None, description="Parameters from data up to this date (before start)")
+    note: str = ""
 
 
 class CrisisProbability(Result):

@@ -73,7 +73,7 @@ def evaluate(
     scopes = scopes_for(everyone)
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]
-    ews = crisis_probability(ind, stress, everyone, members, as_of, a.episodes, EwsParams(horizon=a.crisis_horizon))
+    ews = crisis_probability(ind, stress, everyone, members, as_of, a.episodes, EwsParams(horizon=a.crisis_horizon, links=a.contagion))
     quality = list(quality or [])
     unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS},
                           everyone)
@@ -181,7 +181,7 @@ def evaluate_history(
     members = [s for s in scopes if s != WORLD]
     start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
     prob = probability_history(ind, stress, everyone, members, start, refit_every, a.episodes,
-                               EwsParams(horizon=a.crisis_horizon))
+                               EwsParams(horizon=a.crisis_horizon, links=a.contagion))
     specs = indicator_specs(config)
     inputs = rule_kinds.RuleInputs(series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,
                                    probability_history=prob)

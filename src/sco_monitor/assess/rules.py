@@ -442,23 +442,31 @@ def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
     last = inputs.indicators.last_known()
     out = []
     for t in rf.targets:
-        value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
-        code = int(codes[t.key].iloc[pos]) if pos >= 0 else NO_DATA
-        warn, crit, clear = _at(rf.warn, pos, t.key), _at(rf.critical, pos, t.key), _at(rf.clear, pos, t.key)
-        threshold = crit if code == CRITICAL else warn if warn is not None else crit
+        ev = evaluation_at(rule, rf, codes, t, pos)
         details = dict(rf.details.get(t.key, {}))
-        if code == NO_DATA:
+        if ev.severity == "no_data":
+            value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
             details["reason"] = _no_data_reason(t, rf, value, last, inputs)
-        ev = RuleEvaluation(
-            rule=rule.name, kind=rule.kind, category=rule.category, labels=t.labels,
-            series_id=t.series.id if t.series else None,
-            value=None if (pd.isna(value) or not math.isfinite(value)) else float(value),
-            threshold=threshold, severity=SEVERITY[code], warn=warn, critical=crit, clear=clear,
-            direction=rule.direction, for_=rule.for_, details=details,
-        )
+        ev.details = details
         ev.summary = summary(rule, ev, t, rf.extra.get(t.key, {}), inputs, last)
         out.append(ev)
     return out
+
+
+def evaluation_at(rule: Rule, rf: RuleFrame, codes: pd.DataFrame, t: Target, pos: int) -> RuleEvaluation:
+    """The evaluation of one target on calendar row `pos` (no summary or details): what the alert
+    state machine needs, for as_of and for any day of a history."""
+    value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
+    code = int(codes[t.key].iloc[pos]) if pos >= 0 else NO_DATA
+    warn, crit, clear = _at(rf.warn, pos, t.key), _at(rf.critical, pos, t.key), _at(rf.clear, pos, t.key)
+    threshold = crit if code == CRITICAL else warn if warn is not None else crit
+    return RuleEvaluation(
+        rule=rule.name, kind=rule.kind, category=rule.category, labels=t.labels,
+        series_id=t.series.id if t.series else None,
+        value=None if (pd.isna(value) or not math.isfinite(value)) else float(value),
+        threshold=threshold, severity=SEVERITY[code], warn=warn, critical=crit, clear=clear,
+        direction=rule.direction, for_=rule.for_, within=rule.within,
+    )
 
 
 def _no_data_reason(t: Target, rf: RuleFrame, value: float, last: Mapping[str, date], inputs: RuleInputs) -> str:
@@ -517,7 +525,7 @@ def evaluate(rules: Sequence[Rule], inputs: RuleInputs) -> list[RuleEvaluation]:
             out.append(RuleEvaluation(
                 rule=rule.name, kind=rule.kind, category=rule.category,
                 labels={**rule.labels, "category": rule.category}, severity="no_data",
-                direction=rule.direction, for_=rule.for_, summary=f"rule {rule.name} failed: {e}",
+                direction=rule.direction, for_=rule.for_, within=rule.within, summary=f"rule {rule.name} failed: {e}",
                 details={"error": f"{type(e).__name__}: {e}"},
             ))
     return out

@@ -94,6 +94,10 @@ class Rule(Model):
     critical: float | None = Field(default=None, description="Critical threshold.")
     clear: float | None = Field(default=None, description="Resolve only once back past this (hysteresis).")
     for_: int = Field(default=1, ge=1, alias="for", description="Consecutive breaching evaluations before firing.")
+    within: int | None = Field(
+        default=None, ge=1, le=30,
+        description="N-of-M confirmation: fire once `for` of the last `within` evaluations breached (a pending "
+        "alert survives a day back inside); without it, `for` consecutive breaches.")
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels for routing.")
     summary: str = Field(default="", description="Summary template with {series}, {value}, {threshold}, {severity}.")
 
@@ -129,6 +133,13 @@ class Rule(Model):
                 check_template(self.summary)
             except TemplateError as e:
                 raise ValueError(f"summary: {e}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _within(self) -> Rule:
+        if self.within is not None and self.within < self.for_:
+            raise ValueError(f"within: {self.within} evaluations cannot hold `for: {self.for_}` breaches; "
+                             f"expected within >= for")
         return self
 
     @model_validator(mode="after")

@@ -156,6 +156,25 @@ class AssessmentConfig(Model):
         description="Quantiles of the stress index's own history where moderate, elevated, high and severe begin.",
     )
     save_days: int = Field(default=10, ge=1, description="Days of indicator and stress history written per run.")
+    contagion: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Contagion links of the early-warning model: country → large neighbour → weight in [0, 1] "
+        "(e.g. KAZ: {RUS: 0.5, CHN: 0.3}); the neighbours' stress raises the country's crisis probability.",
+    )
+
+    @field_validator("contagion")
+    @classmethod
+    def _links(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for country, links in v.items():
+            for code in (country, *links):
+                if not (len(code) == 3 and code.isalpha() and code.isupper()):
+                    raise ValueError(f"expected ISO 3166 alpha-3 codes like KAZ, got {code!r}")
+            for neighbour, w in links.items():
+                if neighbour == country:
+                    raise ValueError(f"{country}: a country is not its own neighbour")
+                if not 0 <= w <= 1:
+                    raise ValueError(f"{country}.{neighbour}: expected a weight between 0 and 1, got {w!r}")
+        return v
 
     @field_validator("stress_levels")
     @classmethod

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sco_monitor.assess.model import VarBacktest
 from sco_monitor.replay.episodes import Span, bday, bdays
 from sco_monitor.timeutil import to_date
 
@@ -128,6 +129,8 @@ class TrackRecord(Out):
     rules: list[RuleScore]
     timeline: dict[str, Timeline]
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
+    var_backtests: list[VarBacktest] = Field(
+        default_factory=list, description="99% one-day GARCH VaR of each daily market series over the last 250 days")
 
 
 # --- small pure helpers ------------------------------------------------------------------------
@@ -162,8 +165,10 @@ def labels(dates: pd.DatetimeIndex, spans: Sequence[Span], horizon: int, known_u
     return out
 
 
-def firing(evals: pd.DataFrame, calendar: pd.DatetimeIndex, for_by_rule: Mapping[str, int]) -> pd.DataFrame:
-    """Days each alert fires: warn-or-worse for `for` consecutive evaluation days.
+def firing(evals: pd.DataFrame, calendar: pd.DatetimeIndex, for_by_rule: Mapping[str, int],
+           within_by_rule: Mapping[str, int | None] | None = None) -> pd.DataFrame:
+    """Days each alert fires: warn-or-worse for `for` consecutive evaluation days, or, for rules
+    with `within` (N-of-M), on breaching days with at least `for` breaches in the last `within`.
 
     `evals` holds breaching evaluations only (date, fingerprint, rule, country, severity);
     a calendar day without a breaching row for a fingerprint breaks its run.
@@ -176,9 +181,17 @@ def firing(evals: pd.DataFrame, calendar: pd.DatetimeIndex, for_by_rule: Mapping
     df["pos"] = calendar.get_indexer(df["date"])
     df = df[df["pos"] >= 0].sort_values(["fingerprint", "pos"])
     new_run = (df["fingerprint"] != df["fingerprint"].shift()) | (df["pos"].diff() != 1)
-    run_len = df.groupby(new_run.cumsum()).cumcount() + 1
-    need = df["rule"].map(lambda r: int(for_by_rule.get(r, 1)))
-    return df.loc[run_len >= need, cols].reset_index(drop=True)
+    count = (df.groupby(new_run.cumsum()).cumcount() + 1).to_numpy()
+    within = df["rule"].map(lambda r: int((within_by_rule or {}).get(r) or 0)).to_numpy()
+    if within.any():  # breaches among the last `within` positions, per fingerprint
+        pos, start = df["pos"].to_numpy(), (df["fingerprint"] != df["fingerprint"].shift()).to_numpy()
+        group = np.cumsum(start)
+        for g in np.unique(group[within > 0]):
+            rows = np.flatnonzero(group == g)
+            p = pos[rows]
+            count[rows] = np.arange(1, len(p) + 1) - np.searchsorted(p, p - within[rows], side="right")
+    need = df["rule"].map(lambda r: int(for_by_rule.get(r, 1))).to_numpy()
+    return df.loc[count >= need, cols].reset_index(drop=True)
 
 
 def runs(dates: pd.DatetimeIndex, on: np.ndarray) -> list[tuple[date, date]]:

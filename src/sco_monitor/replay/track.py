@@ -15,6 +15,9 @@ import pandas as pd
 
 from sco_monitor import results
 from sco_monitor.assess.fallback import with_fallbacks
+from sco_monitor.assess.forecast.run import LOG_KINDS, plan_slots
+from sco_monitor.assess.forecast.var import garch_var_backtest
+from sco_monitor.assess.model import VarBacktest
 from sco_monitor.catalog import Series
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
@@ -100,10 +103,12 @@ def track_record(
     known_until: date | None = None,
     horizon: int | None = None,
     derived: DerivedEpisodes | None = None,
+    var: bool = True,
 ) -> TrackRecord:
     """Score what the store holds between start and end; outcomes known up to `known_until`
     (default: the last stored observation, never before `end`). `derived` reuses crisis days
-    already derived (see DerivedEpisodes)."""
+    already derived (see DerivedEpisodes). With `var`, the GARCH VaR of each daily market series
+    is backtested over the last 250 days up to `end` (see `var_backtests`)."""
     store, cfg = ctx.store, ctx.config
     horizon = horizon or cfg.settings.assessment.crisis_horizon
     probability = results.read_probability(store, None, start, end, horizon)
@@ -118,11 +123,11 @@ def track_record(
         known_until = max(results.last_observation(store) or last, last)
     calendar = pd.DatetimeIndex(pd.to_datetime(days))
     signals = firing(results.read_breaches(store, days[0], last), calendar,
-                     {r.name: r.for_ for r in cfg.rules.rules})
+                     {r.name: r.for_ for r in cfg.rules.rules}, {r.name: r.within for r in cfg.rules.rules})
     watched = results.watched(store, last)
     countries = ({c for cs in watched.values() for c in cs} | set(signals["country"])
                  | set(probability["country"]) | set(stress["scope"]))
-    return score(
+    track = score(
         days=calendar,
         signals=signals,
         episodes=country_episodes(ctx, known_until, countries, derived),
@@ -133,6 +138,30 @@ def track_record(
         probability=probability.rename(columns={"probability": "value"})[["country", "date", "value"]],
         stress=stress.rename(columns={"scope": "country"})[["country", "date", "value"]],
     )
+    if var:
+        track.var_backtests = var_backtests(ctx, last)
+    return track
+
+
+def var_backtests(ctx: Context, end: date) -> list[VarBacktest]:
+    """Out-of-sample backtests of the 99% GARCH VaR of every daily market series (the series that
+    get a volatility model) over its last 250 returns up to `end`, from the stored observations."""
+    a = ctx.config.settings.assessment
+    chosen = [s for s in ctx.config.universe.series
+              if "volatility" in plan_slots(s, a) and s.frequency in ("B", "D") and "alternative" not in s.tags]
+    if not chosen:
+        return []
+    frame = ctx.store.load_frame([s.id for s in chosen], start=end - timedelta(days=a.history_days), as_of=end)
+    out = []
+    for s in chosen:
+        y = frame[s.id].dropna().rename(s.id) if s.id in frame.columns else pd.Series(dtype=float)
+        if len(y) < 2:
+            continue
+        log_returns = s.kind in LOG_KINDS and bool((y > 0).all())
+        bt = garch_var_backtest(y, returns="log" if log_returns else "diff", freq=s.frequency, side=s.direction)
+        if bt.days:
+            out.append(bt)
+    return out
 
 
 def write_track(track: TrackRecord, out_dir: Path) -> tuple[Path, Path]:
@@ -151,7 +180,8 @@ def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365,
     """The track record as of a report's date (the last five years, nothing after as_of), shaped
     for the report: a message, scalars, flat tables and `chart_svg`; None while nothing is stored."""
     try:
-        track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of, derived=derived)
+        track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of, derived=derived,
+                             var=False)  # the report's forecast section has its own VaR backtests
     except NothingToScore:
         return None
     return report_dict(track)
@@ -226,6 +256,11 @@ def summary_lines(track: TrackRecord) -> list[str]:
          f"noise-to-signal {num(s.warn.noise_to_signal)}"),
         f"  AUROC: crisis probability {num(s.auroc_probability)}, stress index {num(s.auroc_stress)}",
     ]
+    if track.var_backtests:
+        zones = {z: [b.series_id for b in track.var_backtests if b.zone == z] for z in ("green", "yellow", "red")}
+        red = f" (red: {', '.join(zones['red'])})" if zones["red"] else ""
+        lines.append(f"  VaR 99% backtests, last 250 days: green {len(zones['green'])}, yellow {len(zones['yellow'])}, "
+                     f"red {len(zones['red'])}{red}")
     useful = [r.rule for r in track.rules if r.useful]
     if track.rules:
         lines.append(f"  rules earning their keep: {', '.join(useful) if useful else 'none'} "

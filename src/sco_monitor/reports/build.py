@@ -46,6 +46,7 @@ from sco_monitor.reports.model import (
     StaleSeries,
     StressSection,
     TrackRecord,
+    VarBacktestItem,
 )
 from sco_monitor.reports.numbers import (
     LEVELS,
@@ -63,6 +64,7 @@ from sco_monitor.vocabulary import WORLD, is_stale, json_safe
 SEGMENTS: dict[str, str] = {
     "equity": "equity",
     "fx": "fx",
+    "money": "rates",
     "rates": "rates",
     "commodities": "commodity",
     "volatility": "volatility",
@@ -317,7 +319,13 @@ def _forecasts(assessment: Assessment, config: AppConfig, inputs: ReportInputs) 
         )
     order = {sid: i for i, sid in enumerate(charted)}
     items.sort(key=lambda i: (not i.charted, order.get(i.series_id, 0), not i.unfavourable, i.series_id, i.model))
-    return ForecastSection(selection=selection, items=items)
+    zone_rank = {"red": 0, "yellow": 1, "green": 2, None: 3}
+    backtests = sorted(
+        (VarBacktestItem(name=config.series[b.series_id].name if b.series_id in config.series else b.series_id,
+                         **b.model_dump(include=set(VarBacktestItem.model_fields) - {"name"}))
+         for b in inputs.var_backtests),
+        key=lambda b: (zone_rank[b.zone], -b.exceptions, b.series_id))
+    return ForecastSection(selection=selection, items=items, backtests=backtests)
 
 
 # --- data quality --------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ SEVERITY_COLORS: dict[str, str] = {
 SEGMENT_COLORS: dict[str, str] = {
     "equity": "#3f51b5",
     "fx": "#00897b",
+    "money": "#5e35b1",
     "rates": "#8e24aa",
     "commodities": "#ef6c00",
     "volatility": "#c62828",

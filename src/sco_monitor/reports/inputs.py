@@ -16,12 +16,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
 
-from sco_monitor.assess.model import Assessment
+from sco_monitor.assess.model import Assessment, VarBacktest
 from sco_monitor.config import AppConfig
 from sco_monitor.logs import get_logger
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.partners import PartnerView, current_views
+from sco_monitor.store.model_states import load_states
 from sco_monitor.timeutil import to_date
 from sco_monitor.vocabulary import WORLD
 
@@ -60,6 +61,7 @@ class ReportInputs:
     previous: PreviousReport | None = None
     since: datetime | None = None
     partner_views: list[PartnerView] = field(default_factory=list)
+    var_backtests: list[VarBacktest] = field(default_factory=list)
 
 
 def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
@@ -162,6 +164,7 @@ def read_inputs(
             observations = store.load_frame(known, start=as_of - timedelta(days=FAN_HISTORY_DAYS), as_of=as_of)
     return ReportInputs(
         partner_views=current_views(store.engine, as_of, now, config.settings.timezone),
+        var_backtests=read_var_backtests(store, list(config.series), as_of),
         stress_history=stress,
         observations=observations,
         last_dates={sid: to_date(d) for sid, d in last if d is not None},
@@ -173,3 +176,16 @@ def read_inputs(
         previous=previous,
         since=since,
     )
+
+
+def read_var_backtests(store: Store, series_ids: list[str], as_of: date) -> list[VarBacktest]:
+    """The VaR backtests the volatility models recorded at their last estimation, if it ends by as_of."""
+    out = []
+    for (sid, slot), state in sorted(load_states(store, series_ids).items()):
+        var99 = (state.metrics.get("backtest") or {}).get("var99") if slot == "volatility" else None
+        if not var99:
+            continue
+        bt = VarBacktest.model_validate(var99)
+        if bt.end is not None and bt.end <= as_of and bt.days:
+            out.append(bt.model_copy(update={"series_id": sid}))
+    return out

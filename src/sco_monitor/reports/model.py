@@ -161,9 +161,28 @@ class ForecastItem(Part):
     history: list[Point] = Field(default_factory=list, description="Recent observations before the forecast")
 
 
+class VarBacktestItem(Part):
+    """The 99% one-day VaR of one series against the returns of its last 250 days (out of sample)."""
+
+    series_id: str
+    name: str
+    model: str
+    side: str
+    start: date | None = None
+    end: date | None = None
+    days: int
+    exceptions: int
+    expected: float
+    kupiec_p: float | None = None
+    christoffersen_p: float | None = None
+    zone: Literal["green", "yellow", "red"] | None = None
+    estimated_to: date | None = None
+
+
 class ForecastSection(Part):
     selection: Literal["configured", "unfavourable", "none"]
     items: list[ForecastItem] = Field(default_factory=list)
+    backtests: list[VarBacktestItem] = Field(default_factory=list, description="VaR backtests (Basel traffic light)")
 
 
 # --- 6. recommendations -----------------------------------------------------------------------------------

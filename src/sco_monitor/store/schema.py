@@ -187,6 +187,8 @@ alerts = Table(
     Column("for_count", Integer, nullable=False, default=1),
     Column("summary", Text, nullable=False, default=""),
     Column("pending_count", Integer, nullable=False, default=0),
+    Column("within_count", Integer, nullable=False, default=0),  # N-of-M window (0: `for` consecutive)
+    Column("breach_bits", Integer, nullable=False, default=0),  # bit i: the evaluation i runs ago breached
     Column("starts_at", UtcDateTime(), nullable=True),
     Column("fired_at", UtcDateTime(), nullable=True),
     Column("ends_at", UtcDateTime(), nullable=True),

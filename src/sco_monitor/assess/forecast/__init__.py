@@ -20,7 +20,8 @@ rows after `as_of` are ignored. `ForecastRun` carries:
 - `volatility[series_id]`: GARCH conditional volatility of the last return (return unit);
 - `var[series_id]`: one-day VaR and expected shortfall at 95/99% on the series' risk side
   (`var95`, `es95`, `var99`, `es99`, `sigma`, `mean`, `side`, `model`, `unit`);
-- `regime_prob[series_id]`: P(high-volatility regime) at the last date;
+- `regime_prob[series_id]`: P(high-volatility regime) at the last date, capped by the percentile of
+  today's volatility in the series' own history (see `regime.py`);
 - `states`: the updated `ModelState`s; `notes`: fallbacks, skipped and failed models;
   `events`: per series and slot, whether it was extended or re-estimated and why.
 

@@ -1,7 +1,17 @@
 """Two-regime Markov switching (statsmodels `MarkovRegression`, switching mean and variance) on returns.
 
 Gives P(high-volatility regime) at the last date: the filtered probability of the regime with
-the larger variance. The carried state is the filtered regime probabilities; extending runs the
+the larger variance, calibrated against the series' own long history (`high_vol_probability`).
+
+Why the calibration: the two regimes are only "the calmer and the more turbulent half" of the
+estimation window. Fitted on a window whose calm regime is a managed-currency era (USD/RUB before
+2008: 4% a year), an ordinary floating rouble (8-9% a year, late 2012) sits in the "high" regime
+with probability above 95% for weeks. So the published probability is capped by the percentile
+of today's EWMA(0.94) volatility among the series' earlier EWMA volatilities (its whole window,
+at least a year): min(P(high regime), F(vol today)). A warning at 0.8 then needs volatility in the
+top fifth of the series' own history, a critical one at 0.95 in its top twentieth, besides the
+regime call. The distribution is summarised by 51 quantiles at estimation and carried in the
+state with the EWMA variance, so extending stays cheap and causal. The carried state is the filtered regime probabilities; extending runs the
 Hamilton filter's prediction and Bayes steps on the new returns with the estimated transition
 matrix and regime densities (statsmodels' `initialize_known` cannot express a mid-sample
 start exactly, so the two steps are applied here; a test checks them against the full filter).
@@ -24,6 +34,7 @@ from sco_monitor.assess.forecast.base import (
     ModelState,
     Returns,
     Spec,
+    StateMismatch,
     check_finite,
     clean,
     data_scale,
@@ -35,6 +46,29 @@ from sco_monitor.assess.model import Forecast
 
 #: The regime model needs this many returns (a year of business days).
 MIN_REGIME_RETURNS = 250
+#: RiskMetrics decay of the volatility the regime call is calibrated with.
+CALIBRATION_LAMBDA = 0.94
+#: Quantiles of the volatility history carried in the state (every 2%).
+VOL_GRID = np.linspace(0.0, 1.0, 51)
+
+
+def ewma_variance(x: np.ndarray, lam: float = CALIBRATION_LAMBDA, start: float | None = None) -> np.ndarray:
+    """EWMA variance after each return (sigma2_t = lam sigma2_{t-1} + (1 - lam) x_t^2); `start` is
+    the variance before x[0] (default: the mean square of the first 20 returns)."""
+    x = np.asarray(x, dtype=float)
+    v = float(np.mean(x[:20] ** 2)) if start is None else float(start)
+    out = np.empty(len(x))
+    for t, xt in enumerate(x):
+        v = lam * v + (1.0 - lam) * xt * xt
+        out[t] = v
+    return out
+
+
+def vol_percentile(grid: np.ndarray, variance: float) -> float:
+    """Percentile of a variance within the quantile grid of earlier variances (0..1)."""
+    if not len(grid) or not np.isfinite(variance):
+        return 1.0
+    return float(np.interp(variance, grid, VOL_GRID, left=0.0, right=1.0))
 
 
 class RegimeSpec(Spec):
@@ -56,12 +90,14 @@ class RegimeFitted(Fitted):
     spec: RegimeSpec
 
     def __init__(self, spec: RegimeSpec, *, transition: np.ndarray, mu: np.ndarray, sigma2: np.ndarray,
-                 probs: np.ndarray, scale: float, **kw: Any) -> None:
+                 probs: np.ndarray, scale: float, vol_grid: np.ndarray, ewma_var: float, **kw: Any) -> None:
         super().__init__(spec, **kw)
         self.transition = np.asarray(transition, dtype=float)  # [i, j] = P(s_t = i | s_{t-1} = j)
         self.mu, self.sigma2 = np.asarray(mu, dtype=float), np.asarray(sigma2, dtype=float)
         self.probs = np.asarray(probs, dtype=float)
         self.scale = float(scale)
+        self.vol_grid = np.asarray(vol_grid, dtype=float)  # quantiles of EWMA variances up to estimation
+        self.ewma_var = float(ewma_var)  # EWMA variance after the last return (scaled units)
 
     @property
     def high(self) -> int:
@@ -70,8 +106,18 @@ class RegimeFitted(Fitted):
 
     @property
     def high_probability(self) -> float:
-        """P(high-volatility regime at the last date | returns up to it)."""
+        """P(high-volatility regime at the last date | returns up to it): the raw filtered probability."""
         return float(self.probs[self.high])
+
+    @property
+    def vol_percentile(self) -> float:
+        """Where today's EWMA volatility stands among the series' earlier ones (0..1)."""
+        return vol_percentile(self.vol_grid, self.ewma_var)
+
+    @property
+    def high_vol_probability(self) -> float:
+        """The published regime probability: the raw one capped by the volatility's own percentile."""
+        return min(self.high_probability, self.vol_percentile)
 
     @classmethod
     def fit(cls, y: pd.Series, spec: RegimeSpec) -> Self:
@@ -115,7 +161,10 @@ class RegimeFitted(Fitted):
         metrics = {"model": spec.label, "llf": float(res.llf), "aic": float(res.aic), "bic": float(res.bic),
                    "aic_one_regime": float(-2 * single + 4), "scale": scale,
                    "expected_duration": [float(1 / (1 - transition[i, i])) for i in range(2)]}
+        variances = ewma_variance(x)
+        metrics["vol_percentile"] = vol_percentile(np.quantile(variances[:-1], VOL_GRID), float(variances[-1]))
         return cls(spec, transition=transition, mu=mu, sigma2=sigma2, probs=probs, scale=scale,
+                   vol_grid=np.quantile(variances[:-1], VOL_GRID), ewma_var=float(variances[-1]),
                    series_id=str(y.name or ""), params=dict(zip(names, params, strict=True)),
                    last_date=y.index[-1].date(), last_value=float(y.iloc[-1]), nobs=len(r),
                    fitted_at=y.index[-1].date(), metrics=metrics)
@@ -124,9 +173,20 @@ class RegimeFitted(Fitted):
         new_y = self._new_points(new_y)
         if not len(new_y):
             return self
+        return self._filter(new_y)[0]
+
+    def path(self, new_y: pd.Series) -> pd.DataFrame:
+        """Raw and calibrated P(high regime) on each new date, as a daily run would have published them."""
+        new_y = self._new_points(new_y)
+        if not len(new_y):
+            return pd.DataFrame(columns=["raw", "calibrated", "vol_percentile"], dtype=float)
+        return self._filter(new_y)[1]
+
+    def _filter(self, new_y: pd.Series) -> tuple[Self, pd.DataFrame]:
         r = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value) * self.scale
         sd = np.sqrt(self.sigma2)
         probs, scores = self.probs, np.empty(len(r))
+        raw = np.empty(len(r))
         for t, x in enumerate(r):
             pred = self.transition @ probs
             u = (x - self.mu) / sd
@@ -134,8 +194,14 @@ class RegimeFitted(Fitted):
             joint = pred * np.exp(-0.5 * u * u) / sd
             total = joint.sum()
             probs = joint / total if total > 0 and np.isfinite(total) else pred
-        return type(self)(self.spec, transition=self.transition, mu=self.mu, sigma2=self.sigma2, probs=probs,
-                          scale=self.scale, **self._moved(new_y, len(r), scores))
+            raw[t] = probs[self.high]
+        variances = ewma_variance(r, start=self.ewma_var)
+        pct = np.interp(variances, self.vol_grid, VOL_GRID, left=0.0, right=1.0)
+        out = type(self)(self.spec, transition=self.transition, mu=self.mu, sigma2=self.sigma2, probs=probs,
+                         scale=self.scale, vol_grid=self.vol_grid, ewma_var=float(variances[-1]),
+                         **self._moved(new_y, len(r), scores))
+        return out, pd.DataFrame({"raw": raw, "calibrated": np.minimum(raw, pct), "vol_percentile": pct},
+                                 index=new_y.index)
 
     def regime_path(self, h: int) -> np.ndarray:
         """Predicted regime probabilities for the next h steps, shape (h, 2)."""
@@ -173,10 +239,13 @@ class RegimeFitted(Fitted):
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"transition": self.transition, "mu": self.mu, "sigma2": self.sigma2, "probs": self.probs,
-                "scale": np.array([self.scale])}
+                "scale": np.array([self.scale]), "vol_grid": self.vol_grid, "ewma_var": np.array([self.ewma_var])}
 
     @classmethod
     def from_state(cls, state: ModelState, history: pd.Series) -> Self:
         a = state.arrays()
+        if "vol_grid" not in a:
+            raise StateMismatch("a state from before the volatility calibration; re-estimating")
         return cls(cls.spec_type.model_validate(state.spec), transition=a["transition"], mu=a["mu"],
-                   sigma2=a["sigma2"], probs=a["probs"], scale=float(a["scale"][0]), **cls._restored(state))
+                   sigma2=a["sigma2"], probs=a["probs"], scale=float(a["scale"][0]), vol_grid=a["vol_grid"],
+                   ewma_var=float(a["ewma_var"][0]), **cls._restored(state))

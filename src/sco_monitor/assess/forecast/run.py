@@ -234,7 +234,7 @@ def _estimate(task: SeriesTask, slot: Slot) -> Fitted:
                          level=task.level)
     returns = "log" if transform == "log" else "diff"
     if slot == "volatility":
-        return fit_volatility(task.y, returns=returns, freq=task.frequency)
+        return fit_volatility(task.y, returns=returns, freq=task.frequency, side=task.direction)
     return fit_regime(task.y, returns=returns, freq=task.frequency)
 
 
@@ -248,7 +248,7 @@ def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -
         out.var = fitted.risk(task.direction)  # type: ignore[attr-defined]
     else:
         out.return_forecasts.append(fc)
-        out.regime_prob = fitted.high_probability  # type: ignore[attr-defined]
+        out.regime_prob = fitted.high_vol_probability  # type: ignore[attr-defined]
 
 
 def _transform(task: SeriesTask) -> Literal["log", "none"]:

@@ -47,6 +47,7 @@ from sco_monitor.assess.forecast.garch import (
 )
 from sco_monitor.assess.forecast.regime import RegimeFitted, RegimeSpec
 from sco_monitor.assess.forecast.statespace import LevelSpec
+from sco_monitor.assess.forecast.var import window_backtest
 
 #: Fewer observations than this get a random walk with drift instead of ARIMA/ETS.
 MIN_LEVEL_OBS = 24
@@ -130,8 +131,9 @@ def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0
             "coverage": float(np.mean(np.concatenate(inside))), "origins": len(origins), "horizon": horizon}
 
 
-def fit_volatility(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
-    """GARCH(1,1)-t with its QLIKE backtest against EWMA; EWMA(0.94) when GARCH fails."""
+def fit_volatility(y: pd.Series, *, returns: Returns, freq: str, side: str = "down") -> Fitted:
+    """GARCH(1,1)-t with its QLIKE backtest against EWMA and its 99% VaR backtest on the `side`
+    where a move is a loss; EWMA(0.94) when GARCH fails."""
     y = clean(y)
     try:
         g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq))
@@ -141,12 +143,13 @@ def fit_volatility(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
         except FitFailed as e2:
             raise FitFailed(f"{e}; {e2}") from e2
         return _fallback(ewma, f"{e}; fell back to EWMA(0.94)")
-    g.metrics["backtest"] = backtest_volatility(y, g.spec)
+    g.metrics["backtest"] = backtest_volatility(y, g.spec, side)
     return g
 
 
-def backtest_volatility(y: pd.Series, spec: GarchSpec) -> dict[str, Any]:
-    """QLIKE of one-step variances over the last year: GARCH estimated before it vs EWMA(0.94)."""
+def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down") -> dict[str, Any]:
+    """QLIKE of one-step variances over the last year: GARCH estimated before it vs EWMA(0.94);
+    and the exceptions of its 99% VaR there (Kupiec, Christoffersen, Basel zone: `var99`)."""
     m = VOL_BACKTEST
     if len(y) - 1 - m < MIN_GARCH_RETURNS:
         return {"skipped": f"{len(y) - 1} returns are too few for a {m}-day backtest"}
@@ -158,7 +161,8 @@ def backtest_volatility(y: pd.Series, spec: GarchSpec) -> dict[str, Any]:
     r = g.r[-m:]
     q_g = qlike(g.conditional_volatility.to_numpy()[-m:] ** 2, r)
     q_e = qlike(e.conditional_volatility.to_numpy()[-m:] ** 2, r)
-    return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e)}
+    var99 = window_backtest(g, m, side=side, level=0.99).model_dump(mode="json")
+    return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e), "var99": var99}
 
 
 def fit_regime(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:

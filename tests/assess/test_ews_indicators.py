@@ -1,0 +1,91 @@
+"""Leading indicators of the early-warning model: one-sided HP gaps, the Basel mapping, contagion, causality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.filters.hp_filter import hpfilter
+
+from sco_monitor.assess.ews_indicators import (
+    basel_scale,
+    contagion,
+    one_sided_hp_gap,
+    scope_features,
+)
+from sco_monitor.assess.indicators import Indicators
+from sco_monitor.catalog import Series
+
+
+def test_the_one_sided_gap_is_the_end_point_of_the_hp_filter_on_each_prefix() -> None:
+    rng = np.random.default_rng(0)
+    x = pd.Series(100 + np.cumsum(np.cumsum(rng.normal(0, 0.1, 120))) + rng.normal(0, 1, 120),
+                  index=pd.period_range("1990Q1", periods=120, freq="Q").to_timestamp(how="end"))
+    gap = one_sided_hp_gap(x, 400_000.0, 20)
+    by_prefix = [x.iloc[t] - hpfilter(x.iloc[: t + 1].to_numpy(), lamb=400_000.0)[1][-1] for t in range(19, 120)]
+    assert gap.iloc[:19].isna().all()
+    np.testing.assert_allclose(gap.iloc[19:].to_numpy(), by_prefix, atol=1e-4)
+
+
+def test_basel_mapping_is_zero_at_2pp_and_one_at_10pp() -> None:
+    s = basel_scale(pd.Series([-5.0, 2.0, 6.0, 10.0, 25.0]))
+    assert s.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_contagion_weights_the_linked_neighbours_stress_ranks() -> None:
+    days = pd.bdate_range("2020-01-01", periods=3)
+    ranks = {"RUS": pd.Series([0.2, 0.9, np.nan], index=days), "CHN": pd.Series([0.5, 0.5, 0.6], index=days)}
+    c = contagion(ranks, {"KAZ": {"RUS": 0.5, "CHN": 0.25}}, "KAZ")
+    assert c.tolist() == pytest.approx([(0.1 + 0.125) / 0.75, (0.45 + 0.125) / 0.75, 0.6])
+    assert contagion(ranks, {"KAZ": {"RUS": 0.5}}, "UZB") is None
+
+
+def _series(**kw) -> Series:
+    base = {"name": kw["id"], "source": "csv", "unit": "x", "direction": "up", "frequency": "B"}
+    return Series.model_validate({**base, **kw})
+
+
+def test_features_are_causal_and_only_where_the_data_is() -> None:
+    """Features on day D are the same whether or not later data exist."""
+    rng = np.random.default_rng(1)
+    days = pd.bdate_range("2000-01-03", "2012-12-31")
+    q = pd.period_range("1995Q1", "2012Q4", freq="Q").to_timestamp(how="end").normalize()
+    frame = pd.DataFrame(index=days.union(q))
+    frame["fx.usd_xxx"] = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.005, len(days)))), index=days)
+    frame["eq.xx.idx"] = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days)))), index=days)
+    frame["macro.xx.credit"] = pd.Series(100 + np.cumsum(rng.normal(0.5, 1, len(q))), index=q)
+    series = [_series(id="fx.usd_xxx", kind="fx", country="XXX"),
+              _series(id="eq.xx.idx", kind="equity", country="XXX", direction="down"),
+              _series(id="macro.xx.credit", kind="macro", country="XXX", frequency="Q", publication_lag_days=150,
+                      tags=["credit_to_gdp"])]
+    by_id = {s.id: s for s in series}
+    full = scope_features(Indicators(frame, by_id), series, "XXX")
+    assert list(full.columns) == ["credit_gap", "fx_overvaluation", "equity_drawdown"]
+    cut = pd.Timestamp("2008-06-30")
+    early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")
+    pd.testing.assert_frame_equal(full.loc[:cut], early.loc[:cut], atol=1e-6)
+    assert 0 <= full.min().min() and full.max().max() <= 1
+    # the credit gap of a quarter is knowable only 150 days after its end
+    first = full["credit_gap"].first_valid_index()
+    assert first >= q[19] + pd.Timedelta(days=150)
+
+
+def test_exports_and_reserves_features_follow_their_tags() -> None:
+    """An export level falls, a growth-rate series is ranked as it is; reserves use the 3-6 months rule."""
+    years = pd.date_range("1995-12-31", periods=20, freq="YE")
+    frame = pd.DataFrame({
+        "macro.xx.exports": np.r_[np.linspace(10, 30, 19), 15.0],  # a halving in the last year
+        "macro.xx.export_growth": np.r_[np.full(19, 5.0) + np.arange(19) % 3, -20.0],
+        "macro.xx.reserves": np.r_[np.full(19, 8.0), 2.5],
+    }, index=years)
+    series = [_series(id="macro.xx.exports", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["exports"]),
+              _series(id="macro.xx.export_growth", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["export_growth"]),
+              _series(id="macro.xx.reserves", kind="macro", country="XXX", frequency="A", direction="down",
+                      tags=["reserves_months"])]
+    f = scope_features(Indicators(frame, {s.id: s for s in series}), series, "XXX")
+    last = f.iloc[-1]
+    assert last["export_fall"] == pytest.approx(1.0)  # both the level's fall and the growth are the worst yet
+    assert last["reserves_low"] == pytest.approx(1.0) and last["reserves_fall"] == pytest.approx(1.0)
+    assert f["reserves_low"].dropna().iloc[0] == 0.0  # 8 months of imports: comfortable
