@@ -137,8 +137,8 @@ def cycle(
 
     result = run_cycle(ctx_of(ctx), parse_date_option(as_of, "--as-of"), collect=not no_collect)
     typer.echo("\n".join(result.lines()))
-    if result.failed:
-        raise RunFailed(f"cycle: {', '.join(s.step for s in result.failed)} failed (see the log)")
+    if result.problems:
+        raise RunFailed(f"cycle: {', '.join(f'{s.step} {s.status}' for s in result.problems)} (see the log)")
 
 
 @app.command()

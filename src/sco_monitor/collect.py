@@ -93,6 +93,44 @@ class CollectSummary:
     def new_rows(self) -> int:
         return sum(o.new_rows for o in self.outcomes)
 
+    @property
+    def status(self) -> str:
+        """ok; partial when some series failed; failed when every series tried failed (nothing collected)."""
+        tried = [o for o in self.outcomes if o.status != "skipped"]
+        failed = self.failed
+        if not failed:
+            return "ok"
+        return "failed" if len(failed) == len(tried) else "partial"
+
+    def summary(self) -> str:
+        """One readable line: counts per status, the series that failed by source, the new rows."""
+        parts = []
+        for status in ("ok", "empty", "failed", "skipped"):
+            these = [o for o in self.outcomes if o.status == status]
+            if not these:
+                continue
+            part = f"{len(these)} {status}"
+            if status in runs.FAILED_STATUSES:
+                by_source: dict[str, list[str]] = defaultdict(list)
+                for o in these:
+                    by_source[o.source].append(o.series_id)
+                part += " (" + "; ".join(f"{src}: {_some(sorted(ids))}" for src, ids in sorted(by_source.items())) + ")"
+            parts.append(part)
+        return f"{len(self.outcomes)} series: {', '.join(parts) or 'none'}; {self.new_rows} new rows"
+
+    def problem(self) -> str | None:
+        """The first failures with their errors (the job's error line), or None when nothing failed."""
+        failed = self.failed
+        if not failed:
+            return None
+        shown = "; ".join(f"{o.series_id}: {o.error}" for o in failed[:3])
+        more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+        return f"{len(failed)} of {len(self.outcomes)} series not collected: {shown}{more}"
+
+
+def _some(ids: list[str], limit: int = 10) -> str:
+    return ", ".join(ids[:limit]) + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
+
 
 Progress = Callable[[SeriesOutcome], None]
 

@@ -60,7 +60,7 @@ def step_report(
 @dataclass
 class StepOutcome:
     step: str
-    status: Literal["ok", "skipped", "failed"]
+    status: Literal["ok", "partial", "skipped", "failed"]
     detail: str = ""
     result: object = None
 
@@ -77,6 +77,11 @@ class CycleResult:
     def failed(self) -> list[StepOutcome]:
         return [s for s in self.steps if s.status == "failed"]
 
+    @property
+    def problems(self) -> list[StepOutcome]:
+        """Steps that lost work: failed, or partial (a step's result says so)."""
+        return [s for s in self.steps if s.status in ("failed", "partial")]
+
     def lines(self) -> list[str]:
         return [f"cycle as of {self.as_of}"] + [s.line() for s in self.steps]
 
@@ -84,6 +89,12 @@ class CycleResult:
 def _describe(result: object) -> str:
     summary = getattr(result, "summary", None)
     return summary() if callable(summary) else ""
+
+
+def result_status(result: object) -> Literal["ok", "partial", "failed"]:
+    """A step's own verdict on its result: a collection that lost series is partial or failed, never ok."""
+    status = getattr(result, "status", None)
+    return status if status in ("partial", "failed") else "ok"
 
 
 def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -99,8 +110,9 @@ def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> An
         log.exception("step_failed", step=name)
         out.steps.append(StepOutcome(name, "failed", f"{type(e).__name__}: {e}"))
         return None
-    out.steps.append(StepOutcome(name, "ok", _describe(result), result))
-    log.info("step_done", step=name)
+    status = result_status(result)
+    out.steps.append(StepOutcome(name, status, _describe(result), result))
+    (log.info if status == "ok" else log.warning)("step_done", step=name, status=status)
     return result
 
 

@@ -186,6 +186,14 @@ class DeliveryReport:
     def attempted(self) -> int:
         return self.delivered + self.retrying + self.failed + self.lost
 
+    @property
+    def status(self) -> str:
+        """partial when notifications were given up on in this run (retries are delays, not losses)."""
+        return "partial" if self.failed else "ok"
+
+    def problem(self) -> str | None:
+        return "; ".join(self.problems[:3]) or None
+
     def summary(self) -> str:
         s = f"delivered {self.delivered}, retrying {self.retrying + self.postponed}, failed {self.failed}"
         return s + (f" ({self.lost} taken over by another sender)" if self.lost else "")

@@ -386,6 +386,9 @@ class Daemon:
         if reasons:
             doc.update(status="failing", reasons=reasons)
             return 503, doc
+        problems = [f"{jid}: {h.problem}" for jid, h in health.items() if h.degraded]
+        if problems:  # the schedule runs, but the last run of some job lost work: say so, still 200
+            doc.update(status="degraded", problems=problems)
         return 200, doc
 
     # --- signals ---------------------------------------------------------------------------------

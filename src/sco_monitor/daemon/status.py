@@ -40,6 +40,7 @@ def collect_status(config: AppConfig, store: Store, now: datetime) -> dict[str, 
     healthy = holder is not None and all(j["healthy"] for j in jobs.values())
     return {
         "healthy": healthy,
+        "degraded": [sid for sid, j in jobs.items() if j["degraded"]],
         "daemon": {"running": holder is not None, "instance": holder.instance if holder else None,
                    "since": holder.since.isoformat() if holder and holder.since else None, "lock": lock.where},
         "store": store.display_url,
@@ -79,7 +80,7 @@ def render(report: dict[str, Any]) -> str:
             _local(j["next_run"], tz) if j["next_run"] else "-",
             j["state"],
         ])
-        if j["state"] in ("overdue", "failing"):
+        if j["state"] in ("overdue", "failing", "partial"):
             notes.append(f"  {sid}: {j['reason']}")
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]

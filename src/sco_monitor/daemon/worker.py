@@ -43,7 +43,7 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # ok | failed | timeout | cancelled
+    status: str  # ok | partial | failed | timeout | cancelled
     error: str | None = None
     detail: str | None = None
 
@@ -157,7 +157,7 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     store = Store(config.settings.store.url)
     try:
         result = fn(Context.from_parts(config, store, log.run_id), firing)
-        message = ("ok", None, _summary(result))
+        message = _verdict(result)
     except NotAvailable as e:
         message = ("failed", str(e), None)
     except Exception as e:  # noqa: BLE001 - a job's failure is recorded, never raised into the daemon
@@ -169,10 +169,22 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     conn.close()
 
 
+def _verdict(result: object) -> tuple[str, str | None, str | None]:
+    """(status, error, detail) of a job's result: a result that lost work says partial or failed."""
+    from sco_monitor.cycle import result_status
+
+    status = result_status(result)
+    problem = getattr(result, "problem", None)
+    error = problem() if status != "ok" and callable(problem) else None
+    return status, error[:_SUMMARY_CHARS] if error else None, _summary(result)
+
+
 def _summary(result: object) -> str | None:
+    """The result's own summary line (never a repr), else its text."""
     if result is None:
         return None
-    text = str(result).strip().replace("\n", " ")
+    summary = getattr(result, "summary", None)
+    text = (summary() if callable(summary) else str(result)).strip().replace("\n", " ")
     return text[:_SUMMARY_CHARS] or None
 
 
