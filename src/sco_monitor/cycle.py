@@ -40,11 +40,12 @@ def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> object:
     return process(ctx.store.engine, ctx.config.settings, assessment, now)
 
 
-def step_deliver(ctx: Context, now: datetime) -> object:
-    """Deliver due notifications from the outbox."""
+def step_deliver(ctx: Context, now: datetime | None = None, clock: Callable[[], datetime] | None = None) -> object:
+    """Deliver due notifications from the outbox on `clock` (read at each claim, attempt and record);
+    `now` freezes it (the replay's simulated day)."""
     from sco_monitor.alerting.commands import deliver
 
-    return deliver(ctx, now)
+    return deliver(ctx, now, clock)
 
 
 def step_report(
@@ -116,10 +117,13 @@ def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> An
     return result
 
 
-def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now: datetime | None = None) -> CycleResult:
+def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now: datetime | None = None,
+              clock: Callable[[], datetime] | None = None) -> CycleResult:
     """collect → assess → alert → deliver → report, once. Alerting and the report need the assessment;
-    delivery runs regardless (the outbox may hold older notifications)."""
-    now = now or utcnow()
+    delivery runs regardless (the outbox may hold older notifications). Each step reads `clock`
+    (default: the real one) when it starts, and delivery at each claim and attempt; `now` freezes it."""
+    clock = clock or ((lambda: now) if now is not None else utcnow)
+    now = clock()
     as_of = as_of or now.astimezone(ZoneInfo(ctx.config.settings.timezone)).date()
     out = CycleResult(as_of)
     if collect:
@@ -128,12 +132,12 @@ def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now
         out.steps.append(StepOutcome("collect", "skipped", "--no-collect"))
     assessment = _step(out, "assess", step_assess, ctx, as_of)
     if assessment is not None:
-        _step(out, "alert", step_alert, ctx, assessment, now)
+        _step(out, "alert", step_alert, ctx, assessment, clock())
     else:
         out.steps.append(StepOutcome("alert", "skipped", "needs the assessment"))
-    _step(out, "deliver", step_deliver, ctx, now)
+    _step(out, "deliver", step_deliver, ctx, None, clock)
     if assessment is not None:
-        _step(out, "report", step_report, ctx, assessment, now)
+        _step(out, "report", step_report, ctx, assessment, clock())
     else:
         out.steps.append(StepOutcome("report", "skipped", "needs the assessment"))
     return out

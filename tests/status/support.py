@@ -56,3 +56,56 @@ def write_config(root: Path, series: list[dict[str, Any]], *, files: dict[str, p
     path = cfg / "sco-monitor.yaml"
     path.write_text(yaml.safe_dump(main, sort_keys=False))
     return path
+
+
+# --- a webhook endpoint that records when each request arrived -----------------------------------------
+class TimedHook:
+    """A real threaded HTTP endpoint: answers `status` after `delay` seconds (or per `plan(n)`), and records
+    (arrival time, webhook-id, body) of every POST."""
+
+    def __init__(self, delay: float = 0.0, status: int = 200) -> None:
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.delay, self.status = delay, status
+        self.plan: Any = None  # optional: n -> (status, delay, headers); n counts requests from 0
+        self.received: list[tuple[float, str, bytes]] = []
+        self._lock = threading.Lock()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with hook._lock:
+                    n = len(hook.received)
+                    hook.received.append((time.time(), self.headers.get("webhook-id", ""), body))
+                status, delay, headers = hook.plan(n) if hook.plan else (hook.status, hook.delay, {})
+                time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the client timed out and went away
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [i for _, i, _ in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

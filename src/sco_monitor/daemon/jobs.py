@@ -101,7 +101,7 @@ def assess(ctx: Context, firing: Firing) -> object:
 @registry.register("deliver")
 def deliver(ctx: Context, firing: Firing) -> object:
     """Deliver the due notifications of the outbox."""
-    return _cycle().step_deliver(ctx, utcnow())
+    return _cycle().step_deliver(ctx, clock=utcnow)  # the clock, read at each claim and attempt
 
 
 @registry.register("report")
