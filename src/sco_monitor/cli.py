@@ -53,8 +53,10 @@ def _root(
     log_format: Annotated[LogFormat, typer.Option(help="Log lines: console, json, or auto.")] = LogFormat.auto,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
+    from sco_monitor.load_checks import check_config
+
     run_id = configure(log_format.value, log_level)
-    ctx.obj = Context(config_path=config, run_id=run_id)
+    ctx.obj = Context(config_path=config, run_id=run_id, check=check_config)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,17 @@ class Context:
 
     config_path: str | Path | None = None
     run_id: str = ""
+    check: Callable[[AppConfig], None] | None = field(default=None, repr=False)
     _config: AppConfig | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
     @property
     def config(self) -> AppConfig:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            config = load_config(self.config_path)
+            if self.check is not None:
+                self.check(config)  # the CLI's network-free checks (load_checks), before any command acts
+            self._config = config
         return self._config
 
     @property
