@@ -317,8 +317,16 @@ def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
                 if len(finished) >= FLUSH_EVERY:
                     runs.finish_runs(store, finished)
                     finished.clear()
-        finally:
-            runs.finish_runs(store, finished)
+        finally:  # also when the run is stopped (a job timeout or shutdown raises here): no row stays running
+            done = {o.series_id for o in summary.outcomes}
+            left = [{"row_id": row_ids[s.id], "status": "interrupted",
+                     "error": "the collection was stopped before this series finished"}
+                    for s in chosen if s.id not in done]
+            try:
+                runs.finish_runs(store, finished + left)
+            except Exception:  # noqa: BLE001 - the store may be why the run stopped; the next start marks them
+                log.exception("cannot finish collection_runs rows", rows=len(finished) + len(left))
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: date, last: date | None,

@@ -235,6 +235,10 @@ class Daemon:
             log.warning("a run was interrupted by a daemon that stopped", job=run.job_id,
                         scheduled_at=run.scheduled_at.isoformat() if run.scheduled_at else None,
                         instance=run.instance)
+        from sco_monitor.store.collection import interrupt_running
+
+        if stuck := interrupt_running(self.store, self.instance):
+            log.warning("collection_runs rows of a dead collection marked interrupted", rows=stuck)
         scheduler = BlockingScheduler(
             timezone=self.tz,
             executors={"default": _FiringExecutor(max_workers=len(self.jobs) + 1)},

@@ -147,7 +147,7 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
            daemon_pid: int) -> None:
     """Worker entry: run the job, send (status, error, detail) back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the daemon decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _stopped)  # timeout or shutdown: unwind, so `finally` blocks record it
     _watch_parent(daemon_pid)
     configure(log.format, log.level, log.run_id)  # type: ignore[arg-type]
     structlog.contextvars.bind_contextvars(job=firing.job_id, job_run=firing.run_id, pid=os.getpid())
@@ -158,6 +158,9 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     try:
         result = fn(Context.from_parts(config, store, log.run_id), firing)
         message = _verdict(result)
+    except Stopped:
+        logger.warning("job_stopped", job=firing.job_id)
+        return  # the daemon already records timeout or cancelled; `finally` blocks have run
     except NotAvailable as e:
         message = ("failed", str(e), None)
     except Exception as e:  # noqa: BLE001 - a job's failure is recorded, never raised into the daemon
@@ -167,6 +170,14 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
         store.dispose()
     conn.send(message)
     conn.close()
+
+
+class Stopped(BaseException):
+    """The daemon stopped this worker (timeout, shutdown); not an Exception, so no job swallows it."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped(f"stopped by signal {signum}")
 
 
 def _verdict(result: object) -> tuple[str, str | None, str | None]:

@@ -50,6 +50,18 @@ def finish_runs(store: Store, outcomes: Sequence[dict[str, Any]]) -> None:
             conn.execute(stmt, [{"row_id": r["row_id"], **{f"v_{c}": r[c] for c in cols}} for r in rows])
 
 
+def interrupt_running(store: Store, by: str) -> int:
+    """Mark rows left `running` by a collection whose process died (kill -9) as `interrupted`;
+    called when a daemon becomes active. A collection still going elsewhere overwrites its rows
+    with its outcome when it finishes. Returns how many."""
+    t = schema.collection_runs
+    with store.engine.begin() as conn:
+        res = conn.execute(update(t).where(t.c.status == "running").values(
+            status="interrupted", finished_at=utcnow(),
+            error=f"the collection stopped mid-run (its process died); noticed by {by}"))
+    return max(res.rowcount or 0, 0)
+
+
 def save_flags(store: Store, flags: Iterable[QualityFlag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
     """Upsert flags (one per series, date and kind): re-running a collection changes nothing."""
     now = utcnow()
