@@ -153,7 +153,8 @@ def deliver(ctx: typer.Context) -> None:
     for line in report.problems:
         typer.echo(line, err=True)
     if report.failed:
-        raise RunFailed(f"deliver: {report.failed} notification(s) failed permanently; see `sco-monitor alerts list`")
+        raise RunFailed(f"deliver: {report.failed} notification(s) failed and were given up on "
+                        "(a permanent error, or out of attempts or time); see `sco-monitor alerts list`")
 
 
 @app.command()
@@ -165,8 +166,14 @@ def run(
     ] = None,
 ) -> None:
     """Run the daemon: the cycle on its schedules, until SIGTERM or Ctrl-C."""
+    from sco_monitor.config.settings import parse_listen
     from sco_monitor.daemon.service import run_daemon
 
+    if listen is not None:
+        try:
+            parse_listen(listen)
+        except ValueError as e:
+            raise UsageError(f"--listen (or SCO_MONITOR_HTTP_LISTEN): {e}") from None
     root = ctx.find_root().params
     run_daemon(ctx_of(ctx), listen, LogFormat(root["log_format"]).value, root["log_level"])
 

@@ -259,6 +259,8 @@ def collect(
     run_id = run_id or new_run_id()
     summary = CollectSummary(run_id=run_id, started_at=now)
     end = now.astimezone(ZoneInfo(config.settings.timezone)).date()
+    if since is not None and since > end:
+        raise UsageError(f"--since {since} is after today ({end} in {config.settings.timezone}); nothing to collect")
     chosen, disabled = select_series(config, series_ids, sources)
     impls = make_sources(config, [s.source for s in chosen])
     try:

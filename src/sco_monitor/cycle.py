@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sco_monitor.assess.model import Assessment
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable
+from sco_monitor.errors import NotAvailable, RunFailed, UsageError
 from sco_monitor.logs import get_logger
 from sco_monitor.timeutil import utcnow
 
@@ -106,6 +106,10 @@ def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> An
     except NotAvailable as e:
         log.warning("step_skipped", step=name, reason=str(e))
         out.steps.append(StepOutcome(name, "skipped", str(e)))
+        return None
+    except (RunFailed, UsageError) as e:  # an expected failure with its own clear line: no traceback
+        log.error("step_failed", step=name, error=str(e))
+        out.steps.append(StepOutcome(name, "failed", str(e)))
         return None
     except Exception as e:  # noqa: BLE001 - one failing step never stops the independent ones
         log.exception("step_failed", step=name)

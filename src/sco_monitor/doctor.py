@@ -150,11 +150,14 @@ def _default_url(name: str) -> str | None:
 
 def _sources(config: AppConfig, timeout: float, clocks: _Clocks) -> list[Check]:
     s = config.settings
-    names = sorted({x.source for x in config.universe.series if x.enabled} | set(s.sources))
+    used = {x.source for x in config.universe.series if x.enabled}
     out: list[Check] = []
-    for name in names:
+    for name in sorted(used | set(s.sources)):
         opts = s.sources.get(name)
         label = f"source {name}"
+        if name not in used:
+            out.append(Check(label, "skip", f"configured under sources.{name}, but no enabled series uses it"))
+            continue
         if name == "csv":
             out.append(_csv_files(config))
             continue

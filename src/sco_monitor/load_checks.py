@@ -20,9 +20,7 @@ from sco_monitor.config.errors import ConfigError, from_validation
 def check_config(config: AppConfig) -> None:
     """Raise the first ConfigError found; return quietly when everything fits."""
     _source_params(config)
-    _indicators(config)
-    _spreads(config)
-    _level_rules(config)
+    _assessment(config)
     _lease(config)
 
 
@@ -44,53 +42,11 @@ def _source_params(config: AppConfig) -> None:
                               f"source {s.source!r} needs the provider's symbol")
 
 
-def _indicators(config: AppConfig) -> None:
-    from sco_monitor.assess.indicators import validate_params
+def _assessment(config: AppConfig) -> None:
+    """Indicator names and params, spread legs, level-rule indicators: the assessment's own checks."""
+    from sco_monitor.assess.pipeline import check_config as check_assessment
 
-    for i, spec in enumerate(config.settings.assessment.indicators):
-        try:
-            validate_params(spec.indicator, spec.params)
-        except ValueError as e:
-            where = "indicator" if spec.indicator not in _indicator_names() else "params"
-            raise ConfigError(config.path, f"assessment.indicators[{i}].{where}", str(e)) from None
-
-
-def _indicator_names() -> list[str]:
-    from sco_monitor.assess.indicators import registry
-
-    return registry.names()
-
-
-def _spreads(config: AppConfig) -> None:
-    for i, sp in enumerate(config.settings.assessment.spreads):
-        for leg in ("a", "b"):
-            sid = getattr(sp, leg)
-            if sid not in config.series:
-                raise ConfigError(config.path, f"assessment.spreads[{i}].{leg}", f"unknown series {sid!r}")
-        fa, fb = config.series[sp.a].frequency, config.series[sp.b].frequency
-        if fa != fb:
-            raise ConfigError(config.path, f"assessment.spreads[{i}]",
-                              f"legs of different frequencies ({sp.a}: {fa}, {sp.b}: {fb}); a spread needs one")
-
-
-def _level_rules(config: AppConfig) -> None:
-    from sco_monitor.assess.indicators import validate_params
-
-    configured = {s.name for s in config.settings.assessment.indicators} | {
-        s.name for s in config.settings.assessment.spreads}
-    rules_path = config.path.parent / config.settings.rules
-    for i, rule in enumerate(config.rules.rules):
-        if rule.kind != "level" or "indicator" not in rule.params:
-            continue
-        name = rule.params["indicator"]
-        if name in configured:
-            continue
-        try:
-            validate_params(name, {})  # a registered indicator used as is, without params
-        except ValueError as e:
-            known = ", ".join(sorted(configured)) or "none"
-            raise ConfigError(rules_path, f"rules[{i}].params.indicator",
-                              f"{e}; or name a configured indicator (assessment.indicators/spreads): {known}") from None
+    check_assessment(config)
 
 
 def _lease(config: AppConfig) -> None:

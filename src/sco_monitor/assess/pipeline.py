@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
-from sco_monitor.assess.indicators import Indicators, Spec
+from sco_monitor.assess.indicators import Indicators, Spec, validate_params
 from sco_monitor.assess.indicators import registry as indicator_registry
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
 from sco_monitor.assess.stress import WORLD, StressParams, StressResult, scopes_for, stress_index
@@ -63,6 +63,10 @@ def check_config(config: AppConfig) -> None:
         if spec.indicator not in indicator_registry:
             raise ConfigError(config.path, f"assessment.indicators[{i}].indicator",
                               f"unknown indicator {spec.indicator!r}; expected one of: {', '.join(indicator_registry.names())}")
+        try:
+            validate_params(spec.indicator, spec.params)
+        except ValueError as e:
+            raise ConfigError(config.path, f"assessment.indicators[{i}].params", str(e)) from None
     for i, sp in enumerate(a.spreads):
         for leg in ("a", "b"):
             sid = getattr(sp, leg)
@@ -175,6 +179,18 @@ def _annotate(forecasts: Sequence[Forecast], evaluations: Sequence[RuleEvaluatio
 # --- IO -----------------------------------------------------------------------------------------------------
 
 
+def _nothing_to_assess(ctx: Context, ids: list[str], as_of: date, history_days: int) -> str:
+    """Why the frame is empty: an empty store, or a window (history_days before as_of) that misses what it holds."""
+    from sco_monitor.store.collection import observation_span
+
+    span = observation_span(ctx.store, ids)
+    if span is None:
+        return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
+    start = as_of - timedelta(days=history_days)
+    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days} before "
+            f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
+
+
 def run_assessment(ctx: Context, as_of: date, save: bool = True, *, forecaster: Forecaster | None = None) -> Assessment:
     """Load the point-in-time frame, assess it, and save the results (idempotently)."""
     config = ctx.config
@@ -183,7 +199,7 @@ def run_assessment(ctx: Context, as_of: date, save: bool = True, *, forecaster: 
     ids = [s.id for s in config.universe.series]
     frame = ctx.store.load_frame(ids, start=as_of - timedelta(days=a.history_days), as_of=as_of)
     if frame.empty or frame.notna().sum().sum() == 0:
-        raise RunFailed(f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first")
+        raise RunFailed(_nothing_to_assess(ctx, ids, as_of, a.history_days))
     quality = load_quality(ctx, as_of)
     forecasts: list[Forecast] = []
     regime: dict[str, float] = {}

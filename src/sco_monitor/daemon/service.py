@@ -163,8 +163,11 @@ class Daemon:
             self.http.start()
             # the forkserver imports the engine while the lock and the schedule are set up
             threading.Thread(target=worker.warm_up, name="warm-up", daemon=True).start()
+            from sco_monitor.daemon.status import unscheduled_defaults
+
             log.info("daemon started", instance=self.instance, store=self.store.display_url,
-                     listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs))
+                     listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs),
+                     unscheduled_defaults=unscheduled_defaults(self.config))
             while not self._stop.is_set():
                 if not acquired:
                     acquired = self._stand_by()

@@ -21,6 +21,17 @@ from sco_monitor.store import Store
 from sco_monitor.timeutil import utcnow
 
 
+def unscheduled_defaults(config: AppConfig) -> list[str]:
+    """Default jobs a `schedules:` block left out: the block replaces the defaults, it does not merge."""
+    from sco_monitor.config.settings import Settings
+
+    s = config.settings
+    if "schedules" not in s.model_fields_set:
+        return []
+    defaults = Settings.model_fields["schedules"].default_factory()  # type: ignore[misc]
+    return [name for name in defaults if name not in s.schedules]
+
+
 def collect_status(config: AppConfig, store: Store, now: datetime) -> dict[str, Any]:
     """Everything `status` shows, as data (also its --json output)."""
     s = config.settings
@@ -47,6 +58,8 @@ def collect_status(config: AppConfig, store: Store, now: datetime) -> dict[str, 
         "timezone": s.timezone,
         "now": now.isoformat(),
         "jobs": jobs,
+        "config": config.path.name,
+        "unscheduled_defaults": unscheduled_defaults(config),
     }
 
 
@@ -86,6 +99,9 @@ def render(report: dict[str, Any]) -> str:
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     if notes:
         lines += ["", *notes]
+    if report["unscheduled_defaults"]:
+        lines += ["", f"note: `schedules:` in {report['config']} replaces the defaults; not scheduled: "
+                  f"{', '.join(report['unscheduled_defaults'])} (list them to run them)"]
     return "\n".join(lines)
 
 

@@ -130,6 +130,15 @@ def last_knowable(store: Store, lags: dict[str, int], as_of: date) -> dict[str, 
     return out
 
 
+def observation_span(store: Store, series_ids: Sequence[str]) -> tuple[date, date] | None:
+    """First and last stored observation dates of these series, or None when the store holds none."""
+    t = schema.observations
+    with store.engine.connect() as conn:
+        first, last = conn.execute(select(func.min(t.c.date), func.max(t.c.date))
+                                   .where(t.c.series_id.in_(list(series_ids)))).one()
+    return (to_date(first), to_date(last)) if first is not None else None
+
+
 def last_dates(store: Store, series_ids: Sequence[str]) -> dict[str, date]:
     """Newest stored date per series: one primary-key seek each, not a scan of every observation."""
     t = schema.observations
