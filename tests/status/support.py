@@ -109,3 +109,15 @@ class TimedHook:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def query(url: str, stmt: Any) -> list[Any]:
+    """Rows of one SELECT on the store at `url` (what a user would read with their SQL client)."""
+    from sco_monitor.store import Store
+
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            return list(conn.execute(stmt).all())
+    finally:
+        store.dispose()

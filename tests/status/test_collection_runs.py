@@ -15,11 +15,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from sco_monitor.store import Store
 from sco_monitor.store.schema import collection_runs
 
 from ..daemon.conftest import runs_of, wait_for
-from .support import csv_series, history, today, write_config
+from .support import csv_series, history, query, today, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +54,7 @@ def _config(root: Path, url: str, timeout: str) -> tuple[Path, str]:
 
 
 def _rows(url: str) -> list:
-    store = Store(url)
-    try:
-        with store.engine.connect() as conn:
-            return conn.execute(select(collection_runs).order_by(collection_runs.c.id)).all()
-    finally:
-        store.dispose()
+    return query(url, select(collection_runs).order_by(collection_runs.c.id))
 
 
 def test_a_collection_stopped_by_its_job_timeout_finishes_its_rows(tmp_path: Path, hanging_url: str,

@@ -4,10 +4,8 @@ never a silent `ok`."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -124,7 +122,7 @@ def test_a_second_replay_into_the_same_store_refuses(collected: Path, run_cli, t
         assert second.returncode == 1
         assert _one_line(second).startswith("sco-monitor: another replay is running on this store: ")
     finally:
-        out, err = first.communicate(timeout=300)
+        _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-2000:]
     assert not lock.read_text()  # released
 

@@ -100,7 +100,7 @@ def read_yaml(path: Path, named_by: tuple[Path, str] | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(path, "", f"cannot read file: {e}") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as e:
         raise ConfigError(path, *_yaml_where(e)) from None
     except yaml.YAMLError as e:
@@ -112,7 +112,7 @@ def _yaml_where(e: yaml.MarkedYAMLError) -> tuple[str, str]:
     mistake is where that key or quote began, so point there."""
     mark, problem = e.problem_mark, e.problem
     context = e.context or ""
-    if e.context_mark is not None and mark is not None and context.startswith(("while scanning", "while parsing a flow")):
+    if e.context_mark is not None and mark is not None and context.startswith("while scanning"):
         problem = f"{problem} ({context}; noticed on line {mark.line + 1})"
         mark = e.context_mark
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

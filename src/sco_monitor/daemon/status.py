@@ -100,8 +100,8 @@ def render(report: dict[str, Any]) -> str:
     if notes:
         lines += ["", *notes]
     if report["unscheduled_defaults"]:
-        lines += ["", f"note: `schedules:` in {report['config']} replaces the defaults; not scheduled: "
-                  f"{', '.join(report['unscheduled_defaults'])} (list them to run them)"]
+        lines += ["", (f"note: `schedules:` in {report['config']} replaces the defaults; not scheduled: "
+                       f"{', '.join(report['unscheduled_defaults'])} (list them to run them)")]
     return "\n".join(lines)
 
 
