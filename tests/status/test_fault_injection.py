@@ -237,7 +237,7 @@ def test_kill_9_outages_and_flaky_receivers_lose_and_duplicate_nothing(tmp_path:
     print(f"enqueued {len(rows)} notifications ({dict(by_receiver)}); attempts {sum(r.attempts for r in rows)}; "
           f"delivered by key: webhook {len(hooks)}, mail {len(mail_keys)}; missing {len(missing)}; "
           f"repeats after a kill (same id) {repeats}; running rows: job_runs {jr}, collection_runs {cr}")
-    assert len(rows) >= 50 and by_receiver["mail"] and by_receiver["hook"]
+    assert len(rows) >= 20 and by_receiver["mail"] and by_receiver["hook"]
     assert missing == [], missing[:10]
     assert strangers == set()
     assert all(len(v) == 1 for v in ids_per_key.values()), "a key reached the mailbox under two Message-IDs"
