@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test docs install bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -17,12 +17,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sco-monitor demo
 
+# In parallel (pytest-xdist, one worker per core); `-n 0` runs serially. Exit 5 (no test ran) fails too.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n auto; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test" >&2; fi; exit $$rc
+
+# The docs site, built strictly (a broken link, anchor or nav entry fails) into site/.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e ".[dev,bench]"
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var reports demo replay
+	rm -rf $(VENV) var reports demo replay site

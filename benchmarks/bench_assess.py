@@ -38,6 +38,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sco_monitor.assess.forecast import ForecastRun, run_forecasts
+from sco_monitor.assess.forecast.layer import states_from_rows
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import AssessmentConfig, ExecutorConfig
 from sco_monitor.executor import cores, make_executor
@@ -149,7 +150,7 @@ def full_run(frames: pd.DataFrame, catalog: list[Series], settings: AssessmentCo
 def incremental_run(frames: pd.DataFrame, catalog: list[Series], settings: AssessmentConfig, as_of: date,
                     store: Store, executor, save: bool = True) -> Timed:
     c0, t0 = cpu_seconds(), time.perf_counter()
-    states = load_states(store, [s.id for s in catalog])
+    states = states_from_rows(load_states(store, [s.id for s in catalog]))
     t1 = time.perf_counter()
     run = run_forecasts(frames, catalog, as_of, states, settings, executor)
     t2 = time.perf_counter()

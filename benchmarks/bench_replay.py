@@ -43,7 +43,6 @@ from sco_monitor.demo import (
     run_demo,
     write_workspace,
 )
-from sco_monitor.errors import NotAvailable
 from sco_monitor.replay.driver import business_days, copy_history, run_replay
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
@@ -119,11 +118,7 @@ def main() -> int:
     config = write_workspace(work / "bench", SERIES)
     ctx = Context(config_path=config, run_id="bench")
     t0 = time.perf_counter()
-    try:
-        cycle.step_collect(ctx)
-    except NotAvailable as e:
-        print(f"bench_replay: {e}", file=sys.stderr)
-        return 2
+    cycle.step_collect(ctx)
     obs = len(ctx.store.load_long([s.id for s in SERIES]))
     print(f"setup: {len(SERIES)} daily series, {obs} observations collected in {time.perf_counter() - t0:.1f} s "
           f"({ctx.store.display_url})")

@@ -7,9 +7,7 @@ S&P 500. The report is the full daily run: store reads, build, 20 charts (17 fan
 series, two stress-index charts, the segment chart), HTML + Markdown + JSON, index, `reports` rows.
 Target: <= 3 s per report.
 
-The assessment is `sco_monitor.cycle.step_assess` when the engine is importable; otherwise it is
-built synthetically from the same stored history (changes, drawdowns, random-walk forecasts with
-the recent volatility) and the output says so.
+The assessment is `sco_monitor.cycle.step_assess` over the same store.
 
 Run: python benchmarks/bench_report.py [--runs N]
 """
@@ -33,10 +31,9 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.reports import fixtures as fx  # noqa: E402  (the real-data helpers of the report tests)
 
-from sco_monitor.assess.model import Assessment  # noqa: E402
 from sco_monitor.config import AppConfig, load_config  # noqa: E402
 from sco_monitor.context import Context  # noqa: E402
-from sco_monitor.errors import NotAvailable  # noqa: E402
+from sco_monitor.cycle import step_assess  # noqa: E402
 from sco_monitor.logs import configure  # noqa: E402
 from sco_monitor.reports.daily import write_report  # noqa: E402
 from sco_monitor.store import Store, schema  # noqa: E402
@@ -84,35 +81,6 @@ def seed(store: Store, config: AppConfig) -> int:
     return len(obs)
 
 
-def synthetic_assessment(store: Store, config: AppConfig) -> Assessment:
-    """What the engine would hand over, computed from the stored history (point-in-time reads)."""
-    market = [s for s in config.universe.enabled() if s.kind != "macro"]
-    frame = store.load_frame([s.id for s in market], start=AS_OF - timedelta(days=400), as_of=AS_OF)
-    kinds = {"equity": ("drawdown", "equity", -0.10, -0.20, "below"), "fx": ("change", "fx", 0.05, 0.10, "above"),
-             "commodity": ("change", "commodity", -0.15, -0.25, "below"),
-             "volatility": ("change", "volatility", 0.5, 1.0, "above"), "rate": ("change", "rates", 0.15, 0.3, "above"),
-             "spread": ("change", "rates", 0.15, 0.3, "above")}
-    rules, forecasts, latest = [], [], {}
-    for s in market:
-        col = frame[s.id].dropna() if s.id in frame else pd.Series(dtype=float)
-        if len(col) < 60:
-            continue
-        kind, category, warn, crit, direction = kinds[s.kind]
-        value = float(col.iloc[-1] / col.tail(252).max() - 1) if kind == "drawdown" else float(col.iloc[-1] / col.iloc[-21] - 1)
-        rules.append(fx.rule(f"{category}_{kind}", kind, category, value, warn=warn, critical=crit, direction=direction,
-                             series=s.id, country=s.country))
-        below = direction == "below"
-        threshold = float(col.iloc[-1] * (0.92 if below else 1.08))
-        forecasts.append(fx.fan(s.id, col.tail(120), threshold=threshold, below=below, as_of=AS_OF))
-        latest[s.id] = {"level": float(col.iloc[-1]), kind: value}
-    wld = float(fx.world_stress(AS_OF).iloc[-1])
-    stress = {"WLD": fx.stress_value("WLD", wld)}
-    stress |= {c: fx.stress_value(c, min(wld * r, 0.99)) for c, r in fx.MEMBER_RATIO.items()}
-    rules += [fx.rule("stress_level", "stress_level", "stress", sv.value, warn=0.5, critical=0.7, scope=scope)
-              for scope, sv in stress.items()]
-    return Assessment(as_of=AS_OF, stress_index=stress, rules=rules, forecasts=forecasts, latest=latest)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -126,16 +94,9 @@ def main() -> None:
         n_obs = seed(store, config)
         ctx = Context.from_parts(config, store)
 
-        from sco_monitor.cycle import step_assess
-
         t0 = time.perf_counter()
-        try:
-            assessment = step_assess(ctx, AS_OF, save=False)
-            source = "the assessment engine (sco_monitor.cycle.step_assess)"
-        except NotAvailable:
-            assessment = synthetic_assessment(store, config)
-            source = ("SYNTHETIC from the stored real arch.data history: the assessment engine is not "
-                      "available in this branch")
+        assessment = step_assess(ctx, AS_OF, save=False)
+        source = "the assessment engine (sco_monitor.cycle.step_assess)"
         t_assess = time.perf_counter() - t0
 
         key = [f.series_id for f in assessment.forecasts][:KEY_SERIES]

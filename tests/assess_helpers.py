@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sco_monitor.config import AppConfig, load_config
+from sco_monitor.app import load_app_config
+from sco_monitor.config import AppConfig
 
 SERIES: dict[str, dict[str, Any]] = {
     "eq.us.spx": {"kind": "equity", "country": "USA", "direction": "down", "unit": "index", "tags": ["world"]},
@@ -43,7 +44,7 @@ def write_config(tmp: Path, rules: list[dict[str, Any]] | None = None, series: l
             "store": {"url": f"sqlite:///{tmp / 'store.db'}"}, "executor": {"kind": "inline"},
             "assessment": assessment or {}}
     (tmp / "sco-monitor.yaml").write_text(yaml.safe_dump(main))
-    return load_config(tmp / "sco-monitor.yaml")
+    return load_app_config(tmp / "sco-monitor.yaml")
 
 
 def random_walks(ids: list[str], start: str = "2010-01-01", periods: int = 900, seed: int = 7,

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from sco_monitor.assess.forecast import ForecastRun
 from sco_monitor.assess.model import Forecast
-from sco_monitor.assess.pipeline import assess, run_assessment
+from sco_monitor.assess.pipeline import assess
 from sco_monitor.context import Context
+from sco_monitor.cycle import step_assess
 from sco_monitor.store import Store, schema
 
 from .assess_helpers import random_walks, write_config
@@ -91,7 +93,7 @@ def test_run_assessment_saves_results_idempotently(cfg, store) -> None:
     store.sync_series(cfg.universe.series)
     _load(store, market())
     ctx = Context.from_parts(cfg, store)
-    a = run_assessment(ctx, AS_OF)
+    a = step_assess(ctx, AS_OF)
     counts = {t.name: _rows(store, t) for t in (schema.indicator_values, schema.rule_evaluations,
                                                  schema.stress_index, schema.crisis_probability)}
     assert counts["rule_evaluations"] == len(a.rules)
@@ -107,9 +109,9 @@ def test_run_assessment_saves_results_idempotently(cfg, store) -> None:
     assert pd.Timestamp(dates) >= pd.Timestamp(AS_OF) - pd.Timedelta(days=7)  # recent days only
     assert sev == {"fx_dep": "critical"}
     assert stress[1] == AS_OF and stress[2] == a.stress_index["RUS"].level and set(stress[3]) == {"equity", "fx"}
-    run_assessment(ctx, AS_OF)  # same as_of again: replaced, not duplicated
+    step_assess(ctx, AS_OF)  # same as_of again: replaced, not duplicated
     assert {t: _rows(store, getattr(schema, t)) for t in counts} == counts
-    run_assessment(ctx, date(2013, 7, 1))  # the next day adds one day of indicator values
+    step_assess(ctx, date(2013, 7, 1))  # the next day adds one day of indicator values
     assert _rows(store, schema.rule_evaluations) == 2 * counts["rule_evaluations"]
 
 
@@ -120,15 +122,15 @@ def test_a_failing_forecaster_does_not_stop_the_assessment(cfg, tmp_path) -> Non
     _load(store, market())
     ctx = Context.from_parts(cfg, store)
 
-    def broken(ctx, frame, as_of):
+    def broken(frame, config, as_of, states):
         raise RuntimeError("model exploded")
 
-    def working(ctx, frame, as_of):
+    def working(frame, config, as_of, states):
         assert frame.index.max() <= pd.Timestamp(as_of)
-        return [], {"eq.us.spx": 0.9}
+        return ForecastRun(as_of=as_of, regime_prob={"eq.us.spx": 0.9})
 
-    assert run_assessment(ctx, AS_OF, save=False, forecaster=broken).rules
-    a = run_assessment(ctx, AS_OF, save=False, forecaster=working)
+    assert step_assess(ctx, AS_OF, save=False, forecaster=broken).rules
+    a = step_assess(ctx, AS_OF, save=False, forecaster=working)
     assert [r.severity for r in a.rules if r.rule == "regime"] == ["warn"]
     assert _rows(store, schema.rule_evaluations) == 0  # save=False
 

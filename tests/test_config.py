@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sco_monitor.config import ConfigError, load_config
+from sco_monitor.app import (
+    load_app_config as load_config,  # every name checked, as the CLI loads it
+)
+from sco_monitor.config import ConfigError
 from sco_monitor.config.load import packaged_defaults
 
 from .conftest import ROOT, TEST_DATA

@@ -10,6 +10,13 @@ Kind = Literal["equity", "fx", "commodity", "rate", "spread", "volatility", "mac
 Frequency = Literal["B", "D", "W", "M", "Q", "A"]
 Direction = Literal["up", "down", "both"]
 Segment = Literal["equity", "fx", "rates", "commodities", "volatility", "macro"]
+Coverage = Literal["fx", "policy_rate", "cpi_monthly", "reserves", "credit", "equity", "bond", "trade", "external"]
+
+#: The coverage kinds the coverage table shows for every member, in column order.
+COVERAGE_KINDS: tuple[str, ...] = ("fx", "policy_rate", "cpi_monthly", "reserves", "credit", "equity", "bond",
+                                   "trade", "external")
+#: The coverage kind a series kind implies where that is unambiguous (others say `coverage:`).
+DEFAULT_COVERAGE: dict[str, str] = {"equity": "equity", "fx": "fx"}
 
 #: The stress-index segment a kind belongs to unless a series says otherwise.
 DEFAULT_SEGMENT: dict[str, Segment] = {
@@ -21,9 +28,6 @@ DEFAULT_SEGMENT: dict[str, Segment] = {
     "volatility": "volatility",
     "macro": "macro",
 }
-
-#: Days between observations a frequency allows before a series counts as stale.
-STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
 
 SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
 
@@ -38,7 +42,7 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
-    source: str = Field(description="Source name from the source registry: yahoo, fred, worldbank, ecb, csv.")
+    source: str = Field(description="Source name from the source registry, e.g. yahoo, fred, worldbank, ecb, csv, bis, imf, dbnomics.")
     symbol: str = Field(default="", description="The provider's own symbol or code.")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
     kind: Kind = Field(description="equity, fx, commodity, rate, spread, volatility or macro.")
@@ -57,14 +61,28 @@ class Series(BaseModel):
     enabled: bool = Field(default=True, description="Disabled series are kept in the catalog but not collected.")
     note: str | None = Field(default=None, description="Why a series is disabled or sourced unusually.")
     tags: list[str] = Field(default_factory=list, description="Free labels, e.g. oil_exporter.")
+    coverage: Coverage | None = Field(
+        default=None,
+        description="What the series covers for its country in the coverage table; equity and fx series default to their kind.",
+    )
+
+    @property
+    def coverage_kind(self) -> str | None:
+        return self.coverage or DEFAULT_COVERAGE.get(self.kind)
 
     @property
     def stress_segment(self) -> Segment:
         return self.segment or DEFAULT_SEGMENT[self.kind]
 
-    @property
-    def is_sco_member(self) -> bool:
-        return self.country in SCO_MEMBERS
+
+class Gap(BaseModel):
+    """A member x coverage kind no provider serves: the reason, shown in the coverage table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code of the member.")
+    coverage: Coverage = Field(description="The coverage kind left empty.")
+    note: str = Field(min_length=1, description="Why nothing is configured.")
 
 
 class Universe(BaseModel):
@@ -73,9 +91,7 @@ class Universe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     series: list[Series] = Field(description="The watched series.")
-
-    def by_id(self) -> dict[str, Series]:
-        return {s.id: s for s in self.series}
+    gaps: list[Gap] = Field(default_factory=list, description="Member x coverage kinds left empty, with the reason.")
 
     def enabled(self) -> list[Series]:
         return [s for s in self.series if s.enabled]

@@ -11,7 +11,7 @@ import typer
 
 from sco_monitor.config import ConfigError
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable, RunFailed, UsageError
+from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import configure
 from sco_monitor.store import StoreError
 
@@ -39,6 +39,12 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
+def _known_names():  # noqa: ANN202 - config.KnownNames; the registries load only when a command reads the config
+    from sco_monitor.app import known_names
+
+    return known_names()
+
+
 def ctx_of(ctx: typer.Context) -> Context:
     return ctx.find_root().obj
 
@@ -56,15 +62,16 @@ def _root(
     from sco_monitor.load_checks import check_config
 
     run_id = configure(log_format.value, log_level)
-    ctx.obj = Context(config_path=config, run_id=run_id, check=check_config)
+    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names, check=check_config)
 
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the store's tables (idempotent) and sync the series catalog."""
+    """Create the store or upgrade its schema to the newest revision (idempotent) and sync the series catalog."""
     c = ctx_of(ctx)
-    store = c.store
-    typer.echo(f"store ready at {store.display_url}: {len(c.config.universe.series)} series in the catalog")
+    store = c.store  # opening it creates or upgrades it
+    typer.echo(f"store ready at {store.display_url} (schema revision {store.schema_revision()}): "
+               f"{len(c.config.universe.series)} series in the catalog")
 
 
 @app.command()
@@ -116,7 +123,7 @@ def report(
     digest: Annotated[bool, typer.Option("--digest/--no-digest", help="Queue the mail digest for report.digest_receivers.")] = False,
 ) -> None:
     """Write the daily risk report: DIR/YYYY-MM-DD/report.{html,md,json} and DIR/index.html."""
-    from sco_monitor.reports.daily import report_command
+    from sco_monitor.cycle import report_command
 
     run = report_command(ctx_of(ctx), as_of, fmt, out, assessment, digest)
     typer.echo(f"report {run.as_of}: overall risk {run.overall.upper()}: {run.headline}")
@@ -187,6 +194,17 @@ def status(
     from sco_monitor.daemon.status import show_status
 
     raise typer.Exit(show_status(ctx_of(ctx), as_json))
+
+
+@app.command()
+def coverage(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show member x kind coverage: the series, source, last stored date and status of each cell."""
+    from sco_monitor.coverage_view import show_coverage
+
+    show_coverage(ctx_of(ctx), as_json)
 
 
 @app.command()

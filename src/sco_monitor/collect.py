@@ -142,9 +142,9 @@ def log_progress(outcome: SeriesOutcome) -> None:
     if outcome.flags:
         fields["flags"] = outcome.flags
     if outcome.failed:
-        log.warning("series collection failed", error=outcome.error, **fields)
+        log.warning("series_collection_failed", error=outcome.error, **fields)
     else:
-        log.info("series collected", **fields)
+        log.info("series_collected", **fields)
 
 
 def select_series(config: AppConfig, series_ids: Sequence[str] | None = None,
@@ -225,7 +225,7 @@ def _run_query(source: Source, query: Query, gate: threading.Semaphore) -> _Done
         except SourceError as e:
             return _Done(query, None, e, source.attempts() or 1, time.perf_counter() - t0, 0.0)
         except Exception as e:  # noqa: BLE001 - a bug or a provider surprise stops one query, not the run
-            log.exception("extract failed", source=source.name, query=query.label)
+            log.exception("extract_failed", source=source.name, query=query.label)
             return _Done(query, None, SourceError(f"{type(e).__name__}: {e}"), source.attempts() or 1,
                          time.perf_counter() - t0, 0.0)
         t1 = time.perf_counter()
@@ -236,7 +236,7 @@ def _run_query(source: Source, query: Query, gate: threading.Semaphore) -> _Done
     except SourceError as e:
         results, error = None, e
     except Exception as e:  # noqa: BLE001
-        log.exception("transform failed", source=source.name, query=query.label)
+        log.exception("transform_failed", source=source.name, query=query.label)
         results, error = None, SourceError(f"cannot parse the answer: {type(e).__name__}: {e}")
     return _Done(query, results, error, attempts, t1 - t0, time.perf_counter() - t1)
 
@@ -327,7 +327,7 @@ def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
             try:
                 runs.finish_runs(store, finished + left)
             except Exception:  # noqa: BLE001 - the store may be why the run stopped; the next start marks them
-                log.exception("cannot finish collection_runs rows", rows=len(finished) + len(left))
+                log.exception("collection_runs_finish_failed", rows=len(finished) + len(left))
             pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -378,7 +378,7 @@ def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: da
         summary.timings["quality"] += t1 - t0
         summary.timings["store"] += time.perf_counter() - t1
     except Exception as e:  # noqa: BLE001 - a store or check failure loses this series only
-        log.exception("storing failed", series=s.id)
+        log.exception("storing_failed", series=s.id)
         out.status, out.error = "failed", f"cannot store: {type(e).__name__}: {e}"
     return out
 

@@ -6,24 +6,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sco_monitor.config import AppConfig, load_config
+from sco_monitor.config import AppConfig, KnownNames, load_config
 from sco_monitor.store import Store
 
 
 @dataclass
 class Context:
-    """Loads the config and opens the store once, on first use."""
+    """Loads the config and opens the store once, on first use.
+
+    `known` gives the registered names to check the config against (`sco_monitor.app.known_names`,
+    passed by the CLI); it is a callable so that commands which never read the config stay light."""
 
     config_path: str | Path | None = None
     run_id: str = ""
     check: Callable[[AppConfig], None] | None = field(default=None, repr=False)
+    known: Callable[[], KnownNames] | None = field(default=None, repr=False)
     _config: AppConfig | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
     @property
     def config(self) -> AppConfig:
         if self._config is None:
-            config = load_config(self.config_path)
+            config = load_config(self.config_path, self.known() if self.known else None)
             if self.check is not None:
                 self.check(config)  # the CLI's network-free checks (load_checks), before any command acts
             self._config = config

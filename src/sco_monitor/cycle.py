@@ -1,69 +1,131 @@
-"""The one place where a cycle is composed: collect → assess → alert → deliver → report.
+"""The one place where steps are composed: collect → assess → alert → deliver → report.
 
-The daemon, the CLI `cycle` command and the replay all call these steps.
+`run_day` is what the CLI `cycle`, every daemon job and the replay call; they differ only in
+which steps they ask for and with which options. The steps themselves are thin: each calls one
+library function of its layer (collect, store.assessments + assess, alerting, reports) and returns
+that function's typed result. The IO of the assessment (frame, quality flags, model states,
+results) is done here and in `store/`; `assess/` only computes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sco_monitor.assess.model import Assessment
+from sco_monitor import results
+from sco_monitor.alerting.commands import deliver
+from sco_monitor.alerting.engine import AlertRun, process
+from sco_monitor.alerting.heartbeat import enqueue_heartbeat
+from sco_monitor.alerting.outbox import DeliveryReport
+from sco_monitor.assess.forecast.layer import (
+    Forecaster,
+    forecast_layer,
+    forecast_series,
+    states_from_rows,
+)
+from sco_monitor.assess.model import Assessment, QualityFlag
+from sco_monitor.assess.pipeline import evaluate
+from sco_monitor.assess.rows import result_rows
+from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable, RunFailed, UsageError
+from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
+from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, write_report
+from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
 
+log = get_logger("sco_monitor.cycle")
 
-def step_collect(ctx: Context, series: list[str] | None = None, sources: list[str] | None = None) -> object:
-    """Collect into the store (enabled series only); returns the `collect.CollectSummary`."""
-    from sco_monitor.collect import collect_context
+Status = Literal["ok", "partial", "failed", "skipped"]
+StepName = Literal["collect", "assess", "alert", "deliver", "report", "heartbeat"]
+#: The whole daily cycle, in order (the heartbeat is a job of its own, never part of a day).
+CYCLE: tuple[StepName, ...] = ("collect", "assess", "alert", "deliver", "report")
 
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What the heartbeat step did: the notification queued, or None (disabled, or already this minute)."""
+
+    notification_id: int | None
+
+    def summary(self) -> str:
+        return "queued" if self.notification_id is not None else "not queued (disabled or already queued)"
+
+
+StepResult: TypeAlias = CollectSummary | Assessment | AlertRun | DeliveryReport | ReportRun | Heartbeat
+
+
+# --- the steps ------------------------------------------------------------------------------------
+def step_collect(ctx: Context, series: list[str] | None = None, sources: list[str] | None = None) -> CollectSummary:
+    """Collect into the store (enabled series only, or the given series / sources)."""
     return collect_context(ctx, series_ids=series, sources=sources)
 
 
-def step_assess(ctx: Context, as_of: date, save: bool = True) -> Assessment:
-    """Assess what the store knew at as_of; saves the results when asked."""
-    from sco_monitor.assess.forecast.layer import forecast_layer
-    from sco_monitor.assess.pipeline import run_assessment
+def step_assess(ctx: Context, as_of: date, save: bool = True, *,
+                forecaster: Forecaster | None = forecast_layer) -> Assessment:
+    """Assess what the store knew at as_of: load the frame, quality flags and model states, run the
+    (pure) assessment with the forecaster's output, save the model states and, when asked, the results."""
+    config = ctx.config
+    a = config.settings.assessment
+    frame = assessments.load_window(ctx.store, [s.id for s in config.universe.series], as_of, a.history_days)
+    quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
+    forecasts, regime = [], {}
+    if forecaster is not None:
+        try:
+            ids = [s.id for s in forecast_series(config, frame)]
+            states = states_from_rows(model_states.load_states(ctx.store, ids))
+            run = forecaster(frame, config, as_of, states)
+            model_states.save_states(ctx.store, run.states)
+            forecasts, regime = run.forecasts, run.regime_prob
+        except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
+            log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
+    run_ = evaluate(frame, config, as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
+    if save:
+        assessments.save_assessment(ctx.store, as_of, result_rows(run_, a.save_days))
+    res = run_.assessment
+    log.info("assessed", as_of=as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
+             warn=sum(r.severity == "warn" for r in res.rules),
+             critical=sum(r.severity == "critical" for r in res.rules), saved=save)
+    return res
 
-    return run_assessment(ctx, as_of, save=save, forecaster=forecast_layer)
 
-
-def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> object:
+def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> AlertRun:
     """Advance the alert state machine and write due notifications to the outbox."""
-    from sco_monitor.alerting.engine import process
-
     return process(ctx.store.engine, ctx.config.settings, assessment, now)
 
 
-def step_deliver(ctx: Context, now: datetime | None = None, clock: Callable[[], datetime] | None = None) -> object:
+def step_deliver(ctx: Context, now: datetime | None = None,
+                 clock: Callable[[], datetime] | None = None) -> DeliveryReport:
     """Deliver due notifications from the outbox on `clock` (read at each claim, attempt and record);
     `now` freezes it (the replay's simulated day)."""
-    from sco_monitor.alerting.commands import deliver
-
     return deliver(ctx, now, clock)
 
 
-def step_report(
-    ctx: Context, assessment: Assessment, now: datetime, track_record: dict | None = None
-) -> object:
-    """Write the daily report for assessment.as_of and queue its digest; returns a reports.daily.ReportRun."""
-    from sco_monitor.reports.daily import write_report
-
-    return write_report(ctx, assessment, now, track_record=track_record)
+def step_report(ctx: Context, assessment: Assessment, now: datetime,
+                track_record: Mapping[str, Any] | None = None, **options: Any) -> ReportRun:
+    """Write the daily report for assessment.as_of and queue its digest (options: formats, out_dir, digest)."""
+    return write_report(ctx, assessment, now, track_record=dict(track_record) if track_record else None, **options)
 
 
-# --- one whole cycle ------------------------------------------------------------------------------
+def step_heartbeat(ctx: Context, now: datetime) -> Heartbeat:
+    """Queue the watchdog notification that proves the daemon is alive."""
+    return Heartbeat(enqueue_heartbeat(ctx, now))
+
+
+# --- one day ---------------------------------------------------------------------------------------
 @dataclass
 class StepOutcome:
+    """One step of a day: its status, a readable detail line, its result (or the error that stopped it)."""
+
     step: str
-    status: Literal["ok", "partial", "skipped", "failed"]
+    status: Status
     detail: str = ""
-    result: object = None
+    result: StepResult | None = None
+    error: BaseException | None = field(default=None, repr=False)
 
     def line(self) -> str:
         return f"{self.step}: {self.status}" + (f" ({self.detail})" if self.detail else "")
@@ -71,6 +133,8 @@ class StepOutcome:
 
 @dataclass
 class CycleResult:
+    """What `run_day` did, step by step."""
+
     as_of: date
     steps: list[StepOutcome] = field(default_factory=list)
 
@@ -83,37 +147,68 @@ class CycleResult:
         """Steps that lost work: failed, or partial (a step's result says so)."""
         return [s for s in self.steps if s.status in ("failed", "partial")]
 
+    @property
+    def status(self) -> Status:
+        """failed when every step that ran failed, partial when some did, else ok."""
+        ran = [s for s in self.steps if s.status != "skipped"]
+        bad = [s for s in ran if s.status in ("failed", "partial")]
+        if not bad:
+            return "ok"
+        return "failed" if all(s.status == "failed" for s in ran) else "partial"
+
+    def outcome(self, step: str) -> StepOutcome | None:
+        return next((s for s in self.steps if s.step == step), None)
+
+    def result(self, step: str) -> StepResult | None:
+        out = self.outcome(step)
+        return out.result if out is not None else None
+
+    def summary(self) -> str:
+        """The line a daemon job's run records as its detail: each step's line."""
+        return "; ".join(s.line() for s in self.steps)
+
+    def problem(self) -> str | None:
+        """What the partial or failed steps lost (each result's own account), for job_runs.error."""
+        parts = []
+        for s in self.problems:
+            explain = getattr(s.result, "problem", None)
+            parts.append(f"{s.step}: {explain() if callable(explain) else s.detail}")
+        return "; ".join(parts) or None
+
     def lines(self) -> list[str]:
         return [f"cycle as of {self.as_of}"] + [s.line() for s in self.steps]
 
+    def raise_for_failure(self) -> None:
+        """RunFailed naming the failed steps (a daemon job's run is then recorded as failed)."""
+        if self.failed:
+            raise RunFailed("; ".join(s.line() for s in self.failed))
 
-def _describe(result: object) -> str:
+    def __str__(self) -> str:
+        return "; ".join(self.lines())
+
+
+def _describe(result: StepResult) -> str:
     summary = getattr(result, "summary", None)
     return summary() if callable(summary) else ""
 
 
-def result_status(result: object) -> Literal["ok", "partial", "failed"]:
+def result_status(result: object) -> Status:
     """A step's own verdict on its result: a collection that lost series is partial or failed, never ok."""
     status = getattr(result, "status", None)
     return status if status in ("partial", "failed") else "ok"
 
 
-def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run one step: a step not available yet is skipped with a clear line, a failure is logged, never raised."""
-    log = get_logger("sco_monitor.cycle")
+def _step(out: CycleResult, name: str, fn: Callable[..., StepResult], *args: Any, **kwargs: Any) -> Any:
+    """Run one step: a failure is logged and recorded, never raised, so independent steps still run."""
     try:
-        result = fn(*args)
-    except NotAvailable as e:
-        log.warning("step_skipped", step=name, reason=str(e))
-        out.steps.append(StepOutcome(name, "skipped", str(e)))
-        return None
+        result = fn(*args, **kwargs)
     except (RunFailed, UsageError) as e:  # an expected failure with its own clear line: no traceback
         log.error("step_failed", step=name, error=str(e))
-        out.steps.append(StepOutcome(name, "failed", str(e)))
+        out.steps.append(StepOutcome(name, "failed", str(e), error=e))
         return None
     except Exception as e:  # noqa: BLE001 - one failing step never stops the independent ones
         log.exception("step_failed", step=name)
-        out.steps.append(StepOutcome(name, "failed", f"{type(e).__name__}: {e}"))
+        out.steps.append(StepOutcome(name, "failed", f"{type(e).__name__}: {e}", error=e))
         return None
     status = result_status(result)
     out.steps.append(StepOutcome(name, status, _describe(result), result))
@@ -121,28 +216,93 @@ def _step(out: CycleResult, name: str, fn: Callable[..., Any], *args: Any) -> An
     return result
 
 
-def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now: datetime | None = None,
-              clock: Callable[[], datetime] | None = None) -> CycleResult:
-    """collect → assess → alert → deliver → report, once. Alerting and the report need the assessment;
-    delivery runs regardless (the outbox may hold older notifications). Each step reads `clock`
-    (default: the real one) when it starts, and delivery at each claim and attempt; `now` freezes it."""
+def _needs_assessment(out: CycleResult, name: str) -> None:
+    out.steps.append(StepOutcome(name, "skipped", "needs the assessment"))
+
+
+def local_today(ctx: Context, now: datetime) -> date:
+    """The date of `now` in the configured timezone: the as_of of a run without one."""
+    return now.astimezone(ZoneInfo(ctx.config.settings.timezone)).date()
+
+
+def run_day(
+    ctx: Context,
+    as_of: date | None = None,
+    now: datetime | None = None,
+    *,
+    steps: Collection[StepName] = CYCLE,
+    series: list[str] | None = None,
+    sources: list[str] | None = None,
+    save: bool = True,
+    record_history: bool = False,
+    track_record: Callable[[], Mapping[str, Any] | None] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> CycleResult:
+    """Run the asked steps of one day, in cycle order, at `now` (default: the clock) for `as_of`
+    (default: now's date in the configured timezone).
+
+    Alerting and the report need the assessment and are skipped without it; delivery runs
+    regardless (the outbox may hold older notifications). `save` keeps the assessment's results;
+    `record_history` copies the alerts pending or firing after alerting into the alert history
+    (the replay's record); `track_record` gives the report's track-record section, computed right
+    before the report. Delivery reads `clock` (default: the real one; a given `now` freezes it) at
+    each claim, attempt and record, never the day's start."""
     clock = clock or ((lambda: now) if now is not None else utcnow)
     now = clock()
-    as_of = as_of or now.astimezone(ZoneInfo(ctx.config.settings.timezone)).date()
+    as_of = as_of or local_today(ctx, now)
+    unknown = set(steps) - {*CYCLE, "heartbeat"}
+    if unknown:
+        raise UsageError(f"unknown step {', '.join(sorted(unknown))}; expected: {', '.join(CYCLE)}, heartbeat")
     out = CycleResult(as_of)
-    if collect:
-        _step(out, "collect", step_collect, ctx)
-    else:
-        out.steps.append(StepOutcome("collect", "skipped", "--no-collect"))
-    assessment = _step(out, "assess", step_assess, ctx, as_of)
-    if assessment is not None:
-        _step(out, "alert", step_alert, ctx, assessment, clock())
-    else:
-        out.steps.append(StepOutcome("alert", "skipped", "needs the assessment"))
-    _step(out, "deliver", step_deliver, ctx, None, clock)
-    if assessment is not None:
-        _step(out, "report", step_report, ctx, assessment, clock())
-    else:
-        out.steps.append(StepOutcome("report", "skipped", "needs the assessment"))
+    if "collect" in steps:
+        _step(out, "collect", step_collect, ctx, series=series, sources=sources)
+    assessment: Assessment | None = None
+    if "assess" in steps:
+        assessment = _step(out, "assess", step_assess, ctx, as_of, save)
+    if "alert" in steps:
+        if assessment is None:
+            _needs_assessment(out, "alert")
+        elif _step(out, "alert", step_alert, ctx, assessment, now) is not None and record_history:
+            results.record_alert_history(ctx.store, as_of)
+    if "deliver" in steps:
+        _step(out, "deliver", step_deliver, ctx, None, clock)
+    if "report" in steps:
+        if assessment is None:
+            _needs_assessment(out, "report")
+        else:
+            _step(out, "report", lambda: step_report(ctx, assessment, now, track_record() if track_record else None))
+    if "heartbeat" in steps:
+        _step(out, "heartbeat", step_heartbeat, ctx, now)
     return out
 
+
+def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now: datetime | None = None) -> CycleResult:
+    """The CLI `cycle`: the whole day, once; `collect=False` leaves the store as it is."""
+    out = run_day(ctx, as_of, now, steps=CYCLE if collect else CYCLE[1:])
+    if not collect:
+        out.steps.insert(0, StepOutcome("collect", "skipped", "--no-collect"))
+    return out
+
+
+def report_command(
+    ctx: Context,
+    as_of: str | None,
+    formats: str | None,
+    out_dir: Path | None,
+    assessment_path: Path | None,
+    digest: bool,
+) -> ReportRun:
+    """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
+    names = parse_formats(formats, list(ctx.config.settings.report.formats))
+    now = utcnow()
+    if assessment_path is not None:
+        assessment = load_assessment(assessment_path)
+        if as_of and assessment.as_of.isoformat() != as_of:
+            raise UsageError(f"--as-of {as_of} differs from the assessment's as_of {assessment.as_of}")
+    else:
+        try:
+            day = date.fromisoformat(as_of) if as_of else local_today(ctx, now)
+        except ValueError:
+            raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
+        assessment = step_assess(ctx, day, save=False)
+    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest)

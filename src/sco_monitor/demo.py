@@ -23,11 +23,15 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
+from sco_monitor import cycle
+from sco_monitor.app import known_names
 from sco_monitor.config.load import packaged_defaults, read_yaml
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.logs import get_logger
+from sco_monitor.replay.driver import business_days, done_days, run_replay
 from sco_monitor.store import schema as t
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger("sco_monitor.demo")
 
@@ -98,7 +102,7 @@ CATALOG: tuple[DemoSeries, ...] = (
                origin="arch.data.sp500 (Yahoo Finance, adjusted close)", load=_arch("sp500", "Adj Close")),
     DemoSeries("eq.us.nasdaq", "NASDAQ Composite", "equity", "USA", "index", "down", tags=("world",),
                origin="arch.data.nasdaq (Yahoo Finance, adjusted close)", load=_arch("nasdaq", "Adj Close")),
-    DemoSeries("cmd.wti", "WTI crude oil (spot)", "commodity", "WLD", "USD per barrel", "both", tags=("oil",),
+    DemoSeries("cmd.wti", "WTI crude oil (spot)", "commodity", WORLD, "USD per barrel", "both", tags=("oil",),
                origin="arch.data.wti (FRED DCOILWTICO)", load=_arch("wti", "DCOILWTICO")),
     DemoSeries("vol.us.vix", "CBOE VIX", "volatility", "USA", "index points", "up", tags=("world",),
                origin="arch.data.vix", load=_arch("vix", "vix")),
@@ -250,8 +254,6 @@ def _coverage(ctx: Context) -> dict[str, tuple[date, date, int]]:
 
 def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str, tuple[date, date, int]]:
     """Collect the demo universe through its sources (local files only) and check it covers the window."""
-    from sco_monitor import cycle
-
     cycle.step_collect(ctx)
     coverage = _coverage(ctx)
     missing = [s.id for s in chosen if s.id not in coverage]
@@ -266,13 +268,11 @@ def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str
 def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force: bool = False,
              run_id: str = "", progress: bool = True) -> list[str]:
     """Build the demo and replay the window; returns the lines to print."""
-    from sco_monitor.replay.driver import business_days, done_days, run_replay
-
     began = time.monotonic()
     out = out.resolve()
     days = business_days(start, end)
     config, chosen = write_demo(out, start)
-    ctx = Context(config_path=config, run_id=run_id)
+    ctx = Context(config_path=config, run_id=run_id, known=known_names)
     coverage = build_store(ctx, chosen, start)
     done = done_days(ctx.store)
     todo = [d for d in days if d not in done]
@@ -297,5 +297,5 @@ def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force:
         f"  demo done in {time.monotonic() - began:.0f} s",
         *("  " + line for line in summary.lines()),
     ]
-    log.info("demo done", seconds=round(time.monotonic() - began, 1), out=str(out))
+    log.info("demo_done", seconds=round(time.monotonic() - began, 1), out=str(out))
     return lines

@@ -23,9 +23,10 @@ import typer
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sco_monitor.config import AppConfig, ConfigError, load_config
+from sco_monitor.app import load_app_config
+from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.config.alerting import EmailReceiver, FileReceiver, WebhookReceiver
-from sco_monitor.store import Store, StoreError, schema
+from sco_monitor.store import Store, StoreError, migrate, schema
 from sco_monitor.timeutil import utcnow
 
 # Where each provider answers when sources.<name>.base_url does not say otherwise.
@@ -61,10 +62,10 @@ def run_checks(config_path: str | Path | None, timeout: float = 5.0) -> list[Che
     from sco_monitor.load_checks import check_config
 
     try:
-        config = load_config(config_path)
+        config = load_app_config(config_path)
         check_config(config)
     except ConfigError as e:
-        return [Check("config", "fail", str(e), "fix that key; README 'Configuration reference' lists every key")]
+        return [Check("config", "fail", str(e), "fix that key; docs/configuration.md lists every key")]
     s = config.settings
     enabled = sum(1 for x in config.universe.series if x.enabled)
     checks = [Check("config", "ok", f"{config.path}: {len(config.universe.series)} series ({enabled} enabled), "
@@ -93,9 +94,16 @@ def _store(config: AppConfig, clocks: _Clocks) -> list[Check]:
                 ours = utcnow()
                 clocks.add("the database server", conn.execute(text("SELECT now()")).scalar(), ours,
                            CLOCK_TOLERANCE_DB)
-        out = [Check("store", "fail", f"{store.display_url}: missing tables {', '.join(missing)}",
-                     "run `sco-monitor init`") if missing
-               else Check("store", "ok", f"{store.display_url}: {len(schema.metadata.tables)} tables present")]
+        revision, head = store.schema_revision(), migrate.head_revision()
+        if missing:
+            out = [Check("store", "fail", f"{store.display_url}: missing tables {', '.join(missing)}",
+                         "run `sco-monitor init`")]
+        elif revision != head:
+            out = [Check("store", "fail", f"{store.display_url}: schema revision {revision or 'none (release 0.1.0)'}, "
+                         f"this version expects {head}", "run `sco-monitor init` to upgrade it")]
+        else:
+            out = [Check("store", "ok", f"{store.display_url}: {len(schema.metadata.tables)} tables present, "
+                         f"schema revision {revision}")]
         out.append(_daemon(store))
         return out
     except (SQLAlchemyError, OSError) as e:
@@ -122,7 +130,7 @@ def _daemon(store: Store) -> Check:
 
 
 def _schedules(config: AppConfig) -> Check:
-    from sco_monitor.daemon.cron import next_fire
+    from sco_monitor.config.cron import next_fire
     from sco_monitor.daemon.service import plan_jobs
 
     try:

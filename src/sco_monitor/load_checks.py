@@ -1,10 +1,10 @@
 """Every check that needs no network, run when a command loads the configuration.
 
-`config/` validates each file and their cross-references, but cannot know what a source or an
-indicator accepts without importing the registries above it. This module sits above both and
-asks them: each source validates its series' params, each indicator its params; level rules must
-name an indicator that exists; spread legs must be series of one frequency; a delivery lease must
-outlast the channels' timeouts (else a slow send is sent twice). `init`, `doctor`, the daemon and
+`config/` validates each file and their cross-references (with the registered names
+`sco_monitor.app` passes in), but cannot know what a source or an indicator accepts without
+importing the registries above it. This module sits above both and asks them: each source
+validates its series' params, each indicator its params; a delivery lease must outlast the
+channels' timeouts (else a slow send is sent twice). `init`, `doctor`, the daemon and
 every other command then refuse a mistake with one ConfigError line (exit 2) instead of failing at
 3 a.m. in the first scheduled run.
 """
@@ -20,7 +20,7 @@ from sco_monitor.config.errors import ConfigError, from_validation
 def check_config(config: AppConfig) -> None:
     """Raise the first ConfigError found; return quietly when everything fits."""
     _source_params(config)
-    _assessment(config)
+    _indicator_params(config)
     _lease(config)
 
 
@@ -42,11 +42,18 @@ def _source_params(config: AppConfig) -> None:
                               f"source {s.source!r} needs the provider's symbol")
 
 
-def _assessment(config: AppConfig) -> None:
-    """Indicator names and params, spread legs, level-rule indicators: the assessment's own checks."""
-    from sco_monitor.assess.pipeline import check_config as check_assessment
+def _indicator_params(config: AppConfig) -> None:
+    """Each configured indicator's params against its registered function (names and spread legs
+    are checked by config's cross-references, with the names `sco_monitor.app` passes in)."""
+    from sco_monitor.assess.indicators import registry, validate_params
 
-    check_assessment(config)
+    for i, spec in enumerate(config.settings.assessment.indicators):
+        if spec.indicator not in registry:
+            continue  # the cross-reference check names it
+        try:
+            validate_params(spec.indicator, spec.params)
+        except ValueError as e:
+            raise ConfigError(config.path, f"assessment.indicators[{i}].params", str(e)) from None
 
 
 def _lease(config: AppConfig) -> None:

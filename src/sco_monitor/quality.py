@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess.model import QualityFlag
-from sco_monitor.catalog import STALE_AFTER_DAYS, Series
-from sco_monitor.store import Store
+from sco_monitor.catalog import Series
+from sco_monitor.store import Store, collection
+from sco_monitor.vocabulary import STALE_AFTER_DAYS, is_stale
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")
 
@@ -206,12 +207,11 @@ def _gaps(sid: str, d: np.ndarray, hd: np.ndarray, frequency: str) -> list[Quali
 def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: date | None,
                as_of: date) -> QualityFlag | None:
     """'stale' when the newest knowable observation is older than the frequency allows (plus the lag)."""
-    allowed = STALE_AFTER_DAYS[frequency] + publication_lag_days
     if last is None:
         return QualityFlag(series_id=series_id, flag="stale", date=None, detail="no observations stored")
-    age = (as_of - last).days
-    if age <= allowed:
+    if not is_stale(frequency, publication_lag_days, last, as_of):
         return None
+    allowed, age = STALE_AFTER_DAYS[frequency] + publication_lag_days, (as_of - last).days
     return QualityFlag(series_id=series_id, flag="stale", date=last,
                        detail=f"last observation {last} is {age} days old at {as_of}; "
                               f"{frequency} data allows {allowed}")
@@ -219,8 +219,6 @@ def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: 
 
 def stale_series(store: Store, as_of: date) -> list[QualityFlag]:
     """Stale flags of every enabled series, judged at `as_of` on what was knowable then."""
-    from sco_monitor.store import collection
-
     cat = collection.catalog(store)
     lags = {c["id"]: int(c["publication_lag_days"]) for c in cat}
     last = collection.last_knowable(store, lags, as_of)
@@ -238,8 +236,6 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
     Stale series (no data state), series whose last collection (started by as_of) failed, and
     the spikes, gaps and dropped values flagged on observations of the last `recent_days` days.
     """
-    from sco_monitor.store import collection
-
     out = stale_series(store, as_of)
     enabled = {c["id"] for c in collection.catalog(store)}
     for sid, run in sorted(collection.last_runs(store, as_of).items()):
@@ -249,5 +245,5 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
                                    detail=run["error"] or run["status"]))
     start = as_of - timedelta(days=recent_days - 1)
     kinds = [k for k in FLAG_KINDS if k not in ("stale", "failed")]
-    out += [f for f in collection.flags_between(store, start, as_of, kinds) if f.series_id in enabled]
+    out += [QualityFlag(**f) for f in collection.flags_between(store, start, as_of, kinds) if f["series_id"] in enabled]
     return out

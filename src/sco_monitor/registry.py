@@ -36,10 +36,6 @@ class Registry(Generic[T]):
 
         return deco
 
-    def add(self, name: str, obj: T) -> None:
-        self._items[name] = obj
-        self._lazy.pop(name, None)
-
     def register_lazy(self, name: str, target: str) -> None:
         """Register "package.module:attr", imported on first `get`."""
         if name not in self._items:

@@ -20,12 +20,13 @@ from sco_monitor.export import parse_range, write_frame
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
+from sco_monitor.vocabulary import WORLD
 
 
 def label_country(labels: dict[str, Any] | None) -> str:
     """The country an evaluation or alert is about: its country label, else its scope, else WLD."""
     labels = labels or {}
-    return str(labels.get("country") or labels.get("scope") or "WLD")
+    return str(labels.get("country") or labels.get("scope") or WORLD)
 
 
 def _between(stmt: Select, col: Any, start: date | None, end: date | None) -> Select:

@@ -18,7 +18,7 @@ from sco_monitor.alerting.heartbeat import enqueue_heartbeat
 from sco_monitor.assess.model import Assessment
 from sco_monitor.config import load_config
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable
+from sco_monitor.errors import RunFailed
 
 from .support import Hook, Smtp, assessment, day, ev
 
@@ -81,30 +81,30 @@ def test_crossing_is_one_email_and_one_signed_webhook_then_one_more_each_on_reso
     assert lines[0] == "cycle as of 2024-03-06" and lines[1] == "collect: skipped (--no-collect)"
 
 
-def test_a_step_not_available_is_skipped_and_a_failing_one_never_stops_delivery(
+def test_a_failing_step_skips_what_needs_it_and_never_stops_delivery(
         config_dir: Path, smtp: Smtp, hook: Hook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     ctx = Context.from_parts(load_config(write_config(config_dir, smtp, hook.url, tmp_path)))
 
-    def not_yet(*a: object, **k: object) -> None:
-        raise NotAvailable("assess", 4, "assessment engine")
+    def no_history(*a: object, **k: object) -> None:
+        raise RunFailed("no observations in the store up to 2024-03-01; run `sco-monitor collect` first")
 
     def broken(*a: object, **k: object) -> None:
         raise RuntimeError("provider exploded")
 
-    monkeypatch.setattr(cycle, "step_assess", not_yet)
+    monkeypatch.setattr(cycle, "step_assess", no_history)
     monkeypatch.setattr(cycle, "step_collect", broken)
     enqueue_heartbeat(ctx, day(0)[1])  # something in the outbox: delivery still runs
     result = cycle.run_cycle(ctx, day(0)[0], now=day(0)[1])
     assert result.lines() == [
         "cycle as of 2024-03-01",
         "collect: failed (RuntimeError: provider exploded)",
-        "assess: skipped ('sco-monitor assess' is not available yet: it arrives with issue #4 (assessment engine))",
+        "assess: failed (RunFailed: no observations in the store up to 2024-03-01; run `sco-monitor collect` first)",
         "alert: skipped (needs the assessment)",
         "deliver: ok (delivered 1, retrying 0, failed 0)",
         "report: skipped (needs the assessment)",
     ]
-    assert [s.step for s in result.failed] == ["collect"]
+    assert [s.step for s in result.failed] == ["collect", "assess"]
     line = json.loads((tmp_path / "out" / "alerts.jsonl").read_text())
     assert (line["kind"], line["payload"]["status"]) == ("heartbeat", "alive")
 

@@ -13,8 +13,8 @@ H = timedelta(hours=1)
 TIMING = Timing(group_wait=timedelta(0), group_interval=timedelta(minutes=5), repeat_interval=timedelta(hours=24))
 
 
-def told_at(ago: timedelta, firing: dict[str, str], resolved: frozenset[str] = frozenset()) -> GroupEntry:
-    return GroupEntry(first_seen_at=NOW - ago - H, notified_at=NOW - ago, firing=firing, resolved=resolved)
+def told_at(ago: timedelta, firing: dict[str, str]) -> GroupEntry:
+    return GroupEntry(first_seen_at=NOW - ago - H, notified_at=NOW - ago, firing=firing)
 
 
 CASES = [
@@ -70,7 +70,7 @@ def test_group_interval_holds_changes_but_not_forever() -> None:
 
 def test_told_records_what_went_out_and_keeps_first_seen() -> None:
     first = GroupEntry(first_seen_at=NOW - H)
-    after = told(first, {"a": "critical"}, {"b"}, NOW)
-    assert after == GroupEntry(first_seen_at=NOW - H, notified_at=NOW, firing={"a": "critical"}, resolved=frozenset({"b"}))
+    after = told(first, {"a": "critical"}, NOW)
+    assert after == GroupEntry(first_seen_at=NOW - H, notified_at=NOW, firing={"a": "critical"})
     assert not decide(after, {"a": "critical"}, set(), NOW + H, TIMING).notify
-    assert told(None, {"a": "warn"}, set(), NOW).first_seen_at == NOW
+    assert told(None, {"a": "warn"}, NOW).first_seen_at == NOW

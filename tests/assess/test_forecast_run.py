@@ -115,7 +115,7 @@ def test_broken_and_tiny_series_do_not_stop_the_others_and_every_fallback_is_sai
     assert "fx.usd_sar volatility: no model" in notes and "constant" in notes
     warned = [entry for entry in logs if entry["event"] == "forecast.fallback"]
     assert [(w["series"], w["slot"]) for w in warned] == [("eq.kz.new_listing", "volatility")]
-    [summary] = [entry for entry in logs if entry["event"] == "forecast.run"]
+    [summary] = [entry for entry in logs if entry["event"] == "forecast_run"]
     assert summary["series"] == 3 and summary["fallbacks"] == 1
     # a failed estimation is remembered and retried on the schedule, not every day
     assert run.states[("fx.usd_sar", "volatility")].family == "none"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from sco_monitor.assess.forecast import StateMismatch, fit, restore
+from sco_monitor.assess.forecast import ModelState, StateMismatch, fit, restore
 from sco_monitor.assess.forecast.arima import ArimaSpec, RandomWalkSpec
 from sco_monitor.assess.forecast.base import unpack_arrays
 from sco_monitor.assess.forecast.ets import EtsSpec
@@ -44,7 +44,7 @@ def test_every_family_round_trips_through_the_store_and_forecasts_the_same(
     for slot, model in fitted_models:
         state = model.to_state(slot)
         save_states(store, [state])
-        loaded = load_states(store, ["eq.us.sp500"])[("eq.us.sp500", slot)]
+        loaded = ModelState(**load_states(store, ["eq.us.sp500"])[("eq.us.sp500", slot)])
         assert loaded == state, model.family
         resumed = restore(loaded, y)  # from the stored state, extended with the new days
         direct = model.extend(new)
@@ -75,7 +75,7 @@ def test_saving_again_updates_in_place_and_non_finite_metrics_become_null(store:
     save_states(store, [replace(first, metrics={"odd": float("nan"), "aic": 1.5})])
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(schema.model_states)).scalar() == 1
-    loaded = load_states(store, ["macro.us.core_cpi"])[("macro.us.core_cpi", "level")]
+    loaded = ModelState(**load_states(store, ["macro.us.core_cpi"])[("macro.us.core_cpi", "level")])
     assert loaded.metrics == {"odd": None, "aic": 1.5} and loaded.state == first.state
 
 

@@ -45,7 +45,7 @@ def test_collect_twice_summary_table_and_exit_codes(run_cli, config: Path, tmp_p
     assert table["eq.kz.kase"][3] == "skipped"
     assert "9 series (8 ok, 1 skipped)" in proc.stdout
     logs = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
-    collected = [r for r in logs if r.get("event") == "series collected"]
+    collected = [r for r in logs if r.get("event") == "series_collected"]
     assert {r["series"] for r in collected} >= {"eq.us.spx", "fx.usd_cny_ecb"}  # log lines, not a bar
 
     again = run_cli("--config", str(config), "collect")

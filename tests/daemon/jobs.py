@@ -1,4 +1,4 @@
-"""Quick real jobs for the daemon tests: they write rows, sleep, hang or are not available.
+"""Quick real jobs for the daemon tests: they write rows, sleep, hang or fail.
 
 Schedules name them as "tests.daemon.jobs:<function>"; they run in the daemon's worker processes.
 """
@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from sco_monitor.context import Context
 from sco_monitor.daemon.jobs import Firing
-from sco_monitor.errors import NotAvailable
 
 TICKS = "CREATE TABLE IF NOT EXISTS test_ticks (job VARCHAR(64), scheduled_at VARCHAR(40), run INTEGER)"
 
@@ -29,10 +28,6 @@ def tick(ctx: Context, firing: Firing) -> str:
 def hang(ctx: Context, firing: Firing) -> None:
     """A provider that never answers."""
     time.sleep(3600)
-
-
-def unavailable(ctx: Context, firing: Firing) -> None:
-    raise NotAvailable("frobnicate", 99, "a step that has not landed")
 
 
 def broken(ctx: Context, firing: Firing) -> None:

@@ -44,6 +44,6 @@ def test_one_replica_runs_the_other_stands_by_and_takes_over_when_it_dies(pg_url
     scheduled = [r.scheduled_at for r in runs if r.status == "ok"]
     assert len(scheduled) == len(set(scheduled))
     assert all(r.status in ("ok", "interrupted", "cancelled", "skipped") for r in runs)
-    assert any(e["event"] == "took the store lock over" for e in b.events())
+    assert any(e["event"] == "store_lock_taken_over" for e in b.events())
     written = [s for s, _ in ticks(pg_url, "tick")]
     assert len(written) == len(set(written))

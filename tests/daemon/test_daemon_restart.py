@@ -44,7 +44,7 @@ def test_kill_9_mid_run_then_restart_runs_the_missed_fire_time_once(tmp_path, st
                       and r.scheduled_at > killed_at], 20, "`often` back on its schedule")
     assert second.terminate() == 0
 
-    planned = {e["job"]: e for e in second.events() if e["event"] == "catching up a missed run"}
+    planned = {e["job"]: e for e in second.events() if e["event"] == "missed_run_caught_up"}
     assert set(planned) == {"cycle", "often"}
     planned_at = datetime.fromisoformat(planned["cycle"]["timestamp"])
 

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from sco_monitor.config import load_config
-from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable
-from sco_monitor.store import Store
-
 from .conftest import TEST_JOBS_ENV, http_get, runs_of, ticks, wait_for, write_config
 
 pytestmark = pytest.mark.slow
-
-
-def _deliver_available(config: Path, store_url: str) -> bool:
-    """Whether this build has the deliver step (it lands with alerting): probe it on the test store."""
-    from sco_monitor import cycle
-
-    store = Store(store_url)
-    store.init()
-    try:
-        cycle.step_deliver(Context.from_parts(load_config(config), store), datetime.now(UTC))
-    except NotAvailable:
-        return False
-    finally:
-        store.dispose()
-    return True
 
 
 def test_daemon_runs_records_serves_health_and_metrics_and_stops_on_sigterm(
@@ -40,7 +19,7 @@ def test_daemon_runs_records_serves_health_and_metrics_and_stops_on_sigterm(
         "tick": {"cron": "* * * * * *", "job": "tests.daemon.jobs:tick", "timeout": "10s"},
         "deliver": {"cron": "*/2 * * * * *", "timeout": "10s"},
         "hang": {"cron": "*/2 * * * * *", "job": "tests.daemon.jobs:hang", "timeout": "1s"},
-        "nope": {"cron": "*/2 * * * * *", "job": "tests.daemon.jobs:unavailable"},
+        "nope": {"cron": "*/2 * * * * *", "job": "tests.daemon.jobs:broken"},
         "slow": {"cron": "*/2 * * * * *", "job": "tests.daemon.jobs:tick", "params": {"sleep": 60}, "timeout": "2m"},
         "off": {"cron": "* * * * * *", "job": "tests.daemon.jobs:broken", "enabled": False},
     }, http={"stale_after": "1h"})
@@ -101,16 +80,13 @@ def test_daemon_runs_records_serves_health_and_metrics_and_stops_on_sigterm(
     oks = [r for r in runs if r.job_id == "tick" and r.status == "ok"]
     assert [s for s, _ in ticks(url, "tick")] == sorted(r.scheduled_at.isoformat() for r in oks)
     nope = [r for r in runs if r.job_id == "nope" and r.status != "skipped"]
-    assert all(r.status == "failed" and "not available yet" in r.error for r in nope)
+    assert all(r.status == "failed" and r.error == "RuntimeError: the provider sent garbage" for r in nope)
     hang = [r for r in runs if r.job_id == "hang" and r.status != "skipped"]
     assert any(r.status == "timeout" and r.error == "no result after 1s; the worker was stopped" for r in hang)
     deliver = [r for r in runs if r.job_id == "deliver" and r.status != "skipped"]
-    if _deliver_available(cfg, url):
-        assert all(r.status == "ok" for r in deliver), deliver
-    else:
-        assert all(r.status == "failed" and "'sco-monitor deliver' is not available yet" in r.error for r in deliver)
+    assert all(r.status == "ok" for r in deliver), deliver
     events = [e["event"] for e in d.events()]
-    assert events[-1] == "daemon stopped" and "stopping" in events
+    assert events[-1] == "daemon_stopped" and "stopping" in events
 
 
 def test_a_job_due_longer_than_stale_after_turns_healthz_503_and_status_exit_1(

@@ -91,4 +91,4 @@ def test_doctor_reports_a_config_error_as_a_failed_check(config_dir, run_cli) ->
     assert proc.returncode == 2  # a config error is exit 2, as for every command
     assert proc.stdout.splitlines()[0] == (
         "FAIL  config  sco-monitor.yaml: frobnicate: unknown key"
-        "  -> fix: fix that key; README 'Configuration reference' lists every key")
+        "  -> fix: fix that key; docs/configuration.md lists every key")

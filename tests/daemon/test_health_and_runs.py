@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sco_monitor.daemon.cron import cron_trigger
+from sco_monitor.config.cron import cron_trigger
 from sco_monitor.daemon.health import evaluate
 from sco_monitor.daemon.runs import JobHistory, JobRuns
 

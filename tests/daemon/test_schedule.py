@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from sco_monitor.config import ConfigError, load_config
-from sco_monitor.daemon.cron import (
+from sco_monitor.app import (
+    load_app_config as load_config,  # every name checked, as the CLI loads it
+)
+from sco_monitor.config import ConfigError
+from sco_monitor.config.cron import (
     cron_trigger,
     first_fire_after,
     latest_fire,

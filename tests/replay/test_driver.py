@@ -182,7 +182,39 @@ def test_progress_without_a_terminal_logs_every_5_percent(logging_restored, caps
     with progress(len(days), console=Console(file=io.StringIO())) as advance:
         for d in days:
             advance(d)
-    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if '"replay progress"' in x]
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if '"replay_progress"' in x]
     done = [x["done"] for x in lines]
     assert len(done) <= 20 and done[-1] == len(days) == 262 and lines[-1]["day"] == "2008-12-31"
     assert max(b - a for a, b in zip([0, *done], done)) <= 14  # every 5% of the 262 days
+
+
+@pytest.mark.parametrize(("cron", "local"), [("@daily", (0, 0, 0)), ("15 30 7 * * *", (7, 30, 15))],
+                         ids=["macro", "six-fields"])
+def test_a_replay_runs_on_any_report_cron_the_daemon_accepts(
+        config_dir: Path, store, real_prices, tmp_path: Path, cron: str, local: tuple[int, int, int]) -> None:
+    """The replay's clock reads the report schedule with the daemon's cron parser: @daily and
+    6-field crons (seconds first) are valid config, so they replay too, at their own time of day."""
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+    import yaml
+    from sqlalchemy import select
+
+    from sco_monitor.replay.driver import run_replay
+
+    main = config_dir / "sco-monitor.yaml"
+    data = yaml.safe_load(main.read_text())
+    data.setdefault("schedules", {})["report"] = {"cron": cron}
+    main.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = load_config(main)
+    store.sync_series(config.universe.series)
+    store.upsert_observations(pd.concat(
+        [pd.DataFrame({"series_id": sid, "date": s.index, "value": s.to_numpy()}) for sid, s in real_prices.items()]))
+    ctx = Context.from_parts(config, store=store, run_id="test")
+    summary = run_replay(ctx, date(2008, 9, 15), date(2008, 9, 16), tmp_path / "out", progress=False)
+    assert summary.ran == [date(2008, 9, 15), date(2008, 9, 16)] and summary.reports == 2
+    with store.engine.connect() as conn:
+        stamps = sorted(set(conn.execute(select(t.reports.c.as_of, t.reports.c.generated_at)).all()))
+    tz = ZoneInfo(config.settings.timezone)
+    assert [(d, g.astimezone(UTC)) for d, g in stamps] == [
+        (d, datetime(d.year, d.month, d.day, *local, tzinfo=tz).astimezone(UTC)) for d in summary.ran]

@@ -83,8 +83,8 @@ def test_unknown_format_is_one_line_and_exit_2(site_config: dict, run_cli) -> No
 )
 def test_bad_arguments_are_usage_errors(site_config: dict, as_of: str | None, assessment: str | None, message: str) -> None:
     from sco_monitor.context import Context
+    from sco_monitor.cycle import report_command
     from sco_monitor.errors import UsageError
-    from sco_monitor.reports.daily import report_command
 
     path = Path(site_config["assessment"] if assessment == "SAVED" else assessment) if assessment else None
     with pytest.raises(UsageError) as info:

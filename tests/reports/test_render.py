@@ -262,3 +262,18 @@ def test_failed_collections_and_notifications_in_the_text_formats(shipped_config
     for text in (out["html"].text, out["md"].text):
         assert "Failing collections (1)" in text and "HTTP 404 for KGS=X" in text
         assert "Failed notifications (1)" in text and "535 authentication failed" in text
+
+
+def test_data_quality_carries_the_coverage_matrix(rendered: dict, report_2008: Report) -> None:
+    """Section 7 shows member x kind coverage in all three formats, judged on the report's own dates."""
+    rows = {r.country: r.statuses for r in report_2008.data_quality.coverage}
+    assert list(rows) == ["KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR"]
+    assert rows["IRN"]["policy_rate"] == "missing" and rows["IND"]["credit"] == "configured"
+    md, html = rendered["md"].text, rendered["html"].text
+    section = md[md.index("### Coverage of the member states"): md.index("## 8. Track record")]
+    assert "| Member | fx | policy_rate | cpi_monthly | reserves | credit | equity | bond | trade | external |" in section
+    iran = next(line for line in section.splitlines() if line.startswith("| IRN |"))
+    assert iran.split(" | ")[2] == "--"  # policy_rate: missing
+    assert "<h3>Coverage of the member states</h3>" in html and 'class="cov-missing"' in html
+    doc = json.loads(rendered["json"].text)
+    assert doc["data_quality"]["coverage"][0] == {"country": "KAZ", "statuses": rows["KAZ"]}

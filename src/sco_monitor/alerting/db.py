@@ -75,7 +75,7 @@ def load_groups(conn: Connection) -> dict[tuple[str, str], GroupRow]:
     out: dict[tuple[str, str], GroupRow] = {}
     for r in conn.execute(select(t)).mappings():
         entry = GroupEntry(first_seen_at=r["first_seen_at"], notified_at=r["last_notified_at"],
-                           firing=dict(r["firing"] or {}), resolved=frozenset(r["resolved"] or ()))
+                           firing=dict(r["firing"] or {}))
         out[(r["receiver"], r["group_key"])] = GroupRow(r["receiver"], r["group_key"], r["route"],
                                                         dict(r["group_labels"] or {}), entry)
     return out
@@ -86,7 +86,6 @@ def save_groups(conn: Connection, rows: Iterable[GroupRow]) -> None:
         "receiver": row.receiver, "group_key": row.group_key, "route": row.route,
         "group_labels": dict(row.group_labels), "first_seen_at": row.entry.first_seen_at,
         "last_notified_at": row.entry.notified_at, "firing": dict(row.entry.firing),
-        "resolved": sorted(row.entry.resolved),
     } for row in rows])
 
 

@@ -27,7 +27,6 @@ class GroupEntry:
     first_seen_at: datetime
     notified_at: datetime | None = None
     firing: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> severity
-    resolved: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def decide(entry: GroupEntry | None, firing: Mapping[str, str], resolved: Abstra
     return NOTHING
 
 
-def told(entry: GroupEntry | None, firing: Mapping[str, str], resolved: AbstractSet[str], now: datetime) -> GroupEntry:
+def told(entry: GroupEntry | None, firing: Mapping[str, str], now: datetime) -> GroupEntry:
     """The entry after a notification went out with these alerts."""
     first_seen = entry.first_seen_at if entry is not None else now
-    return GroupEntry(first_seen_at=first_seen, notified_at=now, firing=dict(firing), resolved=frozenset(resolved))
+    return GroupEntry(first_seen_at=first_seen, notified_at=now, firing=dict(firing))

@@ -25,6 +25,7 @@ from sco_monitor.alerting.state import AlertRecord, apply
 from sco_monitor.assess.model import Assessment
 from sco_monitor.config.settings import Settings
 from sco_monitor.logs import get_logger
+from sco_monitor.vocabulary import severity_rank
 
 log = get_logger("sco_monitor.alerting")
 
@@ -150,7 +151,7 @@ def flush(conn: Connection, settings: Settings, now: datetime,
                                    now_firing, sorted(resolved))
             queued.append(outbox.row(receiver, "alert", payload, key_, now, group_key=group_key,
                                      give_up_after=alerting.delivery.give_up_after))
-            entry = told(entry, now_firing, resolved, now)
+            entry = told(entry, now_firing, now)
         elif decision.waiting and entry is None:
             entry = GroupEntry(first_seen_at=now)
         finished = entry is None or not (entry.firing if entry.notified_at is not None else now_firing)
@@ -169,9 +170,8 @@ def alert_rows(conn: Connection, settings: Settings, now: datetime, states: list
     records = db.load_alerts(conn, states=states)
     mutes = muted(records, silences.load(conn, now), settings, now)
     order = {"firing": 0, "pending": 1, "resolved": 2, "inactive": 3}
-    sev = {"critical": 0, "warn": 1, "no_data": 2}
     out = []
-    for r in sorted(records.values(), key=lambda r: (order.get(r.state, 9), sev.get(r.severity, 9), r.rule,
+    for r in sorted(records.values(), key=lambda r: (order.get(r.state, 9), -severity_rank(r.severity), r.rule,
                                                       sorted(r.labels.items()))):
         out.append({
             "fingerprint": r.fingerprint, "state": r.state, "severity": r.severity, "rule": r.rule,

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 from tenacity import wait_exponential_jitter
 
-from sco_monitor.alerting.channels import Channel, Message, Outcome, channels
+from sco_monitor.alerting.channels import Channel, Message, Outcome, channels, email, file, webhook  # noqa: F401 - the built-ins register on import
 from sco_monitor.config.alerting import Delivery, Receiver
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import UnknownName
@@ -349,9 +349,3 @@ def counts(conn: Connection) -> dict[str, int]:
     """Notifications by status: pending, delivered, failed."""
     rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
     return {"pending": 0, "delivered": 0, "failed": 0} | {s: int(n) for s, n in rows}
-
-
-def overdue(conn: Connection, now: datetime) -> int:
-    """Pending notifications already due (a sign the deliverer is not running)."""
-    stmt = select(func.count()).where(and_(t.c.status == "pending", t.c.next_attempt_at <= now))
-    return int(conn.execute(stmt).scalar() or 0)

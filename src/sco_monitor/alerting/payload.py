@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sco_monitor.alerting.state import AlertRecord
+from sco_monitor.vocabulary import severity_rank
 
 VERSION = 1
-_SEVERITY_ORDER = {"critical": 0, "warn": 1, "no_data": 2}
 
 
-def alert_item(rec: AlertRecord, status: str, muted_here: bool = False) -> dict[str, Any]:
+def alert_item(rec: AlertRecord, status: str) -> dict[str, Any]:
     """One alert as the receiver sees it; `status` is firing or resolved *for this group*."""
     item: dict[str, Any] = {
         "fingerprint": rec.fingerprint, "status": status, "state": rec.state, "severity": rec.severity,
@@ -54,7 +54,7 @@ def group_payload(*, receiver: str, group_key: str, group_labels: Mapping[str, s
 
 
 def _order(item: Mapping[str, Any]) -> tuple[int, str, str]:
-    return (_SEVERITY_ORDER.get(item["severity"], 9), item["rule"], json.dumps(item["labels"], sort_keys=True))
+    return (-severity_rank(item["severity"]), item["rule"], json.dumps(item["labels"], sort_keys=True))
 
 
 def _common_labels(label_sets: list[Mapping[str, str]]) -> dict[str, str]:

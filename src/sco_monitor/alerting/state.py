@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import Literal
 
 from sco_monitor.assess.model import RuleEvaluation, fingerprint
+from sco_monitor.vocabulary import severity_rank
 
 State = Literal["pending", "firing", "resolved", "inactive"]
 ACTIVE: frozenset[str] = frozenset({"pending", "firing"})
 NO_DATA = "no_data"
-_RANK = {"critical": 3, "warn": 2, "ok": 1, "no_data": 0}
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def dedupe(evaluations: Iterable[RuleEvaluation]) -> dict[str, RuleEvaluation]:
     out: dict[str, RuleEvaluation] = {}
     for ev in evaluations:
         fp = risk_fingerprint(ev)
-        if fp not in out or _RANK[ev.severity] > _RANK[out[fp].severity]:
+        if fp not in out or severity_rank(ev.severity) > severity_rank(out[fp].severity):
             out[fp] = ev
     return out
 

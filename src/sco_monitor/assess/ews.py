@@ -29,16 +29,17 @@ import pandas as pd
 
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
-from sco_monitor.assess.stress import SEGMENTS, WORLD, StressResult, scope_members
+from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
 from sco_monitor.catalog import Series
 from sco_monitor.logs import get_logger
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class EwsParams:
-    """Method constants (documented in README; none fitted to an episode)."""
+    """Method constants (documented in docs/methods.md; none fitted to an episode)."""
 
     horizon: int = 60  # H in P(crisis within H business days)
     percentiles: tuple[float, ...] = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)

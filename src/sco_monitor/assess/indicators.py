@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sco_monitor.catalog import STALE_AFTER_DAYS, Series
+from sco_monitor.catalog import Series
 from sco_monitor.registry import Registry
+from sco_monitor.vocabulary import STALE_AFTER_DAYS
 
 PERIODS_PER_YEAR: dict[str, float] = {"B": 252, "D": 365, "W": 52, "M": 12, "Q": 4, "A": 1}
 RATIO_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})

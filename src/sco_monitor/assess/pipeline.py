@@ -1,40 +1,26 @@
-"""The assessment: `assess` is a pure function of (frames, config, as_of); `run_assessment` does the IO.
+"""The assessment: a pure function of (frames, config, as_of); `cycle.step_assess` does its IO
+(`store.assessments`, `store.model_states`).
 
-indicators → (forecasts, from the forecast layer through the `forecaster` seam) → stress indices →
-crisis probabilities → rule evaluations.
+indicators → (forecasts, from the forecast layer, passed in) → stress indices → crisis
+probabilities → rule evaluations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
 
 from sco_monitor.assess import rules as rule_kinds
-from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability
-from sco_monitor.assess.indicators import Indicators, Spec, validate_params
-from sco_monitor.assess.indicators import registry as indicator_registry
+from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability, probability_history
+from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
-from sco_monitor.assess.stress import WORLD, StressParams, StressResult, scopes_for, stress_index
-from sco_monitor.assess.summary import json_safe
-from sco_monitor.config import AppConfig, ConfigError
-from sco_monitor.context import Context
-from sco_monitor.errors import RunFailed
-from sco_monitor.logs import get_logger
-from sco_monitor.store import schema
-from sco_monitor.store.upsert import upsert
-
-log = get_logger(__name__)
-
-#: The seam where the forecast layer plugs in: (ctx, point-in-time frame, as_of) →
-#: (forecasts of series levels in their own units, P(high-volatility regime) per series id).
-#: The forecast layer's run gives both (`ForecastRun.forecasts`, `ForecastRun.regime_prob`).
-Forecaster = Callable[[Context, pd.DataFrame, date], tuple[list[Forecast], dict[str, float]]]
+from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
+from sco_monitor.config import AppConfig
+from sco_monitor.vocabulary import WORLD, severity_rank
 
 #: Quality flags that make a series' rules report no data instead of a value.
 BLOCKING_FLAGS = frozenset({"stale", "failed"})
@@ -42,7 +28,7 @@ BLOCKING_FLAGS = frozenset({"stale", "failed"})
 
 @dataclass
 class AssessmentRun:
-    """The assessment and the frames behind it (what `run_assessment` saves)."""
+    """The assessment and the frames behind it (what `assess.rows.result_rows` turns into rows)."""
 
     assessment: Assessment
     indicators: Indicators
@@ -54,33 +40,6 @@ class AssessmentRun:
 def indicator_specs(config: AppConfig) -> list[Spec]:
     a = config.settings.assessment
     return [Spec.of(s) for s in a.indicators] + [Spec.of(s) for s in a.spreads]
-
-
-def check_config(config: AppConfig) -> None:
-    """Names the config uses that only the assessment registries can check, as ConfigErrors."""
-    a = config.settings.assessment
-    for i, spec in enumerate(a.indicators):
-        if spec.indicator not in indicator_registry:
-            raise ConfigError(config.path, f"assessment.indicators[{i}].indicator",
-                              f"unknown indicator {spec.indicator!r}; expected one of: {', '.join(indicator_registry.names())}")
-        try:
-            validate_params(spec.indicator, spec.params)
-        except ValueError as e:
-            raise ConfigError(config.path, f"assessment.indicators[{i}].params", str(e)) from None
-    for i, sp in enumerate(a.spreads):
-        for leg in ("a", "b"):
-            sid = getattr(sp, leg)
-            if sid not in config.series:
-                raise ConfigError(config.path, f"assessment.spreads[{i}].{leg}", f"unknown series {sid!r}")
-        if config.series[sp.a].frequency != config.series[sp.b].frequency:
-            raise ConfigError(config.path, f"assessment.spreads[{i}]", "a and b must have the same frequency")
-    names = {s.name for s in a.indicators}
-    for i, rule in enumerate(config.rules.rules):
-        name = rule.params.get("indicator")
-        if name is not None and name not in names and name not in indicator_registry:
-            raise ConfigError(config.path.parent / config.settings.rules, f"rules[{i}].params.indicator",
-                              f"unknown indicator {name!r}; expected a name from assessment.indicators "
-                              f"({', '.join(sorted(names))}) or a registered indicator")
 
 
 def point_in_time(frame: pd.DataFrame, config: AppConfig, as_of: date) -> pd.DataFrame:
@@ -104,7 +63,6 @@ def evaluate(
     quality: Sequence[QualityFlag] | None = None,
 ) -> AssessmentRun:
     """The whole assessment at as_of with its intermediate frames. Pure: no IO, no clock."""
-    check_config(config)
     a = config.settings.assessment
     series = config.series
     frame = point_in_time(frames, config, as_of)
@@ -155,12 +113,11 @@ def assess(
 def _annotate(forecasts: Sequence[Forecast], evaluations: Sequence[RuleEvaluation]) -> list[Forecast]:
     """Mark forecasts judged by forecast_breach rules: threshold, breach probability, unfavourable."""
     worst: dict[tuple[str, str], RuleEvaluation] = {}
-    rank = {"no_data": -1, "ok": 0, "warn": 1, "critical": 2}
     for ev in evaluations:
         if ev.kind != "forecast_breach" or "model" not in ev.details:
             continue
         key = (ev.series_id or "", ev.details["model"])
-        if key not in worst or rank[ev.severity] > rank[worst[key].severity]:
+        if key not in worst or severity_rank(ev.severity) > severity_rank(worst[key].severity):
             worst[key] = ev
     out = []
     for f in forecasts:
@@ -174,112 +131,6 @@ def _annotate(forecasts: Sequence[Forecast], evaluations: Sequence[RuleEvaluatio
             "unfavourable": ev.severity in ("warn", "critical"),
         }))
     return out
-
-
-# --- IO -----------------------------------------------------------------------------------------------------
-
-
-def _nothing_to_assess(ctx: Context, ids: list[str], as_of: date, history_days: int) -> str:
-    """Why the frame is empty: an empty store, or a window (history_days before as_of) that misses what it holds."""
-    from sco_monitor.store.collection import observation_span
-
-    span = observation_span(ctx.store, ids)
-    if span is None:
-        return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
-    start = as_of - timedelta(days=history_days)
-    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days} before "
-            f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
-
-
-def run_assessment(ctx: Context, as_of: date, save: bool = True, *, forecaster: Forecaster | None = None) -> Assessment:
-    """Load the point-in-time frame, assess it, and save the results (idempotently)."""
-    config = ctx.config
-    a = config.settings.assessment
-    check_config(config)
-    ids = [s.id for s in config.universe.series]
-    frame = ctx.store.load_frame(ids, start=as_of - timedelta(days=a.history_days), as_of=as_of)
-    if frame.empty or frame.notna().sum().sum() == 0:
-        raise RunFailed(_nothing_to_assess(ctx, ids, as_of, a.history_days))
-    quality = load_quality(ctx, as_of)
-    forecasts: list[Forecast] = []
-    regime: dict[str, float] = {}
-    if forecaster is not None:
-        try:
-            forecasts, regime = forecaster(ctx, frame, as_of)
-        except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
-            log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
-    run = evaluate(frame, config, as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
-    if save:
-        save_run(ctx, run, a.save_days)
-    res = run.assessment
-    log.info("assessed", as_of=as_of.isoformat(), series=len(run.indicators.series), rules=len(res.rules),
-             warn=sum(r.severity == "warn" for r in res.rules),
-             critical=sum(r.severity == "critical" for r in res.rules), saved=save)
-    return res
-
-
-def load_quality(ctx: Context, as_of: date, days: int = 10) -> list[QualityFlag]:
-    """Quality flags of the last `days` up to as_of."""
-    t = schema.quality_flags
-    stmt = select(t.c.series_id, t.c.date, t.c.flag, t.c.detail).where(
-        t.c.date <= as_of, t.c.date >= as_of - timedelta(days=days))
-    with ctx.store.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return [QualityFlag(series_id=r[0], date=r[1], flag=r[2], detail=r[3] or "") for r in rows]
-
-
-def _num(v: Any) -> float | None:
-    return json_safe(None if v is None else float(v))
-
-
-def save_run(ctx: Context, run: AssessmentRun, days: int) -> None:
-    """Write indicator values and stress history of the last `days` (earlier days only where missing),
-    and today's evaluations, probabilities and forecasts, in one transaction; re-running the same
-    as_of replaces them."""
-    res = run.assessment
-    as_of = res.as_of
-    recent = run.indicators.recent(run.specs, days)
-    ind_rows = [{"series_id": s, "indicator": i, "date": d.date(), "value": _num(v)}
-                for s, i, d, v in recent.itertuples(index=False, name=None)]
-    since = pd.Timestamp(as_of) - pd.Timedelta(days=days)
-    stress_rows = []
-    for scope, sc in run.stress.scopes.items():
-        for sv in sc.recent(since):
-            stress_rows.append({
-                "scope": scope, "date": sv.date, "value": _num(sv.value), "level": sv.level,
-                "segments": json_safe(sv.segments),
-                "details": json_safe({"subindices": sv.subindices, "thresholds": sv.thresholds,
-                                   "missing": sv.missing, "note": sv.note}),
-            })
-    eval_rows = [{
-        "as_of": as_of, "fingerprint": ev.fingerprint, "rule": ev.rule, "labels": ev.labels,
-        "value": _num(ev.value), "threshold": _num(ev.threshold), "severity": ev.severity, "kind": ev.kind,
-        "summary": ev.summary, "details": json_safe(ev.details),
-    } for ev in res.rules]
-    prob_rows = [{
-        "country": c, "date": as_of, "horizon": cp.horizon, "probability": _num(cp.probability),
-        "details": json_safe({"drivers": cp.drivers,
-                           "method": run.ews.model.method if run.ews.model else None,
-                           "thresholds": run.ews.model.thresholds if run.ews.model else {}}),
-    } for c, cp in res.probability.items()]
-    fc_rows = [{
-        "series_id": f.series_id, "model": f.model, "as_of": f.as_of, "step": i + 1, "target_date": d,
-        "mean": _num(m), "lower": _num(lo), "upper": _num(hi), "level": f.level,
-    } for f in res.forecasts for i, (d, m, lo, hi) in enumerate(zip(f.dates, f.mean, f.lower, f.upper))]
-    with ctx.store.engine.begin() as conn:
-        conn.execute(delete(schema.rule_evaluations).where(schema.rule_evaluations.c.as_of == as_of))
-        conn.execute(delete(schema.crisis_probability).where(schema.crisis_probability.c.date == as_of))
-        # The stress value of day D is the one assessed as of D: earlier days only fill gaps, so a
-        # later assessment (another window start) never rewrites what was known on D.
-        today = [r for r in stress_rows if r["date"] == as_of]
-        backfill = [r for r in stress_rows if r["date"] != as_of]
-        for i in range(0, len(backfill), 5000):
-            upsert(conn, schema.stress_index, backfill[i: i + 5000], update=[])
-        for table, rows in ((schema.indicator_values, ind_rows), (schema.stress_index, today),
-                            (schema.rule_evaluations, eval_rows), (schema.crisis_probability, prob_rows),
-                            (schema.forecasts, fc_rows)):
-            for i in range(0, len(rows), 5000):
-                upsert(conn, table, rows[i: i + 5000])
 
 
 # --- history (evaluation and replay) ---------------------------------------------------------------------
@@ -319,7 +170,6 @@ def evaluate_history(
     `probability_from` (on data before each refit date). Rules fed by forecasts or regime
     probabilities have no history here and read no data.
     """
-    check_config(config)
     a = config.settings.assessment
     series = config.series
     everyone = list(series.values())
@@ -327,8 +177,6 @@ def evaluate_history(
     scopes = list(scopes) if scopes is not None else scopes_for(everyone)
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]
-    from sco_monitor.assess.ews import probability_history
-
     start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
     prob = probability_history(ind, stress, everyone, members, start, refit_every, a.episodes,
                                EwsParams(horizon=a.crisis_horizon))

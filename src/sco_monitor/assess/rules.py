@@ -9,7 +9,7 @@ comparison, so the same code gives the evaluation at as_of and the whole history
 Direction is respected per series: with `orient` (the default for change, zscore, drawdown and
 forecast changes) a move is measured in the series' risk direction, so a depreciation rule
 reads USD/KZT rising and EUR/USD falling the same way, and an equity fall reads as a positive
-change. See README, "Assessment".
+change. See docs/methods.md.
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ from scipy.stats import norm
 from sco_monitor.assess.indicators import RATIO_KINDS, Indicators, Spec
 from sco_monitor.assess.model import CrisisProbability, Forecast, RuleEvaluation, Severity
 from sco_monitor.assess.stress import LEVELS, StressResult
-from sco_monitor.assess.template import TemplateError, render
 from sco_monitor.catalog import Series
 from sco_monitor.config.rules import Rule
+from sco_monitor.config.template import TemplateError, render
 from sco_monitor.logs import get_logger
 from sco_monitor.registry import Registry
+from sco_monitor.vocabulary import SEVERITY_CODE
 
 log = get_logger(__name__)
 
-NO_DATA, OK, WARN, CRITICAL = -1, 0, 1, 2
-SEVERITY: dict[int, Severity] = {NO_DATA: "no_data", OK: "ok", WARN: "warn", CRITICAL: "critical"}
+NO_DATA, OK, WARN, CRITICAL = (SEVERITY_CODE[s] for s in ("no_data", "ok", "warn", "critical"))
+SEVERITY: dict[int, Severity] = {code: name for name, code in SEVERITY_CODE.items()}  # type: ignore[misc]
 
 
 @dataclass

@@ -25,16 +25,16 @@ import pandas as pd
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import StressValue
 from sco_monitor.catalog import SCO_MEMBERS, Series
+from sco_monitor.vocabulary import WORLD
 
 SEGMENTS: tuple[str, ...] = ("equity", "fx", "rates", "commodities", "volatility")
 LEVELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "severe")
-WORLD = "WLD"
-WORLD_COUNTRIES = frozenset({"WLD", "USA", "EMU"})
+WORLD_COUNTRIES = frozenset({WORLD, "USA", "EMU"})
 
 
 @dataclass(frozen=True)
 class StressParams:
-    """Method constants (documented in README, not fitted to any episode)."""
+    """Method constants (documented in docs/methods.md, not fitted to any episode)."""
 
     level_quantiles: tuple[float, ...] = (0.5, 0.75, 0.9, 0.975)
     min_obs: int = 250  # observations before a measure's CDF (and the index's levels) count

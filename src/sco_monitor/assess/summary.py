@@ -3,33 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
-from datetime import date
 from typing import Any
 
-import numpy as np
-
 from sco_monitor.assess.model import Assessment
-
-_ORDER = {"critical": 0, "warn": 1, "no_data": 2, "ok": 3}
-
-
-def json_safe(obj: Any) -> Any:
-    """Plain JSON: NaN and infinities as null (PostgreSQL JSON and strict parsers reject them),
-    numpy scalars as Python numbers, dates as ISO strings."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, date):
-        return obj.isoformat()
-    return obj
+from sco_monitor.vocabulary import SEVERITIES, json_safe, severity_rank
 
 
 def as_json(a: Assessment) -> dict[str, Any]:
@@ -64,9 +41,9 @@ def render_text(a: Assessment, top: int = 5, max_rules: int = 20) -> str:
             lines.append(f"  {c:<4} {cp.probability:6.1%} within {cp.horizon} sessions")
     else:
         lines.append("  none estimable (no crisis history to learn from yet)")
-    counts = {s: sum(r.severity == s for r in a.rules) for s in _ORDER}
+    counts = {s: sum(r.severity == s for r in a.rules) for s in SEVERITIES}
     firing = sorted((r for r in a.rules if r.severity in ("critical", "warn")),
-                    key=lambda r: (_ORDER[r.severity], r.rule, sorted(r.labels.items())))
+                    key=lambda r: (-severity_rank(r.severity), r.rule, sorted(r.labels.items())))
     lines += ["", (f"Rules: {counts['critical']} critical, {counts['warn']} warn, {counts['ok']} ok, "
                    f"{counts['no_data']} no data")]
     for r in firing[:max_rules]:

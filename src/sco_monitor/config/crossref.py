@@ -1,15 +1,35 @@
-"""Cross-reference checks: a rule naming an unknown series is a load-time error, not a 3 a.m. one."""
+"""Cross-reference checks: a rule naming an unknown series is a load-time error, not a 3 a.m. one.
+
+Names that only the upper layers know (sources, jobs, indicators: their registries) come in as
+`KnownNames` from the layer that composes the application (`sco_monitor.app`); config imports none
+of those registries.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from sco_monitor.catalog import Series, Universe
 from sco_monitor.config.errors import ConfigError
-from sco_monitor.logs import get_logger
 from sco_monitor.config.playbooks import Playbooks
 from sco_monitor.config.rules import RulePack
 from sco_monitor.config.settings import Settings
+from sco_monitor.logs import get_logger
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """The registered names config may refer to; a kind left None is not checked by this load."""
+
+    sources: Collection[str] | None = None
+    jobs: Collection[str] | None = None
+    indicators: Collection[str] | None = None
+
+
+def _one_of(names: Collection[str]) -> str:
+    return ", ".join(sorted(names))
 
 
 def check(
@@ -21,32 +41,31 @@ def check(
     rules: RulePack,
     playbooks_path: Path,
     playbooks: Playbooks,
+    known: KnownNames | None = None,
 ) -> dict[str, Series]:
-    from sco_monitor.sources import registry as sources
-
+    known = known or KnownNames()
+    sources, jobs = known.sources, known.jobs
     series: dict[str, Series] = {}
     for i, s in enumerate(universe.series):
         if s.id in series:
             raise ConfigError(universe_path, f"series[{i}].id", f"duplicate series id {s.id!r}")
-        if s.source not in sources:
+        if sources is not None and s.source not in sources:
             raise ConfigError(
                 universe_path,
                 f"series[{i}].source",
-                f"unknown source {s.source!r}; expected one of: {', '.join(sources.names())}",
+                f"unknown source {s.source!r}; expected one of: {_one_of(sources)}",
             )
         series[s.id] = s
 
     for name in settings.sources:
-        if name not in sources:
-            raise ConfigError(path, f"sources.{name}", f"unknown source; expected one of: {', '.join(sources.names())}")
-
-    from sco_monitor.daemon.jobs import registry as jobs
+        if sources is not None and name not in sources:
+            raise ConfigError(path, f"sources.{name}", f"unknown source; expected one of: {_one_of(sources)}")
 
     for name, schedule in settings.schedules.items():
         job = schedule.job or name
-        if job not in jobs and ":" not in job:
+        if jobs is not None and job not in jobs and ":" not in job:
             where = f"schedules.{name}.job" if schedule.job else f"schedules.{name}"
-            raise ConfigError(path, where, f"unknown job {job!r}; expected one of: {', '.join(jobs.names())}, "
+            raise ConfigError(path, where, f"unknown job {job!r}; expected one of: {_one_of(jobs)}, "
                               "or package.module:function")
 
     receivers: set[str] = set()
@@ -86,6 +105,7 @@ def check(
         for j, sid in enumerate(rule.select.series):
             if sid not in series:
                 raise ConfigError(rules_path, f"rules[{i}].select.series[{j}]", f"unknown series {sid!r}")
+    _check_assessment(path, settings, series, rules_path, rules, known.indicators)
 
     seen: set[tuple] = set()
     tags = {t for s in universe.series for t in s.tags}
@@ -101,6 +121,32 @@ def check(
                 get_logger("sco_monitor.config").debug(
                     "playbook_tag_unused", file=playbooks_path.name, path=f"playbooks[{i}].{where}", tag=tag)
     return series
+
+
+def _check_assessment(path: Path, settings: Settings, series: dict[str, Series], rules_path: Path,
+                      rules: RulePack, indicators: Collection[str] | None) -> None:
+    """Indicator names and spread legs of the assessment settings, and indicators the rules cite."""
+    a = settings.assessment
+    for i, spec in enumerate(a.indicators):
+        if indicators is not None and spec.indicator not in indicators:
+            raise ConfigError(path, f"assessment.indicators[{i}].indicator",
+                              f"unknown indicator {spec.indicator!r}; expected one of: {_one_of(indicators)}")
+    for i, sp in enumerate(a.spreads):
+        for leg in ("a", "b"):
+            sid = getattr(sp, leg)
+            if sid not in series:
+                raise ConfigError(path, f"assessment.spreads[{i}].{leg}", f"unknown series {sid!r}")
+        if series[sp.a].frequency != series[sp.b].frequency:
+            raise ConfigError(path, f"assessment.spreads[{i}]", "a and b must have the same frequency")
+    if indicators is None:
+        return
+    names = {s.name for s in a.indicators}
+    for i, rule in enumerate(rules.rules):
+        name = rule.params.get("indicator")
+        if name is not None and name not in names and name not in indicators:
+            raise ConfigError(rules_path, f"rules[{i}].params.indicator",
+                              f"unknown indicator {name!r}; expected a name from assessment.indicators "
+                              f"({', '.join(sorted(names))}) or a registered indicator")
 
 
 def _check_route(route, where: str, need) -> None:  # noqa: ANN001

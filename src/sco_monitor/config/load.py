@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sco_monitor.catalog import Series, Universe
+from sco_monitor.config.crossref import KnownNames, check
 from sco_monitor.config.errors import ConfigError, from_validation
 from sco_monitor.config.playbooks import Playbooks
 from sco_monitor.config.rules import RulePack
@@ -131,8 +132,11 @@ def parse(model: type[M], path: Path, data: Any, empty: dict[str, Any] | None = 
         raise from_validation(path, e) from None
 
 
-def load_config(explicit: str | Path | None = None) -> AppConfig:
-    """Load and cross-check the whole configuration; every problem is a ConfigError."""
+def load_config(explicit: str | Path | None = None, known: KnownNames | None = None) -> AppConfig:
+    """Load and cross-check the whole configuration; every problem is a ConfigError.
+
+    `known`: the registered source, job and indicator names to check references against
+    (`sco_monitor.app.known_names()`); without it those names are taken on trust."""
     path = resolve_path(explicit)
     settings = parse(Settings, path, read_yaml(path))
     if os.environ.get(ENV_DB_URL):
@@ -146,10 +150,7 @@ def load_config(explicit: str | Path | None = None) -> AppConfig:
     rules = parse(RulePack, rules_path, read_yaml(rules_path, (path, "rules")), empty={"rules": []})
     playbooks_path = (base / settings.playbooks).resolve()
     playbooks = parse(Playbooks, playbooks_path, read_yaml(playbooks_path, (path, "playbooks")), empty={"playbooks": []})
-
-    from sco_monitor.config.crossref import check
-
-    series = check(path, settings, universe_path, universe, rules_path, rules, playbooks_path, playbooks)
+    series = check(path, settings, universe_path, universe, rules_path, rules, playbooks_path, playbooks, known)
     return AppConfig(
         settings=settings,
         universe=universe,

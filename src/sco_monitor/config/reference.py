@@ -1,19 +1,22 @@
-"""The configuration reference in README.md, generated from the models so it cannot drift.
+"""The configuration reference of the docs site, generated from the models so it cannot drift.
 
-`python -m sco_monitor.config.reference` prints it; a test checks README.md carries the same text.
+`python -m sco_monitor.config.reference` prints it; `--write docs/configuration.md` replaces the
+text between the markers of that page; a test checks the page carries the same text.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sco_monitor.catalog import Series
+from sco_monitor.catalog import Gap, Series
 from sco_monitor.config.alerting import (
     Delivery,
     EmailReceiver,
@@ -47,6 +50,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("alerting.heartbeat", Heartbeat),
     ("alerting.delivery", Delivery),
     ("universe.yaml: series[]", Series),
+    ("universe.yaml: gaps[]", Gap),
     ("rules.yaml: rules[]", Rule),
     ("rules.yaml: rules[].select", Selector),
     ("playbooks.yaml: playbooks[]", Playbook),
@@ -116,12 +120,26 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[str]:
 def generate() -> str:
     out = [START, ""]
     for title, model in SECTIONS:
-        out += [f"#### {title}", "", "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+        heading = " ".join(f"`{word}`" if "<" in word else word for word in title.split(" "))  # <job> is no tag
+        out += [f"### {heading}", "", "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
         out += _rows(model)
         out.append("")
     out.append(END)
     return "\n".join(out)
 
 
+def write(path: Path) -> None:
+    """Replace the reference between the START and END markers of a Markdown page."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{path}: no {START} ... {END} markers to write between")
+    path.write_text(text[: text.index(START)] + generate() + text[text.index(END) + len(END):], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(generate())
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        write(Path(sys.argv[2]))
+    elif len(sys.argv) == 1:
+        print(generate())
+    else:
+        raise SystemExit("usage: python -m sco_monitor.config.reference [--write docs/configuration.md]")

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sco_monitor.assess.template import TemplateError
-from sco_monitor.assess.template import check as check_template
 from sco_monitor.catalog import Kind
+from sco_monitor.config.template import TemplateError
+from sco_monitor.config.template import check as check_template
 
 RuleKind = Literal[
     "level", "change", "zscore", "drawdown", "vol_regime", "forecast_breach", "stress_level", "probability"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sco_monitor.catalog import Kind
 from sco_monitor.config.alerting import AlertingSettings, Receiver, Route
+from sco_monitor.config.cron import parse_cron
 from sco_monitor.config.types import Duration
 
 
@@ -54,8 +55,6 @@ class Schedule(Model):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, v: str) -> str:
-        from sco_monitor.daemon.cron import parse_cron
-
         parse_cron(v)
         return v
 

@@ -1,4 +1,4 @@
 """The daemon: the cycle's steps on cron schedules, one active instance per store, health and metrics.
 
-Kept import-light: the config loader imports `daemon.cron` and `daemon.jobs` to validate schedules.
+Cron syntax lives with the config types (`config.cron`); the daemon builds its triggers from there.
 """

@@ -13,7 +13,7 @@ from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 
-from sco_monitor.daemon.cron import first_fire_after, next_fire
+from sco_monitor.config.cron import first_fire_after, next_fire
 from sco_monitor.daemon.runs import JobHistory, JobRun
 
 

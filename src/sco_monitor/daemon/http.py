@@ -44,7 +44,7 @@ class HttpEndpoints:
                             "set http.listen or pass --listen") from None
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
         self._thread.start()
-        log.info("http endpoints up", listen=self.address)
+        log.info("http_listening", listen=self.address)
 
     @property
     def address(self) -> str:
@@ -84,7 +84,7 @@ def _handler(health: HealthFn, metrics: MetricsFn) -> type[BaseHTTPRequestHandle
                 else:
                     self._send(404, b"not found; try /healthz or /metrics\n", "text/plain; charset=utf-8", body)
             except Exception as e:  # noqa: BLE001 - an endpoint error is a 500, never a dead thread
-                log.exception("http handler failed", path=path)
+                log.exception("http_handler_failed", path=path)
                 self._send(500, f"{type(e).__name__}: {e}\n".encode(), "text/plain; charset=utf-8", body)
 
         def _send(self, code: int, data: bytes, ctype: str, body: bool) -> None:
@@ -97,6 +97,6 @@ def _handler(health: HealthFn, metrics: MetricsFn) -> type[BaseHTTPRequestHandle
                 self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-            log.debug("http request", request=format % args)
+            log.debug("http_request", request=format % args)
 
     return Handler

@@ -1,25 +1,27 @@
-"""The jobs a schedule can run: each calls cycle steps; the registry maps schedule names to them.
+"""The jobs a schedule can run: each is one `cycle.run_day` with its steps; the registry maps
+schedule names to them.
 
 A schedule names a registered job (`job:`, default the schedule's own name) or any module-level
 function as "package.module:function" taking (Context, Firing). Jobs run in a worker process, so
-they are looked up by reference, never by closure. Steps are read from `sco_monitor.cycle` at call
-time: the daemon composes the cycle, it never reimplements a step.
+they are looked up by reference, never by closure. The daemon never composes steps itself: a job
+says which steps of the day it runs, and a failed step fails the job's run.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sco_monitor.context import Context
-from sco_monitor.errors import NotAvailable
 from sco_monitor.registry import Registry, UnknownName
 from sco_monitor.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from sco_monitor.cycle import CycleResult, StepName
 
 
 @dataclass(frozen=True)
@@ -63,60 +65,56 @@ def _enabled_ids(ctx: Context, macro: bool) -> list[str]:
     return [s.id for s in ctx.config.universe.series if s.enabled and (s.kind == "macro") == macro]
 
 
-def _cycle():  # noqa: ANN202 - the cycle module, read at call time
-    from sco_monitor import cycle
+def _run(ctx: Context, firing: Firing, *steps: StepName, **options: Any) -> CycleResult:
+    """The day of the fire date through the given steps; a failed step fails the run."""
+    # Imported here, in the worker that runs the job: the config check reads this registry's names
+    # on every command, and the cycle brings the whole engine (statsmodels, arch, matplotlib) along.
+    from sco_monitor.cycle import run_day
 
-    return cycle
+    result = run_day(ctx, firing.local_date, clock=utcnow, steps=steps, **options)  # the clock, never a fixed time
+    result.raise_for_failure()
+    return result
 
 
 @registry.register("collect_market")
-def collect_market(ctx: Context, firing: Firing) -> object:
+def collect_market(ctx: Context, firing: Firing) -> CycleResult:
     """Collect the enabled market (non-macro) series, or params.series / params.sources."""
     series = firing.params.get("series") or _enabled_ids(ctx, macro=False)
-    return _cycle().step_collect(ctx, series=series, sources=firing.params.get("sources"))
+    return _run(ctx, firing, "collect", series=series, sources=firing.params.get("sources"))
 
 
 @registry.register("collect_macro")
-def collect_macro(ctx: Context, firing: Firing) -> object:
+def collect_macro(ctx: Context, firing: Firing) -> CycleResult:
     """Collect the enabled macro series, or params.series / params.sources."""
     series = firing.params.get("series") or _enabled_ids(ctx, macro=True)
-    return _cycle().step_collect(ctx, series=series, sources=firing.params.get("sources"))
+    return _run(ctx, firing, "collect", series=series, sources=firing.params.get("sources"))
 
 
 @registry.register("collect")
-def collect_all(ctx: Context, firing: Firing) -> object:
+def collect_all(ctx: Context, firing: Firing) -> CycleResult:
     """Collect every enabled series, or params.series / params.sources."""
-    return _cycle().step_collect(ctx, series=firing.params.get("series"), sources=firing.params.get("sources"))
+    return _run(ctx, firing, "collect", series=firing.params.get("series"), sources=firing.params.get("sources"))
 
 
 @registry.register("assess")
-def assess(ctx: Context, firing: Firing) -> object:
+def assess(ctx: Context, firing: Firing) -> CycleResult:
     """Assess as of the fire date (saved), then advance the alerts and fill the outbox."""
-    cycle = _cycle()
-    assessment = cycle.step_assess(ctx, firing.local_date, save=True)
-    alerts = cycle.step_alert(ctx, assessment, utcnow())
-    return f"as of {assessment.as_of}: {len(assessment.rules)} rule evaluations; alerts: {alerts}"
+    return _run(ctx, firing, "assess", "alert", save=True)
 
 
 @registry.register("deliver")
-def deliver(ctx: Context, firing: Firing) -> object:
+def deliver(ctx: Context, firing: Firing) -> CycleResult:
     """Deliver the due notifications of the outbox."""
-    return _cycle().step_deliver(ctx, clock=utcnow)  # the clock, read at each claim and attempt
+    return _run(ctx, firing, "deliver")
 
 
 @registry.register("report")
-def report(ctx: Context, firing: Firing) -> object:
+def report(ctx: Context, firing: Firing) -> CycleResult:
     """The daily report for the fire date, from an assessment recomputed (not saved) for it."""
-    cycle = _cycle()
-    assessment = cycle.step_assess(ctx, firing.local_date, save=False)
-    return cycle.step_report(ctx, assessment, utcnow())
+    return _run(ctx, firing, "assess", "report", save=False)
 
 
 @registry.register("heartbeat")
-def heartbeat(ctx: Context, firing: Firing) -> object:
+def heartbeat(ctx: Context, firing: Firing) -> CycleResult:
     """Queue the watchdog notification that proves the daemon is alive."""
-    if importlib.util.find_spec("sco_monitor.alerting") is None:
-        raise NotAvailable("heartbeat", 5, "alerting")
-    from sco_monitor.alerting.heartbeat import enqueue_heartbeat
-
-    return enqueue_heartbeat(ctx, utcnow())
+    return _run(ctx, firing, "heartbeat")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from prometheus_client import (
@@ -29,9 +29,8 @@ from sco_monitor.store import Store
 from sco_monitor.store.collection import FAILED_STATUSES
 from sco_monitor.store.schema import alerts, collection_runs, notifications, observations, series
 from sco_monitor.timeutil import to_date, utcnow
+from sco_monitor.vocabulary import STALE_AFTER_DAYS, is_stale
 
-# Newest observation older than this (plus the publication lag) makes an enabled series stale.
-STALE_AFTER_DAYS = {"B": 4, "D": 2, "W": 10, "M": 70, "Q": 200, "A": 550}
 #: Statuses of a finished run, one-hot in sco_monitor_job_last_status.
 RUN_STATUSES = ("ok", "partial", "failed", "timeout", "cancelled", "interrupted")
 DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
@@ -135,7 +134,8 @@ class _StateCollector:
         yield GaugeMetricFamily(
             "sco_monitor_series_stale",
             "Enabled series whose newest observation is older than its frequency allows "
-            "(days: B 4, D 2, W 10, M 70, Q 200, A 550, plus the publication lag), or that have none.",
+            f"(days: {', '.join(f'{k} {v}' for k, v in STALE_AFTER_DAYS.items())}, plus the publication lag), "
+            "or that have none.",
             value=sum(1 for f, lag, d in _with_missing(rows) if is_stale(f, lag, d, today)))
         failing = GaugeMetricFamily(
             "sco_monitor_series_failed",
@@ -177,13 +177,6 @@ def _failed_by_source(conn: Connection) -> dict[str, int]:
 def _with_missing(rows: list) -> Iterator[tuple[str, int, date | None]]:
     for freq, lag, d in rows:
         yield freq, int(lag or 0), to_date(d) if d is not None else None
-
-
-def is_stale(frequency: str, lag_days: int, newest: date | None, today: date) -> bool:
-    if newest is None:
-        return True
-    allowed = timedelta(days=STALE_AFTER_DAYS.get(frequency, 4) + lag_days)
-    return today - newest > allowed
 
 
 def _aware(value: datetime | str) -> datetime:

@@ -36,11 +36,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from sco_monitor.config import AppConfig, ConfigError
+from sco_monitor.config.cron import LocalCronTrigger, cron_trigger, latest_fire
 from sco_monitor.config.settings import Schedule
 from sco_monitor.config.types import format_duration
 from sco_monitor.context import Context
 from sco_monitor.daemon import worker
-from sco_monitor.daemon.cron import LocalCronTrigger, cron_trigger, latest_fire
 from sco_monitor.daemon.health import JobHealth, evaluate
 from sco_monitor.daemon.http import HttpEndpoints
 from sco_monitor.daemon.jobs import Firing, JobFn, job_name, resolve_job
@@ -165,7 +165,7 @@ class Daemon:
             threading.Thread(target=worker.warm_up, name="warm-up", daemon=True).start()
             from sco_monitor.daemon.status import unscheduled_defaults
 
-            log.info("daemon started", instance=self.instance, store=self.store.display_url,
+            log.info("daemon_started", instance=self.instance, store=self.store.display_url,
                      listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs),
                      unscheduled_defaults=unscheduled_defaults(self.config))
             while not self._stop.is_set():
@@ -180,18 +180,18 @@ class Daemon:
             self.http.stop()
             self.store.dispose()
             self._restore_signals()
-            log.info("daemon stopped", instance=self.instance)
+            log.info("daemon_stopped", instance=self.instance)
 
     def _stand_by(self) -> bool:
         """Poll the lock until it is ours (True) or the daemon is told to stop (False)."""
         self.role = "standby"
         poll = self.settings.daemon.standby_poll.total_seconds()
         self._holder = self.lock.holder()
-        log.info("standing by", holder=self._holder.instance if self._holder else None,
+        log.info("standing_by", holder=self._holder.instance if self._holder else None,
                  lock=self.lock.where, poll_seconds=poll)
         while not self._stop.wait(poll):
             if self.lock.try_acquire():
-                log.info("took the store lock over", lock=self.lock.where)
+                log.info("store_lock_taken_over", lock=self.lock.where)
                 return True
             self._holder = self.lock.holder()
         return False
@@ -205,7 +205,7 @@ class Daemon:
         try:
             scheduler = self._prepare()
         except (StoreError, SQLAlchemyError) as e:
-            log.error("cannot start the schedule; retrying", error=str(e).splitlines()[0])
+            log.error("schedule_start_failed", error=str(e).splitlines()[0])
             self.lock.release()
             self._stop.wait(self.settings.daemon.standby_poll.total_seconds())
             return
@@ -228,20 +228,20 @@ class Daemon:
             control.join(5)
             self._scheduler = None
             if self._lost.is_set():
-                log.error("lost the store lock; running jobs were cancelled", lock=self.lock.where)
+                log.error("store_lock_lost", lock=self.lock.where)
                 self.lock.release()
 
     def _prepare(self) -> BlockingScheduler:
         self.store.init()
         self.store.sync_series(self.config.universe.series)
         for run in self.runs.interrupt_orphans(self.instance):
-            log.warning("a run was interrupted by a daemon that stopped", job=run.job_id,
+            log.warning("run_interrupted", job=run.job_id,
                         scheduled_at=run.scheduled_at.isoformat() if run.scheduled_at else None,
                         instance=run.instance)
         from sco_monitor.store.collection import interrupt_running
 
         if stuck := interrupt_running(self.store, self.instance):
-            log.warning("collection_runs rows of a dead collection marked interrupted", rows=stuck)
+            log.warning("collection_runs_interrupted", rows=stuck)
         scheduler = BlockingScheduler(
             timezone=self.tz,
             executors={"default": _FiringExecutor(max_workers=len(self.jobs) + 1)},
@@ -259,7 +259,7 @@ class Daemon:
                 if missed is not None:
                     extra["next_run_time"] = missed
                     self._catch_up[job.id] = missed
-                    log.info("catching up a missed run", job=job.id, scheduled_at=_utc(missed))
+                    log.info("missed_run_caught_up", job=job.id, scheduled_at=_utc(missed))
             scheduler.add_job(self._run_job, trigger=job.trigger, args=[job.id], id=job.id, name=job.id,
                               coalesce=True, max_instances=1, replace_existing=True,
                               misfire_grace_time=max(1, int(grace.total_seconds())), **extra)
@@ -298,7 +298,7 @@ class Daemon:
             started, t0 = utcnow(), time.monotonic()
             run_id = self._record(lambda: self.runs.start(job_id, scheduled_at, self.instance, kind), job_id)
             firing = Firing(job_id, scheduled_at, self.settings.timezone, dict(job.schedule.params), run_id)
-            log.info("job started", job=job_id, scheduled_at=scheduled_at.isoformat(), kind=kind, run=run_id)
+            log.info("job_started", job=job_id, scheduled_at=scheduled_at.isoformat(), kind=kind, run=run_id)
             try:
                 outcome = run_in_worker(job.fn, self.config, firing, timeout=job.schedule.timeout.total_seconds(),
                                         shutdown=self.shutdown, log=self.log_settings)
@@ -325,13 +325,13 @@ class Daemon:
         cutoff = utcnow() - self.settings.daemon.keep_runs
         deleted = self._record(lambda: self.runs.prune(cutoff), "job_runs")
         if deleted:
-            log.info("old job_runs deleted", rows=deleted, before=cutoff.isoformat())
+            log.info("job_runs_pruned", rows=deleted, before=cutoff.isoformat())
 
     def _record(self, write, job_id: str):  # noqa: ANN001, ANN202 - a thunk and its result
         try:
             return write()
         except SQLAlchemyError as e:
-            log.error("cannot write job_runs", job=job_id, error=str(e).splitlines()[0])
+            log.error("job_runs_write_failed", job=job_id, error=str(e).splitlines()[0])
             return None
 
     @contextmanager
@@ -356,12 +356,12 @@ class Daemon:
             self._record(lambda: self.runs.record(
                 event.job_id, event.scheduled_run_time, "missed", self.instance,
                 f"could not start within catch_up ({grace}) of its fire time"), event.job_id)
-            log.warning("run missed", job=event.job_id, scheduled_at=_utc(event.scheduled_run_time))
+            log.warning("run_missed", job=event.job_id, scheduled_at=_utc(event.scheduled_run_time))
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             when = event.scheduled_run_times[-1]
             self._record(lambda: self.runs.record(
                 event.job_id, when, "skipped", self.instance, "the previous run was still going"), event.job_id)
-            log.warning("run skipped: the previous one is still going", job=event.job_id,
+            log.warning("run_skipped_previous_still_running", job=event.job_id,
                         scheduled_at=_utc(when))
 
     # --- health ----------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ class Daemon:
             self.shutdown.begin(grace.total_seconds())
             self._stop.set()
         else:
-            log.warning("stopping now: cancelling running jobs", reason=why)
+            log.warning("stopping_now", reason=why)
             self.shutdown.force()
 
     def _restore_signals(self) -> None:

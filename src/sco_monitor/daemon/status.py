@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import typer
 
 from sco_monitor.config import AppConfig
+from sco_monitor.config.cron import cron_trigger
 from sco_monitor.config.types import format_duration
 from sco_monitor.context import Context
-from sco_monitor.daemon.cron import cron_trigger
 from sco_monitor.daemon.health import evaluate
 from sco_monitor.daemon.jobs import job_name
 from sco_monitor.daemon.lock import Holder, instance_name, store_lock

@@ -24,7 +24,6 @@ from sco_monitor.config import AppConfig
 from sco_monitor.context import Context
 from sco_monitor.daemon.jobs import Firing, JobFn
 from sco_monitor.daemon.lock import pid_alive
-from sco_monitor.errors import NotAvailable
 from sco_monitor.logs import configure, get_logger
 
 _PRELOAD = ["sco_monitor.daemon.preload"]
@@ -161,10 +160,8 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     except Stopped:
         logger.warning("job_stopped", job=firing.job_id)
         return  # the daemon already records timeout or cancelled; `finally` blocks have run
-    except NotAvailable as e:
-        message = ("failed", str(e), None)
     except Exception as e:  # noqa: BLE001 - a job's failure is recorded, never raised into the daemon
-        logger.exception("job raised", error=str(e))
+        logger.exception("job_raised", error=str(e))
         message = ("failed", f"{type(e).__name__}: {e}"[:_SUMMARY_CHARS], None)
     finally:
         store.dispose()

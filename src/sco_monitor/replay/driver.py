@@ -1,7 +1,7 @@
 """The replay: the daily cycle over past business days on a simulated clock.
 
-Each day D runs assess(D, save) → alert → deliver → (report) exactly as the daemon would on D,
-with `now` = D at the configured report time. Alerts go to one file receiver under the output
+Each day D is one `cycle.run_day`: assess(D, save) → alert → deliver → (report) exactly as the
+daemon would on D, with `now` = D at the configured report time (the daemon's cron parser reads it). Alerts go to one file receiver under the output
 folder unless real receivers are asked for. Finished days are recorded, so an interrupted
 replay resumes where it stopped; the alert state machine only moves forward in time.
 """
@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import func, select
 
-from sco_monitor import cycle, results
+from sco_monitor import cycle
 from sco_monitor.config.alerting import FileReceiver, Heartbeat, Receiver, Route
+from sco_monitor.config.cron import cron_trigger, next_fire
 from sco_monitor.config.settings import Settings
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
@@ -44,6 +45,7 @@ from sco_monitor.timeutil import utcnow
 log = get_logger("sco_monitor.replay")
 
 REPLAY_RECEIVER = "replay-file"
+DAY_STEPS: tuple[cycle.StepName, ...] = ("assess", "alert", "deliver")
 ReceiverMode = Literal["file", "real"]
 
 
@@ -69,15 +71,14 @@ def report_days(days: Sequence[date], every: int) -> set[date]:
 
 def simulated_now(settings: Settings, as_of: date) -> datetime:
     """The moment the daemon would report on `as_of`: the report schedule's time of day in the
-    configured timezone (08:00 without a report schedule), as a UTC datetime."""
-    from apscheduler.triggers.cron import CronTrigger
-
+    configured timezone (08:00 without a report schedule), as a UTC datetime. The schedule is read
+    with the daemon's own cron parser (macros such as @daily, 5 or 6 fields, crontab weekdays)."""
     tz = ZoneInfo(settings.timezone)
     midnight = datetime(as_of.year, as_of.month, as_of.day, tzinfo=tz)
     sched = settings.schedules.get("report")
     local = midnight.replace(hour=8)
     if sched is not None:
-        fire = CronTrigger.from_crontab(sched.cron, timezone=tz).get_next_fire_time(None, midnight)
+        fire = next_fire(cron_trigger(sched.cron, tz), midnight)
         if fire is not None:
             local = midnight.replace(hour=fire.hour, minute=fire.minute, second=fire.second)
     return local.astimezone(UTC)
@@ -164,7 +165,7 @@ def plan(store: Store, days: Sequence[date], force: bool, alerts_file: Path | No
             f"the store's replay has reached {max(done)} but {todo[0]} is not done: the alert state cannot go back "
             "in time. Use --force to replay the range from a clean alert state")
     moved = reset_alert_state(store, alerts_file)
-    log.info("replay reset", reason="--force", alerts_file_moved_to=str(moved) if moved else None)
+    log.info("replay_reset", reason="--force", alerts_file_moved_to=str(moved) if moved else None)
     return list(days)
 
 
@@ -175,7 +176,7 @@ def copy_history(ctx: Context, url: str) -> Store:
     target.sync_series(ctx.config.universe.series)
     frame = ctx.store.load_long([s.id for s in ctx.config.universe.series])
     target.upsert_observations(frame)
-    log.info("history copied", into=target.display_url, rows=len(frame))
+    log.info("history_copied", into=target.display_url, rows=len(frame))
     return target
 
 
@@ -279,40 +280,40 @@ def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: R
     summary = ReplaySummary(start=days[0], end=days[-1], out_dir=out_dir,
                             days=len(days), skipped=len(days) - len(todo), alerts_file=alerts_file)
     out_dir.mkdir(parents=True, exist_ok=True)
-    log.info("replay start", start=str(start), end=str(end), days=len(days), to_run=len(todo),
+    log.info("replay_started", start=str(start), end=str(end), days=len(days), to_run=len(todo),
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
     with progress_bar(len(todo)) if progress else nullcontext(lambda day: None) as advance:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
-            try:
-                assessment = cycle.step_assess(rctx, day, save=True)
-                cycle.step_alert(rctx, assessment, now)
-                cycle.step_deliver(rctx, now)
-                results.record_alert_history(store, day)
-                reported = day in due
-                if reported:  # the report carries the track record as of its own day
-                    cycle.step_report(rctx, assessment, now, track_record=report_section(rctx, day, derived=derived))
-                    summary.reports += 1
-            except UsageError:
-                raise
-            except Exception as e:  # any failure stops the sequential replay, resumably
-                log.exception("replay day failed", day=str(day))
+            reported = day in due
+            result = cycle.run_day(
+                rctx, day, now, steps=DAY_STEPS + (("report",) if reported else ()), save=True, record_history=True,
+                # the report carries the track record as of its own day
+                track_record=lambda day=day: report_section(rctx, day, derived=derived))
+            failed = result.failed
+            if failed:  # any failure stops the sequential replay, resumably
+                first = failed[0]
+                if isinstance(first.error, UsageError):
+                    raise first.error
+                log.error("replay_day_failed", day=str(day), step=first.step, error=first.detail)
                 raise RunFailed(
-                    f"replay stopped at {day}: {type(e).__name__}: {e}; {len(summary.ran)} days done this run; "
-                    "run the same command again to resume from there") from e
+                    f"replay stopped at {day}: {first.detail}; {len(summary.ran)} days done this run; "
+                    "run the same command again to resume from there") from first.error
+            if reported:
+                summary.reports += 1
             mark_done(store, day, ctx.run_id, reported)
             summary.ran.append(day)
             last_now = now
             advance(day)
     if last_now is not None:  # flush notifications still inside their group wait
-        cycle.step_deliver(rctx, last_now + timedelta(days=1))
+        cycle.run_day(rctx, None, last_now + timedelta(days=1), steps=("deliver",))
     summary.latest_report = latest_report(store, days[-1])
     if score:
         summary.track = track_record(rctx, days[0], days[-1])
         summary.track_files = write_track(summary.track, out_dir)
     summary.seconds = time.monotonic() - began
-    log.info("replay done", ran=len(summary.ran), skipped=summary.skipped, reports=summary.reports,
+    log.info("replay_done", ran=len(summary.ran), skipped=summary.skipped, reports=summary.reports,
              seconds=round(summary.seconds, 1))
     return summary

@@ -49,7 +49,7 @@ def progress(total: int, console: Console | None = None) -> Iterator[Callable[[d
         def advance(day: date) -> None:
             count[0] += 1
             if count[0] % step == 0 or count[0] == total:
-                log.info("replay progress", day=str(day), done=count[0], total=total)
+                log.info("replay_progress", day=str(day), done=count[0], total=total)
 
         yield advance
         return

@@ -27,8 +27,7 @@ from sco_monitor.replay.episodes import (
     merge,
 )
 from sco_monitor.replay.score import TrackRecord, firing, score
-
-WORLD = "WLD"
+from sco_monitor.vocabulary import WORLD
 
 
 class NothingToScore(UsageError):

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from sco_monitor import coverage
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
-from sco_monitor.catalog import SCO_MEMBERS, STALE_AFTER_DAYS
+from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
@@ -22,6 +23,7 @@ from sco_monitor.reports.model import (
     AlertsSection,
     Change,
     CountryRow,
+    CoverageRow,
     DataQuality,
     Driver,
     FailedCollection,
@@ -50,6 +52,7 @@ from sco_monitor.reports.numbers import (
     severity_rank,
 )
 from sco_monitor.reports.recommend import plan
+from sco_monitor.vocabulary import WORLD, is_stale, json_safe
 
 #: Stress-index segments (catalog.Segment) and the rule category that speaks for each.
 SEGMENTS: dict[str, str] = {
@@ -64,7 +67,6 @@ NO_REPLAY = (
     "No replay has been scored yet, so there is no record of how past warnings turned out. "
     "Run `sco-monitor replay --from DATE --to DATE` to score the rules against past crisis episodes."
 )
-WORLD = "WLD"
 
 
 def fan_selection(assessment: Assessment, config: AppConfig) -> tuple[str, list[str]]:
@@ -299,8 +301,7 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
     with_data = [s for s in enabled if s.id in inputs.last_dates]
     stale_ids = set(assessment.stale_series)
     for s in with_data:
-        knowable = as_of - timedelta(days=s.publication_lag_days)
-        if (knowable - inputs.last_dates[s.id]).days > STALE_AFTER_DAYS[s.frequency]:
+        if is_stale(s.frequency, s.publication_lag_days, inputs.last_dates[s.id], as_of):
             stale_ids.add(s.id)
     stale = sorted(
         (
@@ -359,7 +360,10 @@ def _data_quality(assessment: Assessment, config: AppConfig, inputs: ReportInput
         message = "; ".join(parts) + "."
     else:
         status, message = "ok", f"All {len(enabled)} enabled series are up to date (newest observation {newest})."
+    cov = coverage.build(config.universe, inputs.last_dates, as_of)
+    rows = [CoverageRow(country=c, statuses={k: cov.cell(c, k).status for k in COVERAGE_KINDS}) for c in SCO_MEMBERS]
     return DataQuality(
+        coverage=rows,
         status=status,
         message=message,
         series_enabled=len(enabled),
@@ -556,21 +560,10 @@ def _overall(
     )
 
 
-def _json_safe(x: Any) -> Any:
-    """NaN and infinities become null: JSON has no such numbers."""
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, float):
-        return finite(x)
-    return x
-
-
 def _track_record(data: dict[str, Any] | None) -> TrackRecord:
     if not data:
         return TrackRecord(available=False, message=NO_REPLAY)
-    plain = _json_safe(json.loads(json.dumps(data, default=str)))
+    plain = json_safe(json.loads(json.dumps(data, default=str)))
     message = plain.pop("message", None) or "How past warnings turned out, as scored by the replay."
     plain.pop("available", None)
     return TrackRecord(available=True, message=str(message), **plain)

@@ -1,6 +1,6 @@
 """The daily report run: read → build → render → write files, index and `reports` rows → queue the digest.
 
-`write_report` is what the cycle's report step and the `report` command call.
+`write_report` is what the cycle's report step calls (`cycle.step_report`, `cycle.report_command`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 
@@ -28,7 +27,6 @@ from sco_monitor.reports.model import Report
 from sco_monitor.reports.render import formats as registry
 from sco_monitor.reports.render import render, render_index
 from sco_monitor.store import schema as t
-from sco_monitor.timeutil import utcnow
 
 log = get_logger(__name__)
 FORMAT_ORDER = ("html", "md", "json")
@@ -118,7 +116,7 @@ def write_report(
     _record(ctx, run, now)
     if digest:
         run.digests_queued = enqueue_digest(ctx.store, config, report, now)
-    log.info("report.written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
+    log.info("report_written", as_of=str(run.as_of), overall=run.overall, dir=str(day),
              formats=names, digests=run.digests_queued)
     return run
 
@@ -158,11 +156,6 @@ def write_index(out: Path) -> Path:
     return path
 
 
-def today(ctx: Context) -> date:
-    """Today in the configured timezone: the default as_of of a manual report."""
-    return datetime.now(ZoneInfo(ctx.config.settings.timezone)).date()
-
-
 def load_assessment(path: Path) -> Assessment:
     try:
         return Assessment.model_validate_json(path.read_text(encoding="utf-8"))
@@ -171,28 +164,3 @@ def load_assessment(path: Path) -> Assessment:
     except ValueError as e:
         first = str(e).strip().splitlines()
         raise UsageError(f"{path} is not a valid assessment: {' '.join(first[:3])}") from None
-
-
-def report_command(
-    ctx: Context,
-    as_of: str | None,
-    formats: str | None,
-    out_dir: Path | None,
-    assessment_path: Path | None,
-    digest: bool,
-) -> ReportRun:
-    """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
-    from sco_monitor.cycle import step_assess
-
-    names = parse_formats(formats, list(ctx.config.settings.report.formats))
-    if assessment_path is not None:
-        assessment = load_assessment(assessment_path)
-        if as_of and assessment.as_of.isoformat() != as_of:
-            raise UsageError(f"--as-of {as_of} differs from the assessment's as_of {assessment.as_of}")
-    else:
-        try:
-            day = date.fromisoformat(as_of) if as_of else today(ctx)
-        except ValueError:
-            raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
-        assessment = step_assess(ctx, day, save=False)
-    return write_report(ctx, assessment, utcnow(), formats=names, out_dir=out_dir, digest=digest)

@@ -22,6 +22,7 @@ from sco_monitor.logs import get_logger
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.timeutil import to_date
+from sco_monitor.vocabulary import WORLD
 
 log = get_logger(__name__)
 
@@ -71,7 +72,7 @@ def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
         try:
             data = json.loads((day / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            log.warning("report.previous_unreadable", path=str(day / "report.json"), error=str(e))
+            log.warning("report_previous_unreadable", path=str(day / "report.json"), error=str(e))
             continue
         generated = data.get("generated_at")
         try:
@@ -99,7 +100,7 @@ def read_inputs(
         cols = (s.c.scope, s.c.date, s.c.value, s.c.level)
         recent = as_of - timedelta(days=STRESS_RECENT_DAYS)
         stress_rows = conn.execute(  # every scope's last year, and the world's whole history for the long chart
-            select(*cols).where(s.c.date <= as_of, or_(s.c.date >= recent, s.c.scope == "WLD"))
+            select(*cols).where(s.c.date <= as_of, or_(s.c.date >= recent, s.c.scope == WORLD))
             .order_by(s.c.scope, s.c.date)
         ).all()
         o = t.observations

@@ -230,6 +230,13 @@ class FailedNotification(Part):
     last_error: str = ""
 
 
+class CoverageRow(Part):
+    """One member's coverage: status per kind (stored, stale, configured, missing)."""
+
+    country: str
+    statuses: dict[str, Literal["stored", "stale", "configured", "missing"]]
+
+
 class DataQuality(Part):
     status: DataStatus
     message: str
@@ -240,6 +247,7 @@ class DataQuality(Part):
     flags: list[QualityItem] = Field(default_factory=list)
     failed_collections: list[FailedCollection] = Field(default_factory=list)
     failed_notifications: list[FailedNotification] = Field(default_factory=list)
+    coverage: list[CoverageRow] = Field(default_factory=list, description="Member x kind coverage (sco-monitor coverage)")
 
 
 # --- 8. track record ----------------------------------------------------------------------------------------

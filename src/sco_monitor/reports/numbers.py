@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sco_monitor.vocabulary import WORLD, severity_rank  # noqa: F401 - severity_rank: the report modules read it here
+
 LEVELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "severe")
-SEVERITIES: tuple[str, ...] = ("ok", "no_data", "warn", "critical")
 
 #: Member states first (SCO order), then the benchmarks the universe watches.
 COUNTRY_NAMES: dict[str, str] = {
@@ -20,7 +21,7 @@ COUNTRY_NAMES: dict[str, str] = {
     "PAK": "Pakistan",
     "IRN": "Iran",
     "BLR": "Belarus",
-    "WLD": "World",
+    WORLD: "World",
     "USA": "United States",
     "EMU": "Euro area",
     "JPN": "Japan",
@@ -43,10 +44,6 @@ def country_name(code: str | None) -> str:
 def level_rank(level: str | None) -> int:
     """low=0 … severe=4; unknown=-1, so max() picks the worst known level."""
     return LEVELS.index(level) if level in LEVELS else -1
-
-
-def severity_rank(severity: str | None) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def finite(x: Any) -> float | None:

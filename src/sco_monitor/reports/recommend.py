@@ -24,8 +24,9 @@ from sco_monitor.reports.breaches import (
 )
 from sco_monitor.reports.model import ActionItem, Breach, JointPlan, Recommendation
 from sco_monitor.reports.numbers import Num, country_name, join_names, severity_rank
+from sco_monitor.vocabulary import WORLD
 
-ALL_MEMBERS = "WLD"  # a recommendation to every member state alike
+ALL_MEMBERS = WORLD  # a recommendation to every member state alike
 Family = tuple[str, str | None, tuple[str, ...]]  # category, when.direction, when.series_tags
 
 

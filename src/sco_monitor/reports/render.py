@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from sco_monitor.coverage import SHORT
 from sco_monitor.registry import Registry
 from sco_monitor.reports import charts as ch
 from sco_monitor.reports.model import Report
@@ -119,6 +120,11 @@ LEVEL_DOTS = {"low": "🟢", "moderate": "🟢", "elevated": "🟡", "high": "�
 SEVERITY_DOTS = {"ok": "🟢", "warn": "🟡", "critical": "🔴", "no_data": "⚪", "none": "·"}
 
 
+def coverage_mark(status: str) -> str:
+    """The short word of a coverage status (the same as `sco-monitor coverage` prints)."""
+    return SHORT.get(status, status)
+
+
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("sco_monitor.reports", "templates"),
@@ -128,7 +134,8 @@ def _environment(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=_num, fixed=_fixed, delta=_delta, pct=_pct, when=_when, cell=_md_cell, country=country_name)
+    env.filters.update(num=_num, fixed=_fixed, delta=_delta, pct=_pct, when=_when, cell=_md_cell, country=country_name,
+                       coverage_mark=coverage_mark)
     env.globals.update(
         LEVELS=LEVELS,
         LEVEL_COLORS=ch.LEVEL_COLORS,

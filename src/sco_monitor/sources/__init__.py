@@ -4,5 +4,8 @@ from sco_monitor.registry import Registry
 
 registry: Registry = Registry("source")
 
-for _name in ("yahoo", "fred", "worldbank", "ecb", "csv"):
+for _name in ("yahoo", "fred", "worldbank", "ecb", "csv", "dbnomics", "bis_csv"):
     registry.register_lazy(_name, f"sco_monitor.sources.{_name}:Source")
+for _name, _cls in (("sdmx", "SdmxSource"), ("bis", "BisSource"), ("imf", "ImfSource"),
+                    ("ecb_sdmx", "EcbSdmxSource"), ("oecd", "OecdSource")):
+    registry.register_lazy(_name, f"sco_monitor.sources.sdmx_rest:{_cls}")

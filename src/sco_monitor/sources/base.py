@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -164,6 +165,20 @@ class Source(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def plan_groups(series: Sequence[Series], starts: dict[str, date | None], end: date,
+                key: Callable[[Series], Hashable]) -> list[Query]:
+    """One query per group of series sharing a download (a file, a dataset), over the widest window asked."""
+    groups: dict[Hashable, list[Series]] = defaultdict(list)
+    for s in series:
+        groups[key(s)].append(s)
+    out = []
+    for members in groups.values():
+        member_starts = [starts.get(s.id) for s in members]
+        start = None if any(d is None for d in member_starts) else min(d for d in member_starts if d)
+        out.append(Query(tuple(members), start, end))
+    return out
 
 
 def batched(items: Iterable[Series], size: int) -> list[tuple[Series, ...]]:

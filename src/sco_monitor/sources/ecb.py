@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sco_monitor.catalog import Series
-from sco_monitor.sources.base import Fetched, Query, SourceError, resolve_path, values_frame
-from sco_monitor.sources.http import HttpSource, looks_like_html, where
+from sco_monitor.sources.base import (
+    Fetched,
+    Query,
+    SourceError,
+    resolve_path,
+    values_frame,
+)
+from sco_monitor.sources.http import SharedFileSource, looks_like_html, where
 
 HIST_PATH = "/stats/eurofxref/eurofxref-hist.zip"
 
@@ -40,7 +43,7 @@ class EcbParams(BaseModel):
         return self
 
 
-class Source(HttpSource):
+class Source(SharedFileSource):
     name = "ecb"
     default_base_url = "https://www.ecb.europa.eu"
     Params = EcbParams
@@ -50,28 +53,6 @@ class Source(HttpSource):
         if p.path is not None:
             return str(resolve_path(p.path, self.universe_dir))
         return p.url or f"{self.base_url}{HIST_PATH}"
-
-    def plan(self, series: Sequence[Series], starts: dict[str, date | None], end: date) -> list[Query]:
-        """One query per file: the download is shared; the window is the widest one asked for."""
-        groups: dict[str, list[Series]] = defaultdict(list)
-        for s in series:
-            groups[self.location(s)].append(s)
-        out = []
-        for members in groups.values():
-            member_starts = [starts.get(s.id) for s in members]
-            start = None if any(d is None for d in member_starts) else min(d for d in member_starts if d)
-            out.append(Query(tuple(members), start, end))
-        return out
-
-    def extract(self, query: Query) -> bytes:
-        loc = self.location(query.series[0])
-        if loc.startswith(("http://", "https://")):
-            return self.fetch(loc).content
-        try:
-            with open(loc, "rb") as fh:
-                return fh.read()
-        except OSError as e:
-            raise SourceError(f"cannot read {loc}: {e.strerror or e}") from None
 
     def transform(self, query: Query, raw: Any) -> dict[str, Fetched]:
         loc = self.location(query.series[0])

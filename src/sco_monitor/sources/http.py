@@ -9,10 +9,11 @@ yfinance's own session (see `sources/yahoo.py`).
 from __future__ import annotations
 
 import email.utils
+import json
 import threading
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,9 +30,10 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from sco_monitor import __version__
+from sco_monitor.catalog import Series
 from sco_monitor.config.settings import SourceSettings
 from sco_monitor.logs import get_logger
-from sco_monitor.sources.base import Source, SourceError
+from sco_monitor.sources.base import Query, Source, SourceError, plan_groups
 
 log = get_logger("sco_monitor.sources.http")
 
@@ -123,7 +125,7 @@ def retrying(settings: SourceSettings, source: str, on_retry: Callable[[], None]
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        log.info("retrying request", source=source, attempt=state.attempt_number,
+        log.info("request_retrying", source=source, attempt=state.attempt_number,
                  wait=round(state.next_action.sleep if state.next_action else 0.0, 3), error=describe(exc))
         if on_retry:
             on_retry()
@@ -171,7 +173,8 @@ class HttpClient:
     def attempts(self) -> int:
         return getattr(self._local, "attempts", 0)
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+    def get(self, url: str, params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None) -> httpx.Response:
         """GET with the policy; a `SourceError` (naming the URL, status and tries) when it gives up."""
         tries = 0
 
@@ -180,7 +183,7 @@ class HttpClient:
             tries += 1
             self._local.attempts = self.attempts + 1
             self.limiter.acquire()
-            resp = self._client.get(url, params=params)
+            resp = self._client.get(url, params=params, headers=headers)
             if resp.status_code in RETRY_STATUSES:
                 raise RetryableStatus(resp.status_code, resp.reason_phrase, where(url),
                                       parse_retry_after(resp.headers.get("Retry-After")))
@@ -209,6 +212,16 @@ def snippet(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
+def json_body(body: bytes, what: str) -> Any:
+    """A JSON answer, or a SourceError for an HTML page (maintenance, login) or a truncated body."""
+    if looks_like_html(body):
+        raise SourceError(f"{what}: expected JSON, got an HTML page: {snippet(body.decode('utf-8', 'replace'))}")
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise SourceError(f"{what}: malformed JSON ({e}); truncated response?") from None
+
+
 def looks_like_html(body: bytes | str) -> bool:
     head = (body[:512].decode("utf-8", "replace") if isinstance(body, bytes) else body[:512]).lstrip().lower()
     return head.startswith(("<!doctype html", "<html", "<?xml")) or "<html" in head
@@ -221,8 +234,19 @@ class HttpSource(Source):
         super().__init__(settings, universe_dir=universe_dir)
         self.http = HttpClient(self.name, self.settings)
 
-    def fetch(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
-        return self.http.get(url, params)
+    def fetch(self, url: str, params: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None) -> httpx.Response:
+        return self.http.get(url, params, headers)
+
+    def read_location(self, location: str) -> bytes:
+        """The bytes of an http(s) URL (through the policy) or of a local file."""
+        if location.startswith(("http://", "https://")):
+            return self.fetch(location).content
+        try:
+            with open(location, "rb") as fh:
+                return fh.read()
+        except OSError as e:
+            raise SourceError(f"cannot read {location}: {e.strerror or e}") from None
 
     def reset_attempts(self) -> None:
         self.http.reset_attempts()
@@ -232,3 +256,18 @@ class HttpSource(Source):
 
     def close(self) -> None:
         self.http.close()
+
+
+class SharedFileSource(HttpSource):
+    """A source whose series share one download (a file or a URL): one query, one read per location."""
+
+    def location(self, series: Series) -> str:
+        """The file path or URL a series is read from."""
+        raise NotImplementedError
+
+    def plan(self, series: Sequence[Series], starts: dict[str, date | None], end: date) -> list[Query]:
+        """One query per location; the window is the widest one asked for (rows are cut by the collector)."""
+        return plan_groups(series, starts, end, self.location)
+
+    def extract(self, query: Query) -> bytes:
+        return self.read_location(self.location(query.series[0]))

@@ -7,14 +7,13 @@ Values are dated at the end of their period (2023 → 2023-12-31, 2023Q2 → 202
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, values_frame
-from sco_monitor.sources.http import HttpSource, looks_like_html, snippet
+from sco_monitor.sources.http import HttpSource, json_body, snippet
+from sco_monitor.sources.periods import period_end
 
 PER_PAGE = 1000
 MAX_PAGES = 200
@@ -52,7 +51,7 @@ class Source(HttpSource):
         (series,) = query.series
         p: WorldBankParams = self.params(series)
         what = f"World Bank {series.symbol} {p.country}"
-        dates: list[pd.Timestamp] = []
+        dates: list[Any] = []
         values: list[Any] = []
         for i, body in enumerate(raw, start=1):
             _, rows = _page(body, f"{what} page {i}")
@@ -66,12 +65,7 @@ class Source(HttpSource):
 
 def _page(body: bytes, what: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The paging header and rows of a response, or a SourceError with the API's own message."""
-    if looks_like_html(body):
-        raise SourceError(f"{what}: expected JSON, got an HTML page: {snippet(body.decode('utf-8', 'replace'))}")
-    try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise SourceError(f"{what}: malformed JSON ({e}); truncated response?") from None
+    payload = json_body(body, what)
     if isinstance(payload, list) and payload and isinstance(payload[0], dict) and "message" in payload[0]:
         msgs = payload[0]["message"] or [{}]
         text = "; ".join(f"{m.get('key', '')}: {m.get('value', '')}".strip(": ") for m in msgs)
@@ -82,15 +76,3 @@ def _page(body: bytes, what: str) -> tuple[dict[str, Any], list[dict[str, Any]]]
     if int(payload[0].get("total") or 0) and not isinstance(rows, list):
         raise SourceError(f"{what}: JSON page without its observations")
     return payload[0], rows or []
-
-
-def period_end(label: str, what: str) -> pd.Timestamp:
-    """'2023' / '2023Q2' / '2023M04' → the last day of that period."""
-    try:
-        if "M" in label:
-            return pd.Period(label.replace("M", "-"), freq="M").end_time.normalize()
-        if "Q" in label:
-            return pd.Period(label, freq="Q").end_time.normalize()
-        return pd.Period(label, freq="Y").end_time.normalize()
-    except (ValueError, TypeError):
-        raise SourceError(f"{what}: cannot read the period {label!r}") from None

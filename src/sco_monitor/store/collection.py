@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 
-from sco_monitor.assess.model import QualityFlag
 from sco_monitor.store import schema
 from sco_monitor.store.repo import Store
 from sco_monitor.store.upsert import upsert
 from sco_monitor.timeutil import to_date, utcnow
 
 FAILED_STATUSES = ("failed", "empty")
+
+
+class Flag(Protocol):
+    """What a quality flag needs to be saved (`assess.model.QualityFlag` has it)."""
+
+    series_id: str
+    flag: str
+    date: date | None
+    detail: str
 
 
 def start_runs(store: Store, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -62,7 +70,7 @@ def interrupt_running(store: Store, by: str) -> int:
     return max(res.rowcount or 0, 0)
 
 
-def save_flags(store: Store, flags: Iterable[QualityFlag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
+def save_flags(store: Store, flags: Iterable[Flag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
     """Upsert flags (one per series, date and kind): re-running a collection changes nothing."""
     now = utcnow()
     rows = [
@@ -94,14 +102,15 @@ def runs_of(store: Store, run_id: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(select(t).where(t.c.run_id == run_id).order_by(t.c.id))]
 
 
-def flags_between(store: Store, start: date, end: date, kinds: Sequence[str] | None = None) -> list[QualityFlag]:
+def flags_between(store: Store, start: date, end: date, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Stored flags dated start..end: series_id, flag, date, detail (QualityFlag fields)."""
     t = schema.quality_flags
     stmt = select(t.c.series_id, t.c.flag, t.c.date, t.c.detail).where(t.c.date >= start, t.c.date <= end)
     if kinds:
         stmt = stmt.where(t.c.flag.in_(list(kinds)))
     with store.engine.connect() as conn:
         rows = conn.execute(stmt.order_by(t.c.date, t.c.series_id)).all()
-    return [QualityFlag(series_id=r[0], flag=r[1], date=to_date(r[2]), detail=r[3] or "") for r in rows]
+    return [{"series_id": r[0], "flag": r[1], "date": to_date(r[2]), "detail": r[3] or ""} for r in rows]
 
 
 def catalog(store: Store) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from sco_monitor.catalog import Series
-from sco_monitor.store import schema
+from sco_monitor.store import migrate, schema
 from sco_monitor.store.upsert import upsert
 from sco_monitor.timeutil import to_date, utcnow
 
@@ -74,12 +74,22 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def init(self) -> None:
-        """Create missing tables; safe to run any number of times."""
+    def init(self) -> str:
+        """Create the store or upgrade it to the newest schema (Alembic); safe to run any number of times.
+
+        Returns what was done: created | stamped (a 0.1.0 store, then upgraded) | upgraded | current.
+        """
         try:
-            schema.metadata.create_all(self.engine)
+            return migrate.upgrade(self.engine)
+        except migrate.MigrationError as e:
+            raise StoreError(f"cannot upgrade store {self.display_url}: {e}") from None
         except (DBAPIError, SQLAlchemyError, OSError) as e:
             raise StoreError(f"cannot open store {self.display_url}: {_short(e)}") from None
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the store is at (None before `init`)."""
+        with self.engine.connect() as conn:
+            return migrate.current_revision(conn)
 
     def check(self) -> None:
         try:

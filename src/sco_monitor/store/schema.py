@@ -1,4 +1,8 @@
-"""Tables of the store (SQLAlchemy Core). One metadata; `Store.init` creates what is missing."""
+"""Tables of the store (SQLAlchemy Core): the schema the code expects.
+
+Every change here comes with an Alembic revision under `sco_monitor/migrations/versions/`
+(`tests/test_migrations.py` fails on a difference); `Store.init` upgrades a store to it.
+"""
 
 from __future__ import annotations
 

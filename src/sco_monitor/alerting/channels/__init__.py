@@ -64,10 +64,9 @@ class ChannelFactory(Protocol):
     def __call__(self) -> Channel: ...
 
 
+#: The built-ins register themselves (`@channels.register`) like any extension; the outbox, which
+#: looks channels up, imports them.
 channels: Registry[ChannelFactory] = Registry("channel")
-channels.register_lazy("email", "sco_monitor.alerting.channels.email:EmailChannel")
-channels.register_lazy("webhook", "sco_monitor.alerting.channels.webhook:WebhookChannel")
-channels.register_lazy("file", "sco_monitor.alerting.channels.file:FileChannel")
 
 
 def secret_from_env(name: str | None, what: str) -> tuple[str | None, Outcome | None]:

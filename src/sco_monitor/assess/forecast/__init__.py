@@ -1,15 +1,14 @@
 """Forecasting: ARIMA/ETS level forecasts, GARCH volatility and VaR, regime probabilities.
 
-Public API (what the assessment pipeline calls)::
+Public API (what the composer, `cycle.step_assess`, calls through `layer.forecast_layer`)::
 
     from sco_monitor.assess.forecast import run_forecasts, ForecastRun
-    from sco_monitor.store.model_states import load_states, save_states
     from sco_monitor.executor import make_executor
 
-    states = load_states(store, [s.id for s in series])            # {(series_id, slot): ModelState}
+    # states: {(series_id, slot): ModelState}, read by the composer from store.model_states
     with make_executor(settings.executor) as ex:
         run = run_forecasts(frames, series, as_of, states, settings.assessment, ex)
-    save_states(store, run.states)                                  # what this run estimated or extended
+    # the composer saves run.states: what this run estimated or extended
 
 `frames` is the wide frame of levels (DatetimeIndex × series ids) knowable at `as_of`;
 rows after `as_of` are ignored. `ForecastRun` carries:

@@ -27,6 +27,7 @@ from scipy import stats
 from sco_monitor.assess.model import Forecast
 from sco_monitor.registry import Registry
 from sco_monitor.timeutil import to_date
+from sco_monitor.vocabulary import json_safe
 
 #: Version of the stored state layout; a state of another version is re-estimated.
 STATE_VERSION = 1
@@ -191,16 +192,9 @@ class Fitted(ABC):
 
 
 #: Forecaster families by name; config, states and fallbacks refer to them by this name.
+#: Families by name; the built-ins register with `@FORECASTERS.register` in their modules, which the
+#: package imports (`sco_monitor.assess.forecast` → run → select → arima, ets, garch, regime).
 FORECASTERS: Registry[type[Fitted]] = Registry("forecaster")
-for _name, _target in {
-    "arima": "sco_monitor.assess.forecast.arima:ArimaFitted",
-    "rw": "sco_monitor.assess.forecast.arima:RandomWalkFitted",
-    "ets": "sco_monitor.assess.forecast.ets:EtsFitted",
-    "garch": "sco_monitor.assess.forecast.garch:GarchFitted",
-    "ewma": "sco_monitor.assess.forecast.garch:EwmaFitted",
-    "regime": "sco_monitor.assess.forecast.regime:RegimeFitted",
-}.items():
-    FORECASTERS.register_lazy(_name, _target)
 
 
 def fit(y: pd.Series, spec: Spec) -> Fitted:
@@ -384,26 +378,6 @@ def unpack_arrays(blob: bytes | None) -> dict[str, np.ndarray]:
         out[name] = np.frombuffer(blob, dtype="<f8", count=size, offset=pos).reshape(shape).copy()
         pos += 8 * size
     return out
-
-
-def json_safe(value: Any) -> Any:
-    """Nested dicts/lists with numpy scalars → plain JSON; NaN and inf → None (PostgreSQL JSON)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, (date, pd.Timestamp)):
-        return to_date(value).isoformat()
-    return value
 
 
 def _floats(values: np.ndarray) -> list[float]:

@@ -1,24 +1,43 @@
-"""The forecast layer as the pipeline's `forecaster`: load states, run the models, save states."""
+"""The forecast layer as the assessment's `forecaster`: frames and stored model states in, a
+`ForecastRun` (forecasts, regime probabilities, the states to save) out. No IO: the composer
+(`cycle.step_assess`) loads and saves the states.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
-from sco_monitor.assess.forecast.run import run_forecasts
-from sco_monitor.assess.model import Forecast
-from sco_monitor.context import Context
+from sco_monitor.assess.forecast.base import ModelState
+from sco_monitor.assess.forecast.run import ForecastRun, run_forecasts
+from sco_monitor.catalog import Series
+from sco_monitor.config import AppConfig
 from sco_monitor.executor import make_executor
-from sco_monitor.store.model_states import load_states, save_states
+
+StateKey = tuple[str, str]  # (series_id, model slot)
+
+#: The seam where the forecast layer plugs in: (point-in-time frame, config, as_of, stored states
+#: of `forecast_series`) → ForecastRun (`forecasts` of series levels in their own units,
+#: `regime_prob` P(high-volatility regime) per series id, `states` estimated or extended).
+Forecaster = Callable[[pd.DataFrame, AppConfig, date, Mapping[StateKey, ModelState]], ForecastRun]
 
 
-def forecast_layer(ctx: Context, frame: pd.DataFrame, as_of: date) -> tuple[list[Forecast], dict[str, float]]:
-    """Level forecasts and P(high-volatility regime) at as_of, extending the stored model states."""
-    settings = ctx.config.settings
-    series = [s for s in ctx.config.universe.series if s.enabled and s.id in frame.columns]
-    states = load_states(ctx.store, [s.id for s in series])
+def states_from_rows(rows: Mapping[StateKey, Mapping[str, Any]]) -> dict[StateKey, ModelState]:
+    """Stored rows (`store.model_states.load_states`) as the ModelStates the models continue from."""
+    return {key: ModelState(**row) for key, row in rows.items()}
+
+
+def forecast_series(config: AppConfig, frame: pd.DataFrame) -> list[Series]:
+    """The series the layer forecasts: enabled ones present in the frame (their states are loaded)."""
+    return [s for s in config.universe.series if s.enabled and s.id in frame.columns]
+
+
+def forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
+                   states: Mapping[StateKey, ModelState]) -> ForecastRun:
+    """Level forecasts and P(high-volatility regime) at as_of, extending the given model states."""
+    settings = config.settings
     with make_executor(settings.executor) as ex:
-        run = run_forecasts(frame, series, as_of, states, settings.assessment, ex)
-    save_states(ctx.store, run.states)
-    return run.forecasts, run.regime_prob
+        return run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)

@@ -153,7 +153,7 @@ def run_forecasts(
             if e["event"] in ("fallback", "failed", "skipped"):
                 run.notes.append(f"{e['series']} {e['slot']}: {e['detail']}")
                 log.warning(f"forecast.{e['event']}", series=e["series"], slot=e["slot"], detail=e["detail"])
-    log.info("forecast.run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
+    log.info("forecast_run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
              reestimated=run.count("reestimated"), extended=run.count("extended"),
              fallbacks=run.count("fallback"), failed=run.count("failed"),
              seconds=round(time.perf_counter() - start, 3))

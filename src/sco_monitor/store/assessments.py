@@ -1,0 +1,79 @@
+"""The assessment's IO: the point-in-time frame and quality flags it reads, the results it saves.
+
+The store side of `cycle.step_assess`; `assess/` stays a pure function of what these read. Results
+come in as plain rows per table (`assess.rows.result_rows` builds them), so the store imports
+nothing from assess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, select
+
+from sco_monitor.errors import RunFailed
+from sco_monitor.store import schema
+from sco_monitor.store.repo import Store
+from sco_monitor.store.upsert import upsert
+
+#: The tables an assessment writes, in the order they are written.
+RESULT_TABLES: tuple[str, ...] = (
+    "indicator_values", "stress_index", "rule_evaluations", "crisis_probability", "forecasts",
+)
+_CHUNK = 5000
+
+
+def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_days: int) -> pd.DataFrame:
+    """The wide frame of the last `history_days` knowable at as_of; RunFailed when it holds nothing."""
+    start = as_of - timedelta(days=history_days)
+    frame = store.load_frame(series_ids, start=start, as_of=as_of)
+    if frame.empty or frame.notna().sum().sum() == 0:
+        raise RunFailed(_nothing_in_window(store, series_ids, start, as_of, history_days))
+    return frame
+
+
+def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_of: date, history_days: int) -> str:
+    """Why the window is empty: an empty store, or a window that misses what the store holds."""
+    from sco_monitor.store.collection import observation_span
+
+    span = observation_span(store, series_ids)
+    if span is None:
+        return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
+    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days} before "
+            f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
+
+
+def load_quality(store: Store, as_of: date, days: int = 10) -> list[dict[str, Any]]:
+    """Quality flags of the last `days` up to as_of: series_id, date, flag, detail."""
+    t = schema.quality_flags
+    stmt = select(t.c.series_id, t.c.date, t.c.flag, t.c.detail).where(
+        t.c.date <= as_of, t.c.date >= as_of - timedelta(days=days))
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [{"series_id": r[0], "date": r[1], "flag": r[2], "detail": r[3] or ""} for r in rows]
+
+
+def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    """Write one assessment's rows in one transaction; re-running the same as_of replaces them.
+
+    The stress value of day D is the one assessed as of D: rows of earlier days only fill gaps, so
+    a later assessment (another window start) never rewrites what was known on D.
+    """
+    unknown = set(rows) - set(RESULT_TABLES)
+    if unknown:
+        raise ValueError(f"no result table {', '.join(sorted(unknown))}; expected {', '.join(RESULT_TABLES)}")
+    stress = rows.get("stress_index", [])
+    today = [r for r in stress if r["date"] == as_of]
+    backfill = [r for r in stress if r["date"] != as_of]
+    with store.engine.begin() as conn:
+        conn.execute(delete(schema.rule_evaluations).where(schema.rule_evaluations.c.as_of == as_of))
+        conn.execute(delete(schema.crisis_probability).where(schema.crisis_probability.c.date == as_of))
+        for i in range(0, len(backfill), _CHUNK):
+            upsert(conn, schema.stress_index, backfill[i: i + _CHUNK], update=[])
+        for name in RESULT_TABLES:
+            table_rows = today if name == "stress_index" else list(rows.get(name, []))
+            for i in range(0, len(table_rows), _CHUNK):
+                upsert(conn, getattr(schema, name), table_rows[i: i + _CHUNK])
