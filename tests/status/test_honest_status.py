@@ -57,7 +57,8 @@ def test_daemon_collect_with_a_failed_series_is_partial_in_job_runs_healthz_and_
     run = wait_for(lambda: next((r for r in runs_of(url, "collect") if r.status not in ("running", "skipped")), None),
                    60, "a finished collect run")
     assert run.status == "partial", run
-    assert run.detail.startswith("2 series: 1 ok, 1 failed (csv: fx.a)"), run.detail
+    assert run.detail.startswith("collect: partial (2 series: 1 ok, 1 failed (csv: fx.a)"), run.detail
+    assert "CollectSummary" not in run.detail and "CycleResult" not in run.detail
     assert run.error is None or "fx.a" in run.error
     code, health = d.health()
     assert code == 200, health

@@ -36,7 +36,7 @@ def slow_hook():
 def _config(root: Path, hook_url: str, **delivery: object) -> tuple[Path, str]:
     files = {f"s{i}.csv": history(today(), seed=i) for i in range(4)}
     series = [csv_series(f"fx.s{i}", f"s{i}.csv") for i in range(4)]
-    cfg = write_config(root, series, files=files, receivers=[{"name": "hook", "webhook": {"url": hook_url}}],
+    cfg = write_config(root, series, files=files, receivers=[{"name": "hook", "webhook": {"url": hook_url, "timeout": 2.5}}],
                        route={"receiver": "hook"},
                        alerting={"delivery": {"workers": 1, "lease": "3s", **delivery}})
     return cfg, f"sqlite:///{root / 'store.db'}"
