@@ -187,6 +187,11 @@ def _outbox(url: str) -> list:
     return query(url, select(n.idempotency_key, n.receiver, n.status, n.attempts))
 
 
+def _enqueue_runs(url: str) -> int:
+    (n,), = query(url, select(func.count()).where(job_runs.c.job_id == "enqueue", job_runs.c.status == "ok"))
+    return int(n)
+
+
 def _running(url: str) -> tuple[int, int]:
     (jr,), = query(url, select(func.count()).where(job_runs.c.status == "running"))
     (cr,), = query(url, select(func.count()).where(collection_runs.c.status == "running"))
@@ -201,11 +206,13 @@ def test_kill_9_outages_and_flaky_receivers_lose_and_duplicate_nothing(tmp_path:
     kills = 0
     began = time.monotonic()
     n = 0
-    while time.monotonic() - began < RUN_SECONDS:
+    while time.monotonic() - began < RUN_SECONDS or kills < 3:
         d = start_daemon(cfg, name=f"daemon-{n}")
         n += 1
         d.wait_role("active", timeout=60)
-        time.sleep(rng.uniform(2.0, 9.0))
+        done = _enqueue_runs(url)  # a worker's first run pays for its imports: let each daemon make progress
+        wait_for(lambda: _enqueue_runs(url) > done, 120, "an enqueue run of this daemon", every=0.5)
+        time.sleep(rng.uniform(0.5, 6.0))
         d.kill()  # SIGKILL: no shutdown, no finally
         kills += 1
     stop.write_text("drain")
@@ -237,7 +244,7 @@ def test_kill_9_outages_and_flaky_receivers_lose_and_duplicate_nothing(tmp_path:
     print(f"enqueued {len(rows)} notifications ({dict(by_receiver)}); attempts {sum(r.attempts for r in rows)}; "
           f"delivered by key: webhook {len(hooks)}, mail {len(mail_keys)}; missing {len(missing)}; "
           f"repeats after a kill (same id) {repeats}; running rows: job_runs {jr}, collection_runs {cr}")
-    assert len(rows) >= 20 and by_receiver["mail"] and by_receiver["hook"]
+    assert len(rows) >= 12 and by_receiver["mail"] and by_receiver["hook"]
     assert missing == [], missing[:10]
     assert strangers == set()
     assert all(len(v) == 1 for v in ids_per_key.values()), "a key reached the mailbox under two Message-IDs"

@@ -76,11 +76,13 @@ def evaluate(job_id: str, trigger: BaseTrigger | None, history: JobHistory, now:
         return health("overdue", False, why)
     if last is None:
         return health("waiting", True, "no run yet")
-    if last.status == "running":
-        return health("running", True, f"running since {_iso(last.started_at)}" + (f"; {outcome}" if problem else ""))
-    if last.status == "partial":
+    # a fire time that never started (skipped, missed) says nothing about how the job goes
+    ref = done if last.status in ("skipped", "missed") and done is not None else last
+    if ref.status == "running":
+        return health("running", True, f"running since {_iso(ref.started_at)}" + (f"; {outcome}" if problem else ""))
+    if ref.status == "partial":
         return health("partial", True, outcome)
-    if last.status != "ok":
+    if ref.status != "ok":
         return health("failing", True, outcome)
     return health("ok", True, "last run ok")
 
