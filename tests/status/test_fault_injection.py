@@ -212,7 +212,7 @@ def test_kill_9_outages_and_flaky_receivers_lose_and_duplicate_nothing(tmp_path:
         n += 1
         d.wait_role("active", timeout=60)
         done = _enqueue_runs(url)  # a worker's first run pays for its imports: let each daemon make progress
-        wait_for(lambda: _enqueue_runs(url) > done, 120, "an enqueue run of this daemon", every=0.5)
+        wait_for(lambda done=done: _enqueue_runs(url) > done, 120, "an enqueue run of this daemon", every=0.5)
         time.sleep(rng.uniform(0.5, 6.0))
         d.kill()  # SIGKILL: no shutdown, no finally
         kills += 1
