@@ -64,7 +64,8 @@ def load(root: str) -> pd.DataFrame:
         "eq.ru.imoex": _price(d / "equity/moex-imoex.csv", "date", "close"),
         "fx.usd_cny": _h10(d / "fx/fed-h10-daily-1971-2017.csv", "China"),
         "fx.usd_inr": _h10(d / "fx/fed-h10-daily-1971-2017.csv", "India"),
-        "fx.usd_rub": _ecb_usd_rub(),
+        "fx.usd_rub": _ecb_usd_rub(),  # the market stand-in of the official rate below
+        "fx.usd_rub_cbr": _fred(d / "fx/cbr-usdrub-daily-1992-2017.csv"),  # the Bank of Russia's official rate
         "cmd.brent": _price(d / "commodities/brent-daily.csv", "Date", "Price"),
     }
     frame = pd.concat({k: v[~v.index.duplicated(keep="last")] for k, v in cols.items()}, axis=1).sort_index()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from sco_monitor.config import load_config
 from sco_monitor.store import Store
 
 

@@ -79,7 +79,7 @@ def test_shipped_universe_covers_every_member_currency() -> None:
     fx_countries = {s.country for s in cfg.universe.series if s.kind == "fx"}
     assert {"KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR"} <= fx_countries
     kinds = {s.kind for s in cfg.universe.series}
-    assert kinds == {"equity", "fx", "commodity", "rate", "spread", "volatility", "macro"}
+    assert kinds == {"equity", "fx", "commodity", "rate", "spread", "bond", "volatility", "macro"}
     for s in cfg.universe.series:
         if not s.enabled:
             assert s.note, f"{s.id} is disabled without a note saying why"

@@ -104,3 +104,13 @@ def test_timestamps_come_back_as_aware_utc(store: Store) -> None:
 def test_unusable_urls_raise_a_clear_store_error(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message.replace("+", r"\+")):
         Store(url).init()
+
+
+def test_series_params_with_yaml_dates_are_stored_as_json(store: Store) -> None:
+    """A `history_start: 2021-07-09` in universe.yaml arrives as a date; the catalog row keeps it as text."""
+    s = Series(id="fx.usd_byn_nbrb", name="USD/BYN", source="nbrb", symbol="431", kind="fx", country="BLR",
+               frequency="B", unit="BYN per USD", direction="up", params={"history_start": date(2021, 7, 9)})
+    store.sync_series([s])
+    with store.engine.connect() as conn:
+        params = conn.execute(select(schema.series.c.params).where(schema.series.c.id == s.id)).scalar_one()
+    assert params == {"history_start": "2021-07-09"}

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["equity", "fx", "commodity", "rate", "spread", "volatility", "macro"]
+Kind = Literal["equity", "fx", "commodity", "rate", "spread", "bond", "volatility", "macro"]
 Frequency = Literal["B", "D", "W", "M", "Q", "A"]
 Direction = Literal["up", "down", "both"]
 Segment = Literal["equity", "fx", "rates", "commodities", "volatility", "macro"]
@@ -24,12 +24,26 @@ DEFAULT_SEGMENT: dict[str, Segment] = {
     "fx": "fx",
     "rate": "rates",
     "spread": "rates",
+    "bond": "rates",  # a government-bond price index: a fall (yields up) is the stress
     "commodity": "commodities",
     "volatility": "volatility",
     "macro": "macro",
 }
 
 SCO_MEMBERS: tuple[str, ...] = ("KAZ", "CHN", "RUS", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
+
+
+class Fallback(BaseModel):
+    """The series that stands in where this one has no value: an official rate's market quote.
+
+    The stand-in carries the `alternative` tag, so only one of the two feeds the stress index;
+    on days both have a value they must agree within `tolerance` (a quality flag otherwise).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    series: str = Field(description="Id of the stand-in series (same country and kind, tagged alternative).")
+    tolerance: float = Field(default=0.03, gt=0, description="Largest relative gap |a/b - 1| on a common day before a disagreement flag.")
 
 
 class Series(BaseModel):
@@ -42,10 +56,10 @@ class Series(BaseModel):
         description="Stable dotted id chosen by the user, e.g. fx.usd_kzt or eq.cn.sse.",
     )
     name: str = Field(description="Human-readable name shown in reports.")
-    source: str = Field(description="Source name from the source registry, e.g. yahoo, fred, worldbank, ecb, csv, bis, imf, dbnomics.")
+    source: str = Field(description="Source name from the source registry, e.g. yahoo, fred, worldbank, ecb, csv, bis, imf, dbnomics, moex, cbr.")
     symbol: str = Field(default="", description="The provider's own symbol or code.")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
-    kind: Kind = Field(description="equity, fx, commodity, rate, spread, volatility or macro.")
+    kind: Kind = Field(description="equity, fx, commodity, rate, spread, bond, volatility or macro.")
     country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code, or WLD for the world.")
     frequency: Frequency = Field(description="B (business daily), D, W, M, Q or A.")
     unit: str = Field(description="Unit of the values, e.g. index, KZT per USD, percent.")
@@ -61,6 +75,9 @@ class Series(BaseModel):
     enabled: bool = Field(default=True, description="Disabled series are kept in the catalog but not collected.")
     note: str | None = Field(default=None, description="Why a series is disabled or sourced unusually.")
     tags: list[str] = Field(default_factory=list, description="Free labels, e.g. oil_exporter.")
+    fallback: Fallback | None = Field(
+        default=None, description="A second source that stands in where this series has no value (official rate -> market quote)."
+    )
     coverage: Coverage | None = Field(
         default=None,
         description="What the series covers for its country in the coverage table; equity and fx series default to their kind.",

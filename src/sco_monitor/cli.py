@@ -26,6 +26,8 @@ alerts_app = typer.Typer(help="Alerts, silences and receivers.", no_args_is_help
 export_app = typer.Typer(help="Export stored history as CSV or JSON.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(export_app, name="export")
+tokens_app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 
 class LogFormat(str, Enum):
@@ -393,6 +395,52 @@ def export_alerts(
     from sco_monitor.results import export_alerts as run_export
 
     run_export(ctx_of(ctx), start, end, country or [], rule or [], fmt.value, out)
+
+
+class TokenScope(str, Enum):
+    read = "read"
+    partner = "partner"
+    operator = "operator"
+    admin = "admin"
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Who uses it, e.g. a partner centre or an operator; shown in the audit log.")],
+    scope: Annotated[TokenScope, typer.Option("--scope", help="read < partner < operator < admin; each includes the ones before.")],
+) -> None:
+    """Create an API token and print it once; only its hash is stored."""
+    from sco_monitor.api.tokens import create
+    from sco_monitor.timeutil import utcnow
+
+    token = create(ctx_of(ctx).store.engine, name, scope.value, utcnow())
+    typer.echo(token)
+    typer.echo(f"token {name!r} (scope {scope.value}) created; it is shown only this once", err=True)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Token name.")]) -> None:
+    """Revoke an API token now; requests with it get 401."""
+    from sco_monitor.api.tokens import revoke
+    from sco_monitor.timeutil import utcnow
+
+    info = revoke(ctx_of(ctx).store.engine, name, utcnow())
+    typer.echo(f"token {info.name!r} (scope {info.scope}) revoked")
+
+
+@tokens_app.command("list")
+def tokens_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """List API tokens (names, scopes, status; never the tokens)."""
+    import json
+
+    from sco_monitor.api.tokens import describe, list_tokens
+
+    found = list_tokens(ctx_of(ctx).store.engine)
+    typer.echo(json.dumps([i.to_dict() for i in found], indent=1) if as_json else describe(found))
 
 
 def main() -> None:

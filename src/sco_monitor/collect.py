@@ -30,7 +30,7 @@ from sco_monitor.config.errors import ConfigError, from_validation
 from sco_monitor.config.settings import SourceSettings
 from sco_monitor.errors import UsageError
 from sco_monitor.logs import get_logger, new_run_id
-from sco_monitor.quality import check, stale_flag
+from sco_monitor.quality import check, disagreements, stale_flag
 from sco_monitor.sources import registry
 from sco_monitor.sources.base import Fetched, Query, Source, SourceError
 from sco_monitor.store import Store
@@ -54,7 +54,7 @@ class SeriesOutcome:
 
     series_id: str
     source: str
-    status: str  # ok | empty | failed | skipped
+    status: str  # ok | partial | empty | failed | skipped
     new_rows: int = 0
     received: int = 0
     attempts: int = 0
@@ -90,6 +90,11 @@ class CollectSummary:
         return [o for o in self.outcomes if o.failed]
 
     @property
+    def partial(self) -> list[SeriesOutcome]:
+        """Series stored with part of their work lost (some days failed, or the fallback stood in)."""
+        return [o for o in self.outcomes if o.status == "partial"]
+
+    @property
     def new_rows(self) -> int:
         return sum(o.new_rows for o in self.outcomes)
 
@@ -98,14 +103,14 @@ class CollectSummary:
         """ok; partial when some series failed; failed when every series tried failed (nothing collected)."""
         tried = [o for o in self.outcomes if o.status != "skipped"]
         failed = self.failed
-        if not failed:
-            return "ok"
+        if not failed:  # a series whose fallback stood in is partial work
+            return "partial" if any(o.status == "partial" for o in tried) else "ok"
         return "failed" if len(failed) == len(tried) else "partial"
 
     def summary(self) -> str:
         """One readable line: counts per status, the series that failed by source, the new rows."""
         parts = []
-        for status in ("ok", "empty", "failed", "skipped"):
+        for status in ("ok", "partial", "empty", "failed", "skipped"):
             these = [o for o in self.outcomes if o.status == status]
             if not these:
                 continue
@@ -297,6 +302,18 @@ def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
     gates = {name: threading.Semaphore(impl.settings.concurrency) for name, impl in impls.items()}
     workers = min(MAX_WORKERS, max(1, sum(min(impls[n].settings.concurrency, len(m)) for n, m in by_source.items())))
     finished: list[dict[str, Any]] = []
+    deferred: list[tuple[Series, SeriesOutcome]] = []  # failed series with a fallback: judged at the end
+    done_by_id: dict[str, SeriesOutcome] = {}
+
+    def finish(s: Series, outcome: SeriesOutcome) -> None:
+        finished.append({"row_id": row_ids[s.id], "status": outcome.status, "rows": outcome.new_rows,
+                         "attempts": outcome.attempts, "error": outcome.error,
+                         "received": outcome.received, "last_date": outcome.last_date,
+                         "finished_at": summary.started_at + timedelta(seconds=summary.elapsed())})
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures: list[Future[_Done]] = [pool.submit(_run_query, src, q, gates[src.name]) for src, q in queries]
         t0 = time.perf_counter()
@@ -309,26 +326,68 @@ def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
                 summary.timings["parse"] += done.parse
                 for s in done.query.series:
                     outcome = _store_one(store, s, done, starts[s.id], end, last.get(s.id), stored.get(s.id), summary)
-                    finished.append({"row_id": row_ids[s.id], "status": outcome.status, "rows": outcome.new_rows,
-                                     "attempts": outcome.attempts, "error": outcome.error,
-                                     "received": outcome.received, "last_date": outcome.last_date,
-                                     "finished_at": summary.started_at + timedelta(seconds=summary.elapsed())})
-                    summary.outcomes.append(outcome)
-                    if progress:
-                        progress(outcome)
+                    done_by_id[s.id] = outcome
+                    if s.fallback is not None and outcome.failed:
+                        deferred.append((s, outcome))
+                    else:
+                        finish(s, outcome)
                 if len(finished) >= FLUSH_EVERY:
                     runs.finish_runs(store, finished)
                     finished.clear()
+            for s, outcome in deferred:
+                finish(s, fallback_outcome(store, s, outcome, done_by_id))
+            deferred.clear()
+            check_fallbacks(store, chosen, starts, done_by_id, summary.run_id)
         finally:  # also when the run is stopped (a job timeout or shutdown raises here): no row stays running
-            done = {o.series_id for o in summary.outcomes}
+            for s, outcome in deferred:  # an error above still records them
+                finish(s, outcome)
             left = [{"row_id": row_ids[s.id], "status": "interrupted",
                      "error": "the collection was stopped before this series finished"}
-                    for s in chosen if s.id not in done]
+                    for s in chosen if s.id not in done_by_id]
             try:
                 runs.finish_runs(store, finished + left)
             except Exception:  # noqa: BLE001 - the store may be why the run stopped; the next start marks them
                 log.exception("collection_runs_finish_failed", rows=len(finished) + len(left))
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def fallback_outcome(store: Store, s: Series, outcome: SeriesOutcome,
+                     done: dict[str, SeriesOutcome]) -> SeriesOutcome:
+    """A failed official series whose market quote has data is 'partial': the quote stands in.
+
+    The market quote counts when it was collected in this run or is in the store already.
+    """
+    assert s.fallback is not None
+    alt = s.fallback.series
+    theirs = done.get(alt)
+    has_data = (theirs is not None and not theirs.failed and theirs.last_date is not None) or (
+        theirs is None and bool(runs.last_dates(store, [alt])))
+    if not has_data:
+        outcome.error = f"{outcome.error}; the fallback {alt} has no data either"
+        return outcome
+    outcome.status = "partial"
+    outcome.error = f"{outcome.error}; the fallback {alt} stands in"
+    log.warning("fallback_stands_in", series=s.id, fallback=alt)
+    return outcome
+
+
+def check_fallbacks(store: Store, chosen: Sequence[Series], starts: dict[str, date | None],
+                    done: dict[str, SeriesOutcome], run_id: str) -> None:
+    """Flag the days an official series and its market quote disagree beyond the tolerance."""
+    for s in chosen:
+        out = done.get(s.id)
+        if s.fallback is None or out is None or out.failed or not out.received:
+            continue
+        try:
+            frame = store.load_frame([s.id, s.fallback.series], start=starts.get(s.id))
+            flags = disagreements(frame[s.id], frame[s.fallback.series], s.id, s.fallback.series,
+                                  s.fallback.tolerance)
+            if flags:
+                out.flags["disagreement"] = len(flags)
+                vals = {(s.id, f.date): float(frame.at[pd.Timestamp(f.date), s.id]) for f in flags if f.date}
+                runs.save_flags(store, flags, run_id, vals)
+        except Exception:  # noqa: BLE001 - a failed check loses its flags, not the run
+            log.exception("fallback_check_failed", series=s.id)
 
 
 def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: date, last: date | None,
@@ -344,6 +403,8 @@ def _store_one(store: Store, s: Series, done: _Done, start: date | None, end: da
         out.status, out.error = error.status, str(error)
         return out
     assert fetched is not None
+    if fetched.warning:
+        out.status, out.error = "partial", fetched.warning
     values = fetched.values
     if start is not None:
         values = values[values.index >= pd.Timestamp(start)]

@@ -14,7 +14,7 @@ from rich.table import Table
 from sco_monitor.collect import CollectSummary, SeriesOutcome, collect_context, log_progress
 from sco_monitor.errors import RunFailed
 
-_STYLE = {"ok": "green", "skipped": "dim", "empty": "yellow", "failed": "red"}
+_STYLE = {"ok": "green", "skipped": "dim", "partial": "yellow", "empty": "yellow", "failed": "red"}
 
 
 def run_collect(ctx: Any, series: Sequence[str] | None, sources: Sequence[str] | None, since: date | None,
@@ -40,6 +40,9 @@ def run_collect(ctx: Any, series: Sequence[str] | None, sources: Sequence[str] |
     if summary.failed:
         ids = ", ".join(o.series_id for o in summary.failed)
         raise RunFailed(f"{len(summary.failed)} of {len(summary.outcomes)} series failed: {ids}")
+    if summary.partial:
+        ids = ", ".join(o.series_id for o in summary.partial)
+        raise RunFailed(f"partial: {len(summary.partial)} of {len(summary.outcomes)} series lost part of their work: {ids}")
     return summary
 
 
@@ -52,7 +55,7 @@ def summary_table(summary: CollectSummary) -> Table:
     table.add_column("last date")
     table.add_column("flags")
     table.add_column("error", overflow="fold")
-    order = {"failed": 0, "empty": 1, "ok": 2, "skipped": 3}
+    order = {"failed": 0, "empty": 1, "partial": 2, "ok": 3, "skipped": 4}
     for o in sorted(summary.outcomes, key=lambda o: (order.get(o.status, 9), o.series_id)):
         flags = ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(o.flags.items()))
         table.add_row(o.series_id, o.source, str(o.new_rows), f"[{_STYLE.get(o.status, '')}]{o.status}[/]",

@@ -95,12 +95,13 @@ def _store(config: AppConfig, clocks: _Clocks) -> list[Check]:
                 clocks.add("the database server", conn.execute(text("SELECT now()")).scalar(), ours,
                            CLOCK_TOLERANCE_DB)
         revision, head = store.schema_revision(), migrate.head_revision()
-        if missing:
-            out = [Check("store", "fail", f"{store.display_url}: missing tables {', '.join(missing)}",
-                         "run `sco-monitor init`")]
-        elif revision != head:
+        empty = len(missing) == len(schema.metadata.tables)
+        if revision != head and not empty:  # a store behind head lacks later revisions' tables: upgrade it
             out = [Check("store", "fail", f"{store.display_url}: schema revision {revision or 'none (release 0.1.0)'}, "
                          f"this version expects {head}", "run `sco-monitor init` to upgrade it")]
+        elif missing:
+            out = [Check("store", "fail", f"{store.display_url}: missing tables {', '.join(missing)}",
+                         "run `sco-monitor init`")]
         else:
             out = [Check("store", "ok", f"{store.display_url}: {len(schema.metadata.tables)} tables present, "
                          f"schema revision {revision}")]

@@ -21,9 +21,9 @@ import pandas as pd
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.store import Store, collection
-from sco_monitor.vocabulary import STALE_AFTER_DAYS, is_stale
+from sco_monitor.vocabulary import STALE_AFTER_DAYS
 
-FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "stale", "failed")
+FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "disagreement", "stale", "failed", "partial")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ RULES: dict[str, KindRules] = {
     "commodity": KindRules(positive=False, spike_basis="diff"),  # WTI closed at -36.98 on 2020-04-20
     "rate": KindRules(positive=False, spike_basis="diff"),
     "spread": KindRules(positive=False, spike_basis="diff"),
+    "bond": KindRules(positive=True, spike_basis="log"),  # a bond price index
     "macro": KindRules(positive=False, spike_basis="diff"),
 }
 
@@ -204,14 +205,32 @@ def _gaps(sid: str, d: np.ndarray, hd: np.ndarray, frequency: str) -> list[Quali
             for i in np.flatnonzero(missing > allowed)]
 
 
+def disagreements(official: pd.Series, market: pd.Series, series_id: str, market_id: str,
+                  tolerance: float) -> list[QualityFlag]:
+    """Days an official rate and its market quote differ by more than `tolerance` (relative).
+
+    Compared only on days both have a value; the gap is |official / market - 1|. The values are
+    kept: a wide gap is news (a managed official rate, a stale quote), not a reason to drop either.
+    """
+    both = pd.concat([official.rename("a"), market.rename("b")], axis=1).dropna()
+    both = both[(both["a"] > 0) & (both["b"] > 0)]
+    gap = (both["a"] / both["b"] - 1.0).abs()
+    bad = gap[gap > tolerance]
+    return [QualityFlag(series_id=series_id, flag="disagreement", date=pd.Timestamp(d).date(),
+                        detail=f"official {both.at[d, 'a']:.6g} vs {market_id} {both.at[d, 'b']:.6g}: "
+                               f"{g:.1%} apart (tolerance {tolerance:.1%})")
+            for d, g in bad.items()]
+
+
 def stale_flag(series_id: str, frequency: str, publication_lag_days: int, last: date | None,
                as_of: date) -> QualityFlag | None:
     """'stale' when the newest knowable observation is older than the frequency allows (plus the lag)."""
+    allowed = STALE_AFTER_DAYS[frequency] + publication_lag_days
     if last is None:
         return QualityFlag(series_id=series_id, flag="stale", date=None, detail="no observations stored")
-    if not is_stale(frequency, publication_lag_days, last, as_of):
+    age = (as_of - last).days
+    if age <= allowed:
         return None
-    allowed, age = STALE_AFTER_DAYS[frequency] + publication_lag_days, (as_of - last).days
     return QualityFlag(series_id=series_id, flag="stale", date=last,
                        detail=f"last observation {last} is {age} days old at {as_of}; "
                               f"{frequency} data allows {allowed}")
@@ -239,11 +258,12 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
     out = stale_series(store, as_of)
     enabled = {c["id"] for c in collection.catalog(store)}
     for sid, run in sorted(collection.last_runs(store, as_of).items()):
-        if sid in enabled and run["status"] in collection.FAILED_STATUSES:
+        if sid in enabled and (run["status"] in collection.FAILED_STATUSES or run["status"] == "partial"):
             started = run["started_at"]
-            out.append(QualityFlag(series_id=sid, flag="failed", date=started.date() if started else None,
+            flag = "partial" if run["status"] == "partial" else "failed"
+            out.append(QualityFlag(series_id=sid, flag=flag, date=started.date() if started else None,
                                    detail=run["error"] or run["status"]))
     start = as_of - timedelta(days=recent_days - 1)
-    kinds = [k for k in FLAG_KINDS if k not in ("stale", "failed")]
+    kinds = [k for k in FLAG_KINDS if k not in ("stale", "failed", "partial")]
     out += [QualityFlag(**f) for f in collection.flags_between(store, start, as_of, kinds) if f["series_id"] in enabled]
     return out

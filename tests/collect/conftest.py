@@ -30,3 +30,11 @@ def replay(replay_server):  # noqa: ANN001, ANN201 - Replay
 def yf_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
     """yfinance fixes its cache folder for the whole process on first use: one per test session."""
     return str(tmp_path_factory.mktemp("yfinance-cache"))
+
+
+@pytest.fixture
+def banks(replay, shared_data):  # noqa: ANN001, ANN201 - CentralBanks
+    """The central banks and MOEX ISS on the same local server (recorded payloads from ../shared/data)."""
+    from .central_banks import CentralBanks
+
+    return CentralBanks(replay.server, shared_data).install()

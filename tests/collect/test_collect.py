@@ -193,4 +193,4 @@ def test_the_default_universe_fits_its_sources() -> None:
     everything = list(config.universe.series)
     check_params(config, [s for s in everything if s.enabled], make_sources(config, [s.source for s in everything]))
     imoex = config.series["eq.ru.imoex"]
-    assert imoex.params["skip_rows"] == 1  # MOEX ISS CSV starts with a block-name line
+    assert imoex.source == "moex" and imoex.symbol == "IMOEX"  # paged ISS JSON, not the 100-row CSV

@@ -43,18 +43,49 @@ FILES: dict[str, tuple[dict[str, Any], int, int, dict[str, float]]] = {
     "fx/fed-h10-daily-1971-2017.csv": ({"value_column": "China"}, 12240, 3025, {"2015-08-10": 6.2094, "2015-08-11": 6.3232}),
     "fx/fed-h10-monthly-1971-2026.csv": ({"value_column": "Exchange rate", "filter": {"column": "Country", "equals": "China"}},
                                          546, 0, {"2026-06-01": 6.7758}),
+    "fx/cbr-usdrub-daily-1992-2017.csv": ({}, 5583, 0, {"1992-07-01": 0.1253, "2014-12-16": 58.3461}),
     "rates/BAA10Y.csv": ({}, 8307, 340, {"2008-12-05": 6.07}),
     "rates/T10Y2Y.csv": ({}, 10809, 454, {"2017-11-03": 0.71}),
     "rates/T10Y3M.csv": ({}, 9350, 386, {"2017-11-03": 1.16}),
     "rates/TEDRATE.csv": ({}, 8303, 488, {"2017-10-30": 0.28}),
     "rates/DCPF3M.csv": ({}, 5437, 275, {"2017-11-03": 1.29}),
     "rates/DGS10.csv": ({}, 14643, 626, {"2008-10-08": 3.72}),
+    # Investing.com in Russian locale: quoted "12.960,00" values, so sep and decimal are both ','
+    "fx/investing-usduzs-daily-2020-2025.csv": ({"sep": ",", "decimal": ",", "thousands": ".", "date_column": "Дата",
+                                                 "value_column": "Цена", "date_format": "%d.%m.%Y"}, 1365, 0,
+                                                {"2020-01-01": 9507.56, "2022-03-01": 10885.0, "2025-03-25": 12960.0}),
+    "reference/kcfsi-monthly.csv": ({"value_column": "kcfsi"}, 332, 0, {"1990-02-01": 0.18, "2017-09-01": -0.68}),
+    "macro/rosstat-ru-monthly-1999-2018.csv": ({"value_column": "CPI_rog"}, 240, 8, {"1999-01-31": 108.4}),
 }
+
+#: Wide files (one row per series, periods as columns) read by the bis_csv source: file → (key, {date: value}).
+#: The BIS files themselves are checked in test_source_bis_csv.py.
+WIDE_FILES: dict[str, tuple[str, dict[str, float]]] = {
+    "payloads/imf/MFS_IR-short-rates-annual.csv": ("KGZ.MMRT_RT_PT_A_PT.A", {"1996-12-31": 42.25, "2019-12-31": 2.3}),
+    "payloads/imf/MFS_IR-long-rates-annual.csv": ("RUS.S13BOND_RT_PT_A_PT.A", {"2024-12-31": 13.633333}),
+}
+BIS_FILES = ("bis/WS_CBPOL_D_csv_col-2022-04.csv", "bis/WS_CBPOL_M_csv_col-2022-04.csv",
+             "bis/WS_CREDIT_GAP_csv_col-2022-04.csv", "bis/WS_CREDIT_GAP_csv_col-2026-newlayout.csv",
+             "bis/WS_TC_csv_col-2022-04.csv")
 
 
 def test_every_shared_file_is_covered(shared_data: Path) -> None:
     present = {str(p.relative_to(shared_data)) for p in shared_data.rglob("*.csv")}
-    assert present == set(FILES), "a file in ../shared/data has no expectation here (or one disappeared)"
+    expected = set(FILES) | set(WIDE_FILES) | set(BIS_FILES)
+    assert present == expected, "a file in ../shared/data has no expectation here (or one disappeared)"
+
+
+@pytest.mark.parametrize("name", sorted(WIDE_FILES))
+def test_bis_csv_source_reads_the_imf_wide_export(shared_data: Path, name: str) -> None:
+    key, known = WIDE_FILES[name]
+    source = registry.get("bis_csv")(universe_dir=shared_data)
+    s = Series(id="eval.wide", name=name, source="bis_csv", symbol=key, params={"path": name}, kind="rate",
+               country="WLD", frequency="A", unit="percent", direction="up")
+    source.check(s)
+    query = Query((s,), None, date(2026, 12, 31))
+    values = source.transform(query, source.extract(query))[s.id].values
+    for day, expected in known.items():
+        assert values[pd.Timestamp(day)] == pytest.approx(expected), day
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -86,7 +117,8 @@ def test_moex_halt_and_both_imoex_formats_agree(shared_data: Path) -> None:
 
 def test_collect_all_shared_files_into_a_store(shared_data: Path, tmp_path: Path) -> None:
     """The whole path on real files: csv source → quality checks → store, with the flags it raises."""
-    kinds = {"commodities": "commodity", "rates": "spread", "volatility": "volatility", "fx": "fx", "equity": "equity"}
+    kinds = {"commodities": "commodity", "rates": "spread", "volatility": "volatility", "fx": "fx", "equity": "equity",
+             "macro": "macro", "reference": "macro"}
     series = []
     for i, (name, (params, *_)) in enumerate(sorted(FILES.items())):
         freq = "M" if "monthly" in name else "B"

@@ -95,7 +95,7 @@ def test_the_images_entry_command_works_from_the_wheel_in_a_fresh_venv(tmp_path:
     assert shown.returncode == 0 and all(c in shown.stdout for c in ("run", "status", "doctor"))
     init = subprocess.run([exe, "init"], cwd=home, env=env, capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stderr
-    assert init.stdout.startswith("store ready at sqlite:///var/sco-monitor.db: ")
+    assert init.stdout.startswith("store ready at sqlite:///var/sco-monitor.db (schema revision 0001): ")
     assert (home / "var" / "sco-monitor.db").is_file()
 
     entry = [json.loads(a) for w, a in instructions() if w in ("ENTRYPOINT", "CMD")]

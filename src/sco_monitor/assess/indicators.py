@@ -26,7 +26,7 @@ from sco_monitor.registry import Registry
 from sco_monitor.vocabulary import STALE_AFTER_DAYS
 
 PERIODS_PER_YEAR: dict[str, float] = {"B": 252, "D": 365, "W": 52, "M": 12, "Q": 4, "A": 1}
-RATIO_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
+RATIO_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ class CrisisProbability(Result):
 
 class QualityFlag(Result):
     series_id: str
-    flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, failed")
+    flag: str = Field(description="stale, gap, spike, duplicate, non_finite, non_positive, disagreement, failed, partial")
     date: dt.date | None = None  # `date | None` here would see the field, not the type
     detail: str = ""
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability, probability_history
+from sco_monitor.assess.fallback import covered, with_fallbacks
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
 from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
@@ -65,7 +66,7 @@ def evaluate(
     """The whole assessment at as_of with its intermediate frames. Pure: no IO, no clock."""
     a = config.settings.assessment
     series = config.series
-    frame = point_in_time(frames, config, as_of)
+    frame = with_fallbacks(point_in_time(frames, config, as_of), series.values())
     ind = Indicators(frame, series, as_of)
     specs = indicator_specs(config)
     everyone = list(series.values())
@@ -74,7 +75,8 @@ def evaluate(
     members = [s for s in scopes if s != WORLD]
     ews = crisis_probability(ind, stress, everyone, members, as_of, a.episodes, EwsParams(horizon=a.crisis_horizon))
     quality = list(quality or [])
-    unavailable = {q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS}
+    unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS},
+                          everyone)
     forecasts = [f for f in (forecasts or []) if f.as_of <= as_of]
     inputs = rule_kinds.RuleInputs(
         series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,
@@ -173,7 +175,7 @@ def evaluate_history(
     a = config.settings.assessment
     series = config.series
     everyone = list(series.values())
-    ind = Indicators(frames, series)
+    ind = Indicators(with_fallbacks(frames, everyone), series)
     scopes = list(scopes) if scopes is not None else scopes_for(everyone)
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]

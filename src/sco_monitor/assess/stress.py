@@ -103,8 +103,11 @@ def _measures(ind: Indicators, members: Sequence[Series], p: StressParams) -> di
         else:  # rates and credit
             credit = [s.id for s in ss if s.kind == "spread" and s.direction != "down"]
             curves = [s.id for s in ss if s.kind == "spread" and s.direction == "down"]
-            others = [s.id for s in ss if s.kind != "spread"]
+            bonds = [s.id for s in ss if s.kind == "bond"]
+            others = [s.id for s in ss if s.kind not in ("spread", "bond")]
             parts = []
+            if bonds:  # government-bond price indices: volatile and below their high (yields up) is stress
+                parts += [vol(bonds), cmax(bonds)]
             if credit:  # credit and funding spreads: wide and widening is stress
                 parts += [ind.raw("level", columns=credit), ind.raw("change", columns=credit, window=p.change_window)]
             if curves:  # term spreads: only an inversion is stress (see `inversion`)

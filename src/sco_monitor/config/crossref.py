@@ -57,6 +57,10 @@ def check(
             )
         series[s.id] = s
 
+    for i, s in enumerate(universe.series):
+        if s.fallback is not None:
+            _check_fallback(universe_path, i, s, series)
+
     for name in settings.sources:
         if sources is not None and name not in sources:
             raise ConfigError(path, f"sources.{name}", f"unknown source; expected one of: {_one_of(sources)}")
@@ -153,3 +157,22 @@ def _check_route(route, where: str, need) -> None:  # noqa: ANN001
     need(route.receiver, f"{where}.receiver")
     for i, child in enumerate(route.routes):
         _check_route(child, f"{where}.routes[{i}]", need)
+
+
+def _check_fallback(universe_path: Path, i: int, s: Series, series: dict[str, Series]) -> None:
+    """A stand-in must exist, measure the same thing, and be tagged alternative (so it weighs once)."""
+    assert s.fallback is not None
+    where = f"series[{i}].fallback.series"
+    alt = series.get(s.fallback.series)
+    if alt is None:
+        raise ConfigError(universe_path, where, f"unknown series {s.fallback.series!r}")
+    if alt.id == s.id:
+        raise ConfigError(universe_path, where, "a series cannot be its own fallback")
+    if (alt.kind, alt.country) != (s.kind, s.country):
+        raise ConfigError(universe_path, where, f"{alt.id} is {alt.kind} of {alt.country}; "
+                                                f"{s.id} needs {s.kind} of {s.country}")
+    if alt.publication_lag_days != s.publication_lag_days:
+        raise ConfigError(universe_path, where, f"{alt.id} has publication_lag_days {alt.publication_lag_days}, "
+                                                f"{s.id} {s.publication_lag_days}: a stand-in must be knowable as soon")
+    if "alternative" not in alt.tags:
+        raise ConfigError(universe_path, where, f"tag {alt.id} 'alternative', or both feed the stress index")

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sco_monitor.catalog import Gap, Series
+from sco_monitor.catalog import Fallback, Gap, Series
 from sco_monitor.config.alerting import (
     Delivery,
     EmailReceiver,
@@ -50,6 +50,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("alerting.heartbeat", Heartbeat),
     ("alerting.delivery", Delivery),
     ("universe.yaml: series[]", Series),
+    ("universe.yaml: series[].fallback", Fallback),
     ("universe.yaml: gaps[]", Gap),
     ("rules.yaml: rules[]", Rule),
     ("rules.yaml: rules[].select", Selector),

@@ -147,7 +147,8 @@ class Daemon:
         self.metrics = DaemonMetrics(self.store, DaemonView(
             role=lambda: self.role, scheduler_running=self.scheduler_running, job_health=self.job_health,
             cycle_jobs=lambda: cycle), s.timezone)
-        self.http = HttpEndpoints(listen or s.http.listen, self.health, self.metrics.render)
+        self.http = HttpEndpoints(listen or s.http.listen, self.health, self.metrics.render,
+                                  Context.from_parts(config, self.store))
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self) -> None:

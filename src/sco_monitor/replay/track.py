@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sco_monitor import results
+from sco_monitor.assess.fallback import with_fallbacks
 from sco_monitor.catalog import Series
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
@@ -51,7 +52,8 @@ class DerivedEpisodes:
         ]
         if not chosen:
             return []
-        frame = self.ctx.store.load_frame([s.id for s in chosen], as_of=self.until)
+        ids = [s.id for s in chosen] + [s.fallback.series for s in chosen if s.fallback is not None]
+        frame = with_fallbacks(self.ctx.store.load_frame(list(dict.fromkeys(ids)), as_of=self.until), chosen)
         out = []
         for s in chosen:
             prices = frame[s.id].dropna()

@@ -32,6 +32,8 @@ from sco_monitor.reports.model import (
     ForecastSection,
     JointPlan,
     Overall,
+    PartnerItem,
+    PartnerSection,
     Point,
     Previous,
     QualityItem,
@@ -52,6 +54,7 @@ from sco_monitor.reports.numbers import (
     severity_rank,
 )
 from sco_monitor.reports.recommend import plan
+from sco_monitor.store.partners import REPORT_WINDOW_DAYS
 from sco_monitor.vocabulary import WORLD, is_stale, json_safe
 
 #: Stress-index segments (catalog.Segment) and the rule category that speaks for each.
@@ -112,6 +115,27 @@ def build_report(
         joint_actions=joint,
         data_quality=quality,
         track_record=_track_record(track_record),
+        partners=_partners(inputs, stress),
+    )
+
+
+# --- partner centres' views ---------------------------------------------------------------------------------
+def _partners(inputs: ReportInputs, stress: StressSection) -> PartnerSection:
+    """Each partner's latest view per country, beside the model's stress level of that scope."""
+    model = {s.scope: s.level for s in stress.scopes}
+    items = [
+        PartnerItem(author=v.author, country=v.country, country_name=country_name(v.country), episode=v.episode,
+                    level=v.level, model_level=model.get(v.country), text=v.text, forecast_level=v.forecast_level,
+                    forecast_horizon_days=v.forecast_horizon_days, forecast_text=v.forecast_text,
+                    posted_at=v.created_at)
+        for v in inputs.partner_views
+    ]
+    if not items:
+        return PartnerSection()
+    authors = sorted({i.author for i in items})
+    return PartnerSection(
+        message=f"{len(items)} view(s) from {join_names(authors)}, posted in the {REPORT_WINDOW_DAYS} days up to this report.",
+        items=items,
     )
 
 

@@ -21,6 +21,7 @@ from sco_monitor.config import AppConfig
 from sco_monitor.logs import get_logger
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
+from sco_monitor.store.partners import PartnerView, current_views
 from sco_monitor.timeutil import to_date
 from sco_monitor.vocabulary import WORLD
 
@@ -58,6 +59,7 @@ class ReportInputs:
     failed_notifications: list[dict[str, Any]] = field(default_factory=list)
     previous: PreviousReport | None = None
     since: datetime | None = None
+    partner_views: list[PartnerView] = field(default_factory=list)
 
 
 def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
@@ -157,6 +159,7 @@ def read_inputs(
         if known:
             observations = store.load_frame(known, start=as_of - timedelta(days=FAN_HISTORY_DAYS), as_of=as_of)
     return ReportInputs(
+        partner_views=current_views(store.engine, as_of, now, config.settings.timezone),
         stress_history=stress,
         observations=observations,
         last_dates={sid: to_date(d) for sid, d in last if d is not None},

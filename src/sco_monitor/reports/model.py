@@ -258,6 +258,26 @@ class TrackRecord(Part):
     message: str
 
 
+# --- partner centres' views (beside section 2) -------------------------------------------------------------
+class PartnerItem(Part):
+    author: str = Field(description="The partner's token name")
+    country: str
+    country_name: str
+    episode: str | None = None
+    level: str = Field(description="The partner's level: low..severe, or warning / critical")
+    model_level: str | None = Field(default=None, description="The model's stress level of the same scope on as_of")
+    text: str
+    forecast_level: str | None = None
+    forecast_horizon_days: int | None = None
+    forecast_text: str | None = None
+    posted_at: datetime
+
+
+class PartnerSection(Part):
+    message: str = "No partner centre has posted an assessment."
+    items: list[PartnerItem] = Field(default_factory=list)
+
+
 # --- the report ------------------------------------------------------------------------------------------------
 class Report(Part):
     as_of: date
@@ -271,6 +291,7 @@ class Report(Part):
     joint_actions: list[JointPlan]
     data_quality: DataQuality
     track_record: TrackRecord
+    partners: PartnerSection = Field(default_factory=PartnerSection)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -116,7 +116,8 @@ def track_parts(tr: Any) -> dict[str, list]:
     return {"scalars": scalars, "mappings": mappings, "tables": tables}
 
 
-LEVEL_DOTS = {"low": "🟢", "moderate": "🟢", "elevated": "🟡", "high": "🟠", "severe": "🔴", "unknown": "⚪"}
+LEVEL_DOTS = {"low": "🟢", "moderate": "🟢", "elevated": "🟡", "high": "🟠", "severe": "🔴", "unknown": "⚪",
+              "warning": "🟡", "critical": "🔴"}  # the last two: alert words a partner may use
 SEVERITY_DOTS = {"ok": "🟢", "warn": "🟡", "critical": "🔴", "no_data": "⚪", "none": "·"}
 
 

@@ -77,6 +77,7 @@ class Fetched:
     values: pd.Series
     error: SourceError | None = None
     attempts: int | None = None  # set by sources that know the cost per series (yahoo)
+    warning: str | None = None  # good values, but part of the work failed: the outcome is 'partial'
 
     @classmethod
     def failed(cls, error: SourceError, attempts: int | None = None) -> "Fetched":

@@ -33,9 +33,9 @@ from sco_monitor.sources.http import SharedFileSource, looks_like_html, where
 from sco_monitor.sources.periods import period_ends
 
 #: Headers of the key column in the layouts seen so far (newest first).
-KEY_COLUMNS = ("Series", "Time Period", "KEY", "Key")
+KEY_COLUMNS = ("Series", "Time Period", "KEY", "Key", "SERIES_CODE")
 _PERIOD = re.compile(r"^\d{4}(-?(Q[1-4]|S[12]|M?\d{2}|W\d{2}|\d{2}-\d{2}))?$")
-_KEY = re.compile(r"^[A-Z0-9]+(:[A-Za-z0-9_.]+)+$")
+_KEY = re.compile(r"^[A-Z0-9]+([:.][A-Za-z0-9_.]+)+$")
 
 
 class BisCsvParams(BaseModel):

@@ -176,6 +176,14 @@ class HttpClient:
     def get(self, url: str, params: Mapping[str, Any] | None = None,
             headers: Mapping[str, str] | None = None) -> httpx.Response:
         """GET with the policy; a `SourceError` (naming the URL, status and tries) when it gives up."""
+        return self.request("GET", url, params=params, headers=headers)
+
+    def post(self, url: str, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        """POST (a SOAP call) with the same policy as `get`."""
+        return self.request("POST", url, content=content, headers=headers)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                content: bytes | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
         tries = 0
 
         def once() -> httpx.Response:
@@ -183,7 +191,7 @@ class HttpClient:
             tries += 1
             self._local.attempts = self.attempts + 1
             self.limiter.acquire()
-            resp = self._client.get(url, params=params, headers=headers)
+            resp = self._client.request(method, url, params=params, content=content, headers=headers)
             if resp.status_code in RETRY_STATUSES:
                 raise RetryableStatus(resp.status_code, resp.reason_phrase, where(url),
                                       parse_retry_after(resp.headers.get("Retry-After")))

@@ -54,8 +54,10 @@ class CsvOptions(BaseModel):
 
     @model_validator(mode="after")
     def _distinct_marks(self) -> "CsvOptions":
-        if self.decimal == self.sep:
-            raise ValueError(f"decimal {self.decimal!r} cannot equal sep")
+        # Equal marks only work when every value is quoted ("12.960,00"): say so by naming sep.
+        if self.decimal == self.sep and "sep" not in self.model_fields_set:
+            raise ValueError(f"decimal {self.decimal!r} equals the default sep: set sep explicitly "
+                             "(equal marks need quoted values)")
         if self.thousands is not None and self.thousands == self.decimal:
             raise ValueError(f"thousands {self.thousands!r} cannot equal decimal")
         return self

@@ -109,7 +109,8 @@ class Store:
                 "id": s.id, "name": s.name, "source": s.source, "symbol": s.symbol, "kind": s.kind,
                 "country": s.country, "frequency": s.frequency, "unit": s.unit,
                 "direction": s.direction, "publication_lag_days": s.publication_lag_days,
-                "params": s.params, "enabled": s.enabled, "updated_at": now,
+                "params": s.model_dump(mode="json", include={"params"})["params"],  # YAML dates → ISO text
+                "enabled": s.enabled, "updated_at": now,
             }
             for s in series
         ]

@@ -1,7 +1,7 @@
 """Tables of the store (SQLAlchemy Core): the schema the code expects.
 
 Every change here comes with an Alembic revision under `sco_monitor/migrations/versions/`
-(`tests/test_migrations.py` fails on a difference); `Store.init` upgrades a store to it.
+(`tests/store/test_migrations.py` fails on a difference); `Store.init` upgrades a store to it.
 """
 
 from __future__ import annotations
@@ -295,4 +295,67 @@ job_runs = Table(
     Column("detail", Text, nullable=True),  # the job's own one-line summary
     Index("ix_job_runs_job", "job_id", "started_at"),
     Index("ix_job_runs_status", "status"),
+)
+
+# --- the HTTP API: tokens, audit of writes, what partners and operators add ---------------------
+api_tokens = Table(  # bearer tokens, kept only as sha256 hashes; a revoked token stays for the audit
+    "api_tokens",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),  # read | partner | operator | admin
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", Text, nullable=False, default=""),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+audit_log = Table(  # every write through the API (and token changes from the CLI): who, what, when, target
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),  # token name, or cli:<login>
+    Column("scope", String(16), nullable=False, default=""),
+    Column("action", String(64), nullable=False),  # e.g. silence.create, partner_assessment.create
+    Column("target", Text, nullable=False, default=""),  # the id of what was written
+    Column("detail", JSON, nullable=False, default=dict),
+    Index("ix_audit_log_at", "at"),
+)
+
+partner_assessments = Table(  # a partner centre's own view of a country or an episode
+    "partner_assessments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("author", String(64), nullable=False),  # the token's name
+    Column("country", String(3), nullable=False),  # ISO 3166 alpha-3 or WLD
+    Column("episode", Text, nullable=True),
+    Column("level", String(16), nullable=False),  # low..severe, or warning | critical
+    Column("text", Text, nullable=False),
+    Column("forecast_level", String(16), nullable=True),
+    Column("forecast_horizon_days", Integer, nullable=True),  # trading days
+    Column("forecast_text", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_partner_assessments_country", "country", "created_at"),
+)
+
+alert_acknowledgements = Table(
+    "alert_acknowledgements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_alert_acknowledgements_fp", "fingerprint", "created_at"),
+)
+
+analyst_notes = Table(
+    "analyst_notes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("author", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),  # a country, an alert fingerprint, a date, or "general"
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_analyst_notes_subject", "subject", "created_at"),
 )

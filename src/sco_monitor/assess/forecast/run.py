@@ -34,7 +34,7 @@ Slot = Literal["level", "volatility", "regime"]
 #: Central probability of every forecast interval.
 INTERVAL_LEVEL = 0.9
 #: Kinds whose positive levels are modelled in logs (returns in percent).
-LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility"})
+LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 #: Frequencies with enough observations for return models (GARCH, regime).
 RETURN_FREQS = frozenset({"B", "D", "W"})
 #: Family of the state that remembers a failed estimation until the next scheduled attempt.

@@ -1,0 +1,1 @@
+"""Partner centres' own assessments: stored views, the report's section, and their scoring."""
