@@ -22,7 +22,8 @@ SERIES: dict[str, dict[str, Any]] = {
     "vol.vix": {"kind": "volatility", "country": "USA", "direction": "up", "unit": "points", "tags": ["world"]},
     "spread.us.baa10y": {"kind": "spread", "country": "USA", "direction": "up", "unit": "pp"},
     "macro.kz.inflation": {"kind": "macro", "country": "KAZ", "direction": "up", "unit": "percent",
-                           "frequency": "A", "publication_lag_days": 200, "source": "worldbank"},
+                           "frequency": "A", "publication_lag_days": 200, "source": "worldbank",
+                           "params": {"country": "KAZ"}},
 }
 
 

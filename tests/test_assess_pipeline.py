@@ -176,7 +176,9 @@ def test_cli_assess_errors(run_cli, tmp_path) -> None:
     assert proc.stderr.strip().splitlines()[-1] == "sco-monitor: --as-of: expected a date YYYY-MM-DD, got 'last tuesday'"
     proc = run_cli("--config", path, "assess", "--as-of", "1990-01-02")
     assert proc.returncode == 1
-    assert "no observations in the store up to 1990-01-02; run `sco-monitor collect` first" in proc.stderr
+    # the store holds data, just not in the window: say what it holds (issue 12, bug 5)
+    assert "no observations between 1980-01-05 and 1990-01-02" in proc.stderr
+    assert "the store holds 2010-01-18 to 2013-06-28" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -61,8 +61,10 @@ def _root(
     log_format: Annotated[LogFormat, typer.Option(help="Log lines: console, json, or auto.")] = LogFormat.auto,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
+    from sco_monitor.load_checks import check_config
+
     run_id = configure(log_format.value, log_level)
-    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names)
+    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names, check=check_config)
 
 
 @app.command()
@@ -159,8 +161,8 @@ def cycle(
 
     result = run_cycle(ctx_of(ctx), parse_date_option(as_of, "--as-of"), collect=not no_collect)
     typer.echo("\n".join(result.lines()))
-    if result.failed:
-        raise RunFailed(f"cycle: {', '.join(s.step for s in result.failed)} failed (see the log)")
+    if result.problems:
+        raise RunFailed(f"cycle: {', '.join(f'{s.step} {s.status}' for s in result.problems)} (see the log)")
 
 
 @app.command()
@@ -173,7 +175,8 @@ def deliver(ctx: typer.Context) -> None:
     for line in report.problems:
         typer.echo(line, err=True)
     if report.failed:
-        raise RunFailed(f"deliver: {report.failed} notification(s) failed permanently; see `sco-monitor alerts list`")
+        raise RunFailed(f"deliver: {report.failed} notification(s) failed and were given up on "
+                        "(a permanent error, or out of attempts or time); see `sco-monitor alerts list`")
 
 
 @app.command()
@@ -185,8 +188,14 @@ def run(
     ] = None,
 ) -> None:
     """Run the daemon: the cycle on its schedules, until SIGTERM or Ctrl-C."""
+    from sco_monitor.config.settings import parse_listen
     from sco_monitor.daemon.service import run_daemon
 
+    if listen is not None:
+        try:
+            parse_listen(listen)
+        except ValueError as e:
+            raise UsageError(f"--listen (or SCO_MONITOR_HTTP_LISTEN): {e}") from None
     root = ctx.find_root().params
     run_daemon(ctx_of(ctx), listen, LogFormat(root["log_format"]).value, root["log_level"])
 

@@ -98,6 +98,44 @@ class CollectSummary:
     def new_rows(self) -> int:
         return sum(o.new_rows for o in self.outcomes)
 
+    @property
+    def status(self) -> str:
+        """ok; partial when some series failed; failed when every series tried failed (nothing collected)."""
+        tried = [o for o in self.outcomes if o.status != "skipped"]
+        failed = self.failed
+        if not failed:  # a series whose fallback stood in is partial work
+            return "partial" if any(o.status == "partial" for o in tried) else "ok"
+        return "failed" if len(failed) == len(tried) else "partial"
+
+    def summary(self) -> str:
+        """One readable line: counts per status, the series that failed by source, the new rows."""
+        parts = []
+        for status in ("ok", "partial", "empty", "failed", "skipped"):
+            these = [o for o in self.outcomes if o.status == status]
+            if not these:
+                continue
+            part = f"{len(these)} {status}"
+            if status in runs.FAILED_STATUSES:
+                by_source: dict[str, list[str]] = defaultdict(list)
+                for o in these:
+                    by_source[o.source].append(o.series_id)
+                part += " (" + "; ".join(f"{src}: {_some(sorted(ids))}" for src, ids in sorted(by_source.items())) + ")"
+            parts.append(part)
+        return f"{len(self.outcomes)} series: {', '.join(parts) or 'none'}; {self.new_rows} new rows"
+
+    def problem(self) -> str | None:
+        """The first failures with their errors (the job's error line), or None when nothing failed."""
+        failed = self.failed
+        if not failed:
+            return None
+        shown = "; ".join(f"{o.series_id}: {o.error}" for o in failed[:3])
+        more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+        return f"{len(failed)} of {len(self.outcomes)} series not collected: {shown}{more}"
+
+
+def _some(ids: list[str], limit: int = 10) -> str:
+    return ", ".join(ids[:limit]) + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
+
 
 Progress = Callable[[SeriesOutcome], None]
 
@@ -226,6 +264,8 @@ def collect(
     run_id = run_id or new_run_id()
     summary = CollectSummary(run_id=run_id, started_at=now)
     end = now.astimezone(ZoneInfo(config.settings.timezone)).date()
+    if since is not None and since > end:
+        raise UsageError(f"--since {since} is after today ({end} in {config.settings.timezone}); nothing to collect")
     chosen, disabled = select_series(config, series_ids, sources)
     impls = make_sources(config, [s.source for s in chosen])
     try:
@@ -298,10 +338,17 @@ def _collect(store: Store, chosen: list[Series], impls: dict[str, Source],
                 finish(s, fallback_outcome(store, s, outcome, done_by_id))
             deferred.clear()
             check_fallbacks(store, chosen, starts, done_by_id, summary.run_id)
-        finally:
+        finally:  # also when the run is stopped (a job timeout or shutdown raises here): no row stays running
             for s, outcome in deferred:  # an error above still records them
                 finish(s, outcome)
-            runs.finish_runs(store, finished)
+            left = [{"row_id": row_ids[s.id], "status": "interrupted",
+                     "error": "the collection was stopped before this series finished"}
+                    for s in chosen if s.id not in done_by_id]
+            try:
+                runs.finish_runs(store, finished + left)
+            except Exception:  # noqa: BLE001 - the store may be why the run stopped; the next start marks them
+                log.exception("collection_runs_finish_failed", rows=len(finished) + len(left))
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def fallback_outcome(store: Store, s: Series, outcome: SeriesOutcome,

@@ -19,6 +19,7 @@ class Context:
 
     config_path: str | Path | None = None
     run_id: str = ""
+    check: Callable[[AppConfig], None] | None = field(default=None, repr=False)
     known: Callable[[], KnownNames] | None = field(default=None, repr=False)
     _config: AppConfig | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
@@ -26,7 +27,10 @@ class Context:
     @property
     def config(self) -> AppConfig:
         if self._config is None:
-            self._config = load_config(self.config_path, self.known() if self.known else None)
+            config = load_config(self.config_path, self.known() if self.known else None)
+            if self.check is not None:
+                self.check(config)  # the CLI's network-free checks (load_checks), before any command acts
+            self._config = config
         return self._config
 
     @property

@@ -98,9 +98,11 @@ def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> AlertRun:
     return process(ctx.store.engine, ctx.config.settings, assessment, now)
 
 
-def step_deliver(ctx: Context, now: datetime) -> DeliveryReport:
-    """Deliver due notifications from the outbox."""
-    return deliver(ctx, now)
+def step_deliver(ctx: Context, now: datetime | None = None,
+                 clock: Callable[[], datetime] | None = None) -> DeliveryReport:
+    """Deliver due notifications from the outbox on `clock` (read at each claim, attempt and record);
+    `now` freezes it (the replay's simulated day)."""
+    return deliver(ctx, now, clock)
 
 
 def step_report(ctx: Context, assessment: Assessment, now: datetime,
@@ -141,6 +143,11 @@ class CycleResult:
         return [s for s in self.steps if s.status == "failed"]
 
     @property
+    def problems(self) -> list[StepOutcome]:
+        """Steps that lost work: failed, or partial (a step's result says so)."""
+        return [s for s in self.steps if s.status in ("failed", "partial")]
+
+    @property
     def status(self) -> Status:
         """failed when every step that ran failed, partial when some did, else ok."""
         ran = [s for s in self.steps if s.status != "skipped"]
@@ -155,6 +162,18 @@ class CycleResult:
     def result(self, step: str) -> StepResult | None:
         out = self.outcome(step)
         return out.result if out is not None else None
+
+    def summary(self) -> str:
+        """The line a daemon job's run records as its detail: each step's line."""
+        return "; ".join(s.line() for s in self.steps)
+
+    def problem(self) -> str | None:
+        """What the partial or failed steps lost (each result's own account), for job_runs.error."""
+        parts = []
+        for s in self.problems:
+            explain = getattr(s.result, "problem", None)
+            parts.append(f"{s.step}: {explain() if callable(explain) else s.detail}")
+        return "; ".join(parts) or None
 
     def lines(self) -> list[str]:
         return [f"cycle as of {self.as_of}"] + [s.line() for s in self.steps]
@@ -173,16 +192,27 @@ def _describe(result: StepResult) -> str:
     return summary() if callable(summary) else ""
 
 
+def result_status(result: object) -> Status:
+    """A step's own verdict on its result: a collection that lost series is partial or failed, never ok."""
+    status = getattr(result, "status", None)
+    return status if status in ("partial", "failed") else "ok"
+
+
 def _step(out: CycleResult, name: str, fn: Callable[..., StepResult], *args: Any, **kwargs: Any) -> Any:
     """Run one step: a failure is logged and recorded, never raised, so independent steps still run."""
     try:
         result = fn(*args, **kwargs)
+    except (RunFailed, UsageError) as e:  # an expected failure with its own clear line: no traceback
+        log.error("step_failed", step=name, error=str(e))
+        out.steps.append(StepOutcome(name, "failed", str(e), error=e))
+        return None
     except Exception as e:  # noqa: BLE001 - one failing step never stops the independent ones
         log.exception("step_failed", step=name)
         out.steps.append(StepOutcome(name, "failed", f"{type(e).__name__}: {e}", error=e))
         return None
-    out.steps.append(StepOutcome(name, "ok", _describe(result), result))
-    log.info("step_done", step=name)
+    status = result_status(result)
+    out.steps.append(StepOutcome(name, status, _describe(result), result))
+    (log.info if status == "ok" else log.warning)("step_done", step=name, status=status)
     return result
 
 
@@ -206,6 +236,7 @@ def run_day(
     save: bool = True,
     record_history: bool = False,
     track_record: Callable[[], Mapping[str, Any] | None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> CycleResult:
     """Run the asked steps of one day, in cycle order, at `now` (default: the clock) for `as_of`
     (default: now's date in the configured timezone).
@@ -214,8 +245,10 @@ def run_day(
     regardless (the outbox may hold older notifications). `save` keeps the assessment's results;
     `record_history` copies the alerts pending or firing after alerting into the alert history
     (the replay's record); `track_record` gives the report's track-record section, computed right
-    before the report."""
-    now = now or utcnow()
+    before the report. Delivery reads `clock` (default: the real one; a given `now` freezes it) at
+    each claim, attempt and record, never the day's start."""
+    clock = clock or ((lambda: now) if now is not None else utcnow)
+    now = clock()
     as_of = as_of or local_today(ctx, now)
     unknown = set(steps) - {*CYCLE, "heartbeat"}
     if unknown:
@@ -232,7 +265,7 @@ def run_day(
         elif _step(out, "alert", step_alert, ctx, assessment, now) is not None and record_history:
             results.record_alert_history(ctx.store, as_of)
     if "deliver" in steps:
-        _step(out, "deliver", step_deliver, ctx, now)
+        _step(out, "deliver", step_deliver, ctx, None, clock)
     if "report" in steps:
         if assessment is None:
             _needs_assessment(out, "report")

@@ -59,8 +59,11 @@ class _Clocks:
 
 
 def run_checks(config_path: str | Path | None, timeout: float = 5.0) -> list[Check]:
+    from sco_monitor.load_checks import check_config
+
     try:
         config = load_app_config(config_path)
+        check_config(config)
     except ConfigError as e:
         return [Check("config", "fail", str(e), "fix that key; docs/configuration.md lists every key")]
     s = config.settings
@@ -156,11 +159,14 @@ def _default_url(name: str) -> str | None:
 
 def _sources(config: AppConfig, timeout: float, clocks: _Clocks) -> list[Check]:
     s = config.settings
-    names = sorted({x.source for x in config.universe.series if x.enabled} | set(s.sources))
+    used = {x.source for x in config.universe.series if x.enabled}
     out: list[Check] = []
-    for name in names:
+    for name in sorted(used | set(s.sources)):
         opts = s.sources.get(name)
         label = f"source {name}"
+        if name not in used:
+            out.append(Check(label, "skip", f"configured under sources.{name}, but no enabled series uses it"))
+            continue
         if name == "csv":
             out.append(_csv_files(config))
             continue
@@ -287,9 +293,11 @@ def render(checks: list[Check]) -> str:
 
 
 def run_doctor(config_path: str | Path | None, timeout: float) -> int:
-    """Print every check; 1 if any failed."""
+    """Print every check; 1 if any failed, 2 (like every command) when the config itself is wrong."""
     checks = run_checks(config_path, timeout)
     typer.echo(render(checks))
+    if checks[0].name == "config" and checks[0].status == "fail":
+        return 2  # nothing else could be checked
     failed = sum(1 for c in checks if c.status == "fail")
     typer.echo(f"\n{failed} of {len(checks)} checks failed" if failed else f"\nall {len(checks)} checks passed")
     return 1 if failed else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -33,9 +34,20 @@ def write_frame(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
         text = json.dumps(records, indent=1) + "\n"
     if out is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"--out: cannot write {out}: {e.strerror or e}") from None
+
+
+def parse_range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """--from / --to as dates; an inverted range is a usage error, not an empty export."""
+    a, b = parse_date_option(start, "--from"), parse_date_option(end, "--to")
+    if a is not None and b is not None and a > b:
+        raise UsageError(f"--from {a} is after --to {b}")
+    return a, b
 
 
 def export_observations(
@@ -44,5 +56,5 @@ def export_observations(
     unknown = [s for s in series if s not in ctx.config.series]
     if unknown:
         raise UsageError(f"--series: unknown series {', '.join(map(repr, unknown))}")
-    frame = ctx.store.load_long(series, parse_date_option(start, "--from"), parse_date_option(end, "--to"))
+    frame = ctx.store.load_long(series, *parse_range(start, end))
     write_frame(frame, fmt, out)

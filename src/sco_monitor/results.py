@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
-from sco_monitor.export import parse_date_option, write_frame
+from sco_monitor.export import parse_range, write_frame
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.upsert import upsert
@@ -140,13 +140,6 @@ def _json_cells(frame: pd.DataFrame, columns: Sequence[str], fmt: str) -> pd.Dat
     return frame
 
 
-def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
-    a, b = parse_date_option(start, "--from"), parse_date_option(end, "--to")
-    if a is not None and b is not None and a > b:
-        raise UsageError(f"--from {a} is after --to {b}")
-    return a, b
-
-
 def _known(kind: str, option: str, asked: Sequence[str], stored: Sequence[str]) -> None:
     missing = [x for x in asked if x not in stored]
     if missing:
@@ -162,7 +155,7 @@ def _distinct(store: Store, col: Any) -> list[str]:
 def export_stress(ctx: Context, scopes: Sequence[str], start: str | None, end: str | None, fmt: str,
                   out: Path | None) -> None:
     """scope, date, value, level and one column per segment."""
-    a, b = _dates(start, end)
+    a, b = parse_range(start, end)
     scopes = [s.upper() for s in scopes]
     _known("stress index", "--scope", scopes, _distinct(ctx.store, t.stress_index.c.scope))
     frame = read_stress(ctx.store, scopes, a, b)
@@ -174,7 +167,7 @@ def export_stress(ctx: Context, scopes: Sequence[str], start: str | None, end: s
 def export_probability(ctx: Context, countries: Sequence[str], start: str | None, end: str | None,
                        horizon: int | None, fmt: str, out: Path | None) -> None:
     """country, date, horizon, probability, details."""
-    a, b = _dates(start, end)
+    a, b = parse_range(start, end)
     countries = [c.upper() for c in countries]
     _known("crisis probability", "--country", countries, _distinct(ctx.store, t.crisis_probability.c.country))
     frame = read_probability(ctx.store, countries, a, b, horizon)
@@ -184,7 +177,7 @@ def export_probability(ctx: Context, countries: Sequence[str], start: str | None
 def export_alerts(ctx: Context, start: str | None, end: str | None, countries: Sequence[str],
                   rules: Sequence[str], fmt: str, out: Path | None) -> None:
     """One row per alert and day it was pending or firing."""
-    a, b = _dates(start, end)
+    a, b = parse_range(start, end)
     frame = read_alert_history(ctx.store, a, b)
     if countries:
         frame = frame[frame["country"].isin([c.upper() for c in countries])]

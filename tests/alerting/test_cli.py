@@ -32,6 +32,7 @@ def setup(config_dir: Path, tmp_path: Path, hook_url: str = "http://127.0.0.1:9/
     data["store"] = {"url": f"sqlite:///{tmp_path / 'var' / 'test.db'}"}
     data["receivers"][1]["webhook"]["url"] = hook_url
     data["alerting"]["delivery"] = {"lease": lease}
+    data["receivers"][1]["webhook"]["timeout"] = 1  # shorter than any lease here, as the load check requires
     main.write_text(yaml.safe_dump(data, sort_keys=False))
     return main
 

@@ -99,7 +99,7 @@ def test_a_failing_step_skips_what_needs_it_and_never_stops_delivery(
     assert result.lines() == [
         "cycle as of 2024-03-01",
         "collect: failed (RuntimeError: provider exploded)",
-        "assess: failed (RunFailed: no observations in the store up to 2024-03-01; run `sco-monitor collect` first)",
+        "assess: failed (no observations in the store up to 2024-03-01; run `sco-monitor collect` first)",
         "alert: skipped (needs the assessment)",
         "deliver: ok (delivered 1, retrying 0, failed 0)",
         "report: skipped (needs the assessment)",

@@ -88,7 +88,7 @@ def test_doctor_reports_a_config_error_as_a_failed_check(config_dir, run_cli) ->
     main = config_dir / "sco-monitor.yaml"
     main.write_text(main.read_text() + "\nfrobnicate: 1\n")
     proc = run_cli("--config", str(main), "doctor")
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a config error is exit 2, as for every command
     assert proc.stdout.splitlines()[0] == (
         "FAIL  config  sco-monitor.yaml: frobnicate: unknown key"
         "  -> fix: fix that key; docs/configuration.md lists every key")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,14 +20,19 @@ STATES = ("pending", "firing", "resolved", "inactive")
 DEFAULT_STATES = ("pending", "firing")
 
 
-def deliver(ctx: Context, now: datetime | None = None) -> outbox.DeliveryReport:
-    """Queue what group_wait / group_interval held back, deliver everything due, drop old history."""
+def deliver(ctx: Context, now: datetime | None = None,
+            clock: Callable[[], datetime] | None = None) -> outbox.DeliveryReport:
+    """Queue what group_wait / group_interval held back, deliver everything due, drop old history.
+
+    The outbox reads `clock` (default: the real one) at each claim, attempt and record; `now`
+    freezes it (a simulated day of the replay)."""
     settings = ctx.config.settings
     eng, delivery = ctx.store.engine, settings.alerting.delivery
-    engine.flush_due(eng, settings, now or utcnow())
-    report = outbox.deliver_due(eng, settings.receivers, delivery, now)
+    clock = clock or ((lambda: now) if now is not None else utcnow)
+    engine.flush_due(eng, settings, clock())
+    report = outbox.deliver_due(eng, settings.receivers, delivery, clock=clock)
     with eng.begin() as conn:
-        outbox.prune(conn, now or utcnow(), delivery.keep)
+        outbox.prune(conn, clock(), delivery.keep)
     return report
 
 

@@ -27,7 +27,7 @@ class Matcher:
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:
-        return re.compile(f"(?:{self.value})\\Z")
+        return re.compile(self.value)  # anchored by fullmatch, so errors point into the user's own text
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         got = labels.get(self.name, "")
@@ -35,7 +35,7 @@ class Matcher:
             return got == self.value
         if self.op == "!=":
             return got != self.value
-        hit = self._regex.match(got) is not None
+        hit = self._regex.fullmatch(got) is not None
         return hit if self.op == "=~" else not hit
 
     def to_dict(self) -> dict[str, str]:

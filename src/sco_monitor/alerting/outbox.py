@@ -97,10 +97,12 @@ class Claimed:
                        created_at=self.created_at, attempt=self.attempts + 1, id=self.id)
 
 
-def claim(engine: Engine, now: datetime, limit: int, lease: timedelta, token: str) -> list[Claimed]:
-    """Take up to `limit` due notifications for this sender; no other sender gets them until the lease ends."""
+def claim(engine: Engine, now: datetime, limit: int, lease: timedelta, token: str,
+          due_by: datetime | None = None) -> list[Claimed]:
+    """Take up to `limit` notifications due by `due_by` (default `now`) for this sender; no other sender
+    gets them until `now` + lease."""
     due = select(t.c.id).where(
-        t.c.status == "pending", t.c.next_attempt_at <= now,
+        t.c.status == "pending", t.c.next_attempt_at <= (due_by or now),
         or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now),
     ).order_by(t.c.id).limit(limit)
     if engine.dialect.name == "postgresql":
@@ -168,6 +170,15 @@ def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: 
     return write(engine, c, *plan(c, outcome, now, policy))
 
 
+def renew(engine: Engine, c: Claimed, until: datetime) -> bool:
+    """Extend this sender's claim right before an attempt; False when the lease ran out and another
+    sender took the notification over (then this one must not send it)."""
+    with engine.begin() as conn:
+        n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token, t.c.status == "pending")
+                         .values(claimed_until=until)).rowcount
+    return n == 1
+
+
 def postponed(until: datetime, why: str) -> dict[str, Any]:
     """Column values that release a claim without an attempt (its receiver just failed in this run)."""
     return {"next_attempt_at": until, "claim_token": None, "claimed_until": None, "last_error": why}
@@ -186,6 +197,14 @@ class DeliveryReport:
     @property
     def attempted(self) -> int:
         return self.delivered + self.retrying + self.failed + self.lost
+
+    @property
+    def status(self) -> str:
+        """partial when notifications were given up on in this run (retries are delays, not losses)."""
+        return "partial" if self.failed else "ok"
+
+    def problem(self) -> str | None:
+        return "; ".join(self.problems[:3]) or None
 
     def summary(self) -> str:
         s = f"delivered {self.delivered}, retrying {self.retrying + self.postponed}, failed {self.failed}"
@@ -235,14 +254,17 @@ def send(receiver: Receiver | None, message: Message, senders: _Senders | None =
 
 def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, now: datetime | None = None,
                 *, workers: int | None = None, clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
-    """Deliver every notification due at `now` (default: the clock), `workers` at a time.
+    """Deliver every notification due when the run starts, `workers` at a time.
 
+    The clock is read at each claim, before each attempt (the lease is renewed then, so a slow
+    batch never outlives its lease) and when each outcome is recorded: `delivered_at` is the send
+    time and a retry waits its backoff from the failure. `now` freezes the clock (a simulated day).
     Each notification is attempted at most once per run. A receiver's first notification probes
     it; after a retryable failure, the rest of that receiver's notifications wait for its next
     attempt instead of hammering it (and one failing receiver never holds up the others).
     """
-    cutoff = now or clock()
     at = (lambda: now) if now is not None else clock
+    cutoff = at()
     by_name = {r.name: r for r in receivers}
     policy, lease, token = Policy.of(delivery), delivery.lease, str(uuid.uuid4())
     workers = workers or delivery.workers
@@ -270,7 +292,9 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
                 until = down.get(c.receiver)
             if until is not None:
                 why = f"postponed: {c.receiver} failed earlier in this run"
-                return c, "postponed", postponed(max(until, cutoff + MIN_RETRY), why), None
+                return c, "postponed", postponed(max(until, at() + MIN_RETRY), why), None
+            if not renew(engine, c, at() + lease):
+                return c, "lost", {}, None
             outcome = send(by_name.get(c.receiver), c.message(), senders)
             status, values = plan(c, outcome, at(), policy)
             if outcome.status == "retryable":
@@ -283,11 +307,15 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-            while batch := claim(engine, cutoff, workers * 4, lease, token):
+            while batch := claim(engine, at(), workers * 4, lease, token, due_by=cutoff):
                 # Outcomes are written here, one short transaction each, by this thread alone:
                 # senders never queue on the database's write lock.
                 for done in as_completed([pool.submit(attempt, c) for c in batch]):
                     c, status, values, outcome = done.result()
+                    if status == "lost":
+                        log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
+                        report.lost += 1
+                        continue
                     status = write(engine, c, status, values)
                     setattr(report, status, getattr(report, status) + 1)
                     if outcome is None:

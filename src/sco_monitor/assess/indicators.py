@@ -211,6 +211,23 @@ def spread(p: Panel, a: str, b: str, log: bool = False) -> pd.DataFrame:
     return pd.DataFrame({a: np.where(seen, value, np.nan)}, index=p.levels.index)
 
 
+def validate_params(name: str, params: Mapping[str, Any]) -> None:
+    """Check a configured indicator's name and params against its registered function, when the config
+    loads (a `{lamda: 0.9}` typo is a one-line config error, not a traceback in `assess`): ValueError."""
+    import inspect
+
+    try:
+        fn = registry.get(name)
+    except KeyError as e:
+        raise ValueError(str(e)) from None
+    signature = inspect.signature(fn)
+    takes = [n for n in list(signature.parameters)[1:]]
+    try:
+        signature.bind(None, **dict(params))
+    except TypeError as e:
+        raise ValueError(f"indicator {name!r}: {e}; it takes: {', '.join(takes) or 'no parameters'}") from None
+
+
 # --- the engine -------------------------------------------------------------------------------------
 
 

@@ -71,21 +71,54 @@ def resolve_path(explicit: str | Path | None = None) -> Path:
     return packaged_defaults()
 
 
-def read_yaml(path: Path) -> Any:
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping: the second would silently win and hide a typo."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: SafeLoader reports it
+                break
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {first + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(path: Path, named_by: tuple[Path, str] | None = None) -> Any:
+    """Parse one YAML file; `named_by` = (config file, key) that named it, so a missing file names both."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if named_by is not None:
+            raise ConfigError(named_by[0], named_by[1], f"file not found: {path}") from None
         raise ConfigError(path, "", "file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(path, "", f"cannot read file: {e}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, where, f"malformed YAML: {e.problem}") from None
+        raise ConfigError(path, *_yaml_where(e)) from None
     except yaml.YAMLError as e:
         raise ConfigError(path, "", f"malformed YAML: {e}") from None
+
+
+def _yaml_where(e: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """(line/column, message): a scanner notices an unfinished key or quote on a later line; the
+    mistake is where that key or quote began, so point there."""
+    mark, problem = e.problem_mark, e.problem
+    context = e.context or ""
+    if e.context_mark is not None and mark is not None and context.startswith("while scanning"):
+        problem = f"{problem} ({context}; noticed on line {mark.line + 1})"
+        mark = e.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return where, f"malformed YAML: {problem}"
+
 
 
 def parse(model: type[M], path: Path, data: Any, empty: dict[str, Any] | None = None) -> M:
@@ -112,11 +145,11 @@ def load_config(explicit: str | Path | None = None, known: KnownNames | None = N
         )
     base = path.parent
     universe_path = (base / settings.universe).resolve()
-    universe = parse(Universe, universe_path, read_yaml(universe_path), empty={"series": []})
+    universe = parse(Universe, universe_path, read_yaml(universe_path, (path, "universe")), empty={"series": []})
     rules_path = (base / settings.rules).resolve()
-    rules = parse(RulePack, rules_path, read_yaml(rules_path), empty={"rules": []})
+    rules = parse(RulePack, rules_path, read_yaml(rules_path, (path, "rules")), empty={"rules": []})
     playbooks_path = (base / settings.playbooks).resolve()
-    playbooks = parse(Playbooks, playbooks_path, read_yaml(playbooks_path), empty={"playbooks": []})
+    playbooks = parse(Playbooks, playbooks_path, read_yaml(playbooks_path, (path, "playbooks")), empty={"playbooks": []})
     series = check(path, settings, universe_path, universe, rules_path, rules, playbooks_path, playbooks, known)
     return AppConfig(
         settings=settings,

@@ -20,18 +20,26 @@ from sco_monitor.daemon.runs import JobHistory, JobRun
 @dataclass(frozen=True)
 class JobHealth:
     job_id: str
-    state: str  # ok | running | failing | overdue | waiting | disabled
-    healthy: bool
+    state: str  # ok | running | partial | failing | overdue | waiting | disabled
+    healthy: bool  # False only when overdue: /healthz answers 503
     reason: str
     next_run: datetime | None
     due_since: datetime | None
     last: JobRun | None
     last_ok: JobRun | None
+    problem: str = ""  # how the last finished run went when it was not ok: the job is degraded
+    last_done: JobRun | None = None  # the last run that ran and is over
+
+    @property
+    def degraded(self) -> bool:
+        """The last finished run lost work (partial, failed, timeout, ...): not ok, though maybe not overdue."""
+        return bool(self.problem)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "state": self.state,
             "healthy": self.healthy,
+            "degraded": self.degraded,
             "reason": self.reason,
             "next_run": _iso(self.next_run),
             "due_since": _iso(self.due_since),
@@ -47,27 +55,42 @@ def evaluate(job_id: str, trigger: BaseTrigger | None, history: JobHistory, now:
         return JobHealth(job_id, "disabled", True, "not scheduled", None, None, history.last, history.last_ok)
     upcoming = next_fire(trigger, now)
     last, last_ok = history.last, history.last_ok
-    if last_ok is not None and last_ok.scheduled_at is not None:
-        due = first_fire_after(trigger, last_ok.scheduled_at)
+    success = history.last_success or last_ok
+    if success is not None and success.scheduled_at is not None:
+        due = first_fire_after(trigger, success.scheduled_at)
     else:
         starts = [s for s in (history.first_scheduled, since) if s is not None]
         due = next_fire(trigger, min(starts)) if starts else None
     due = due if due is not None and due <= now else None
     done = history.last_done
-    outcome = f"last run {done.status}" + (f": {done.error}" if done and done.error else "") if done else ""
+    outcome = _outcome(done) if done else ""
+    problem = outcome if done is not None and done.status != "ok" else ""
+
+    def health(state: str, healthy: bool, reason: str) -> JobHealth:
+        return JobHealth(job_id, state, healthy, reason, upcoming, due, last, last_ok, problem, done)
+
     if due is not None and now - due > stale_after:
         why = f"due since {_iso(due)} without a successful run (stale after {_fmt(stale_after)})"
-        if done is not None and done.status != "ok":
+        if problem:
             why += f"; {outcome}"
-        return JobHealth(job_id, "overdue", False, why, upcoming, due, last, last_ok)
+        return health("overdue", False, why)
     if last is None:
-        return JobHealth(job_id, "waiting", True, "no run yet", upcoming, due, last, last_ok)
-    if last.status == "running":
-        why = f"running since {_iso(last.started_at)}" + (f"; {outcome}" if done and done.status != "ok" else "")
-        return JobHealth(job_id, "running", True, why, upcoming, due, last, last_ok)
-    if last.status != "ok":
-        return JobHealth(job_id, "failing", True, outcome, upcoming, due, last, last_ok)
-    return JobHealth(job_id, "ok", True, "last run ok", upcoming, due, last, last_ok)
+        return health("waiting", True, "no run yet")
+    # a fire time that never started (skipped, missed) says nothing about how the job goes
+    ref = done if last.status in ("skipped", "missed") and done is not None else last
+    if ref.status == "running":
+        return health("running", True, f"running since {_iso(ref.started_at)}" + (f"; {outcome}" if problem else ""))
+    if ref.status == "partial":
+        return health("partial", True, outcome)
+    if ref.status != "ok":
+        return health("failing", True, outcome)
+    return health("ok", True, "last run ok")
+
+
+def _outcome(run: JobRun) -> str:
+    """'last run partial: 1 of 2 series not collected: ...' (the error, else the detail)."""
+    why = run.error or (run.detail if run.status != "ok" else None)
+    return f"last run {run.status}" + (f": {why}" if why else "")
 
 
 def _fmt(td: timedelta) -> str:

@@ -71,7 +71,7 @@ def _run(ctx: Context, firing: Firing, *steps: StepName, **options: Any) -> Cycl
     # on every command, and the cycle brings the whole engine (statsmodels, arch, matplotlib) along.
     from sco_monitor.cycle import run_day
 
-    result = run_day(ctx, firing.local_date, utcnow(), steps=steps, **options)
+    result = run_day(ctx, firing.local_date, clock=utcnow, steps=steps, **options)  # the clock, never a fixed time
     result.raise_for_failure()
     return result
 

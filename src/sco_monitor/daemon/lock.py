@@ -67,14 +67,16 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def store_lock(store: Store, instance: str) -> StoreLock:
+def store_lock(store: Store, instance: str, purpose: str = "daemon") -> StoreLock:
+    """The lock of one `purpose` per store: one active daemon, one replay at a time."""
     if store.dialect == "postgresql":
-        return PgAdvisoryLock(store.engine.url, instance)
+        return PgAdvisoryLock(store.engine.url, instance, purpose)
     db = store.engine.url.database
     if not db or db == ":memory:" or db.startswith("file:"):
-        raise UsageError(f"the daemon needs a store on disk or PostgreSQL, not {store.display_url}: "
+        raise UsageError(f"the {purpose} needs a store on disk or PostgreSQL, not {store.display_url}: "
                          "its jobs run in worker processes")
-    return FileLock(Path(db).expanduser().resolve().with_name(Path(db).name + ".lock"), instance)
+    suffix = ".lock" if purpose == "daemon" else f".{purpose}.lock"
+    return FileLock(Path(db).expanduser().resolve().with_name(Path(db).name + suffix), instance)
 
 
 class FileLock:
@@ -146,8 +148,9 @@ def pid_alive(pid: int) -> bool:
 class PgAdvisoryLock:
     standby_allowed = True
 
-    def __init__(self, url, instance: str) -> None:  # noqa: ANN001 - str or sqlalchemy URL
+    def __init__(self, url, instance: str, purpose: str = "daemon") -> None:  # noqa: ANN001 - str or sqlalchemy URL
         url = make_url(url)
+        self.purpose = purpose
         self.where = f"PostgreSQL advisory lock on {url.render_as_string(hide_password=True)}"
         self.instance = instance
         self._engine = create_engine(url, poolclass=NullPool, connect_args={
@@ -167,7 +170,7 @@ class PgAdvisoryLock:
             for setting in ("tcp_keepalives_idle = 10", "tcp_keepalives_interval = 5", "tcp_keepalives_count = 3"):
                 conn.execute(text(f"SET {setting}"))
             ident = conn.execute(text("SELECT current_database() || ':' || current_schema()")).scalar()
-            self._key = advisory_key(str(ident))
+            self._key = advisory_key(str(ident), self.purpose)
             self._conn = conn
         return self._conn
 
@@ -235,9 +238,9 @@ class PgAdvisoryLock:
         return Holder(name)
 
 
-def advisory_key(ident: str) -> int:
+def advisory_key(ident: str, purpose: str = "daemon") -> int:
     """A stable signed 64-bit key for 'database:schema', so deployments sharing a server never collide."""
-    digest = hashlib.blake2b(f"sco-monitor daemon {ident}".encode(), digest_size=8).digest()
+    digest = hashlib.blake2b(f"sco-monitor {purpose} {ident}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 

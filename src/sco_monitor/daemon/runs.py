@@ -17,7 +17,10 @@ from sco_monitor.timeutil import utcnow
 
 # A run with one of these statuses answered its fire time; the others (running, cancelled,
 # interrupted) did not, and a restart catches them up.
-ANSWERED = ("ok", "failed", "timeout", "skipped", "missed")
+ANSWERED = ("ok", "partial", "failed", "timeout", "skipped", "missed")
+# A run that did its work, all of it (ok) or some of it (partial: e.g. a series failed): it counts
+# against `overdue`; a partial run still makes the job degraded until a run is ok again.
+SUCCEEDED = ("ok", "partial")
 # Rows that say nothing about how the job itself went: still going, or never started.
 _NOT_RUN = ("running", "skipped", "missed")
 _TICK = timedelta(microseconds=1)
@@ -49,6 +52,7 @@ class JobHistory:
     last_ok: JobRun | None
     first_scheduled: datetime | None
     last_done: JobRun | None = None  # the last run that ran and is over (not running, skipped or missed)
+    last_success: JobRun | None = None  # the last run that did its work, at least partly (ok or partial)
 
 
 class JobRuns:
@@ -111,13 +115,15 @@ class JobRuns:
                                     .order_by(t.c.started_at.desc(), t.c.id.desc()).limit(1)).first()
                 last_ok = conn.execute(select(t).where(t.c.job_id == job_id, t.c.status == "ok")
                                        .order_by(t.c.scheduled_at.desc(), t.c.id.desc()).limit(1)).first()
+                done_any = conn.execute(select(t).where(t.c.job_id == job_id, t.c.status.in_(SUCCEEDED))
+                                        .order_by(t.c.scheduled_at.desc(), t.c.id.desc()).limit(1)).first()
                 first = conn.execute(select(func.min(t.c.scheduled_at)).where(t.c.job_id == job_id)).scalar()
                 done = last if last is None or last.status not in _NOT_RUN else conn.execute(
                     select(t).where(t.c.job_id == job_id, t.c.status.not_in(_NOT_RUN))
                     .order_by(t.c.started_at.desc(), t.c.id.desc()).limit(1)).first()
                 out[job_id] = JobHistory(_run(last) if last else None, _run(last_ok) if last_ok else None,
                                          _aware(first) if first is not None else None,
-                                         _run(done) if done else None)
+                                         _run(done) if done else None, _run(done_any) if done_any else None)
         return out
 
     def list(self, job_id: str | None = None, limit: int = 1000) -> list[JobRun]:

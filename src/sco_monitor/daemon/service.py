@@ -164,8 +164,11 @@ class Daemon:
             self.http.start()
             # the forkserver imports the engine while the lock and the schedule are set up
             threading.Thread(target=worker.warm_up, name="warm-up", daemon=True).start()
+            from sco_monitor.daemon.status import unscheduled_defaults
+
             log.info("daemon_started", instance=self.instance, store=self.store.display_url,
-                     listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs))
+                     listen=self.http.address, timezone=self.settings.timezone, jobs=sorted(self.jobs),
+                     unscheduled_defaults=unscheduled_defaults(self.config))
             while not self._stop.is_set():
                 if not acquired:
                     acquired = self._stand_by()
@@ -236,6 +239,10 @@ class Daemon:
             log.warning("run_interrupted", job=run.job_id,
                         scheduled_at=run.scheduled_at.isoformat() if run.scheduled_at else None,
                         instance=run.instance)
+        from sco_monitor.store.collection import interrupt_running
+
+        if stuck := interrupt_running(self.store, self.instance):
+            log.warning("collection_runs_interrupted", rows=stuck)
         scheduler = BlockingScheduler(
             timezone=self.tz,
             executors={"default": _FiringExecutor(max_workers=len(self.jobs) + 1)},
@@ -387,6 +394,9 @@ class Daemon:
         if reasons:
             doc.update(status="failing", reasons=reasons)
             return 503, doc
+        problems = [f"{jid}: {h.problem}" for jid, h in health.items() if h.degraded]
+        if problems:  # the schedule runs, but the last run of some job lost work: say so, still 200
+            doc.update(status="degraded", problems=problems)
         return 200, doc
 
     # --- signals ---------------------------------------------------------------------------------

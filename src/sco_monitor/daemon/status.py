@@ -21,6 +21,17 @@ from sco_monitor.store import Store
 from sco_monitor.timeutil import utcnow
 
 
+def unscheduled_defaults(config: AppConfig) -> list[str]:
+    """Default jobs a `schedules:` block left out: the block replaces the defaults, it does not merge."""
+    from sco_monitor.config.settings import Settings
+
+    s = config.settings
+    if "schedules" not in s.model_fields_set:
+        return []
+    defaults = Settings.model_fields["schedules"].default_factory()  # type: ignore[misc]
+    return [name for name in defaults if name not in s.schedules]
+
+
 def collect_status(config: AppConfig, store: Store, now: datetime) -> dict[str, Any]:
     """Everything `status` shows, as data (also its --json output)."""
     s = config.settings
@@ -40,12 +51,15 @@ def collect_status(config: AppConfig, store: Store, now: datetime) -> dict[str, 
     healthy = holder is not None and all(j["healthy"] for j in jobs.values())
     return {
         "healthy": healthy,
+        "degraded": [sid for sid, j in jobs.items() if j["degraded"]],
         "daemon": {"running": holder is not None, "instance": holder.instance if holder else None,
                    "since": holder.since.isoformat() if holder and holder.since else None, "lock": lock.where},
         "store": store.display_url,
         "timezone": s.timezone,
         "now": now.isoformat(),
         "jobs": jobs,
+        "config": config.path.name,
+        "unscheduled_defaults": unscheduled_defaults(config),
     }
 
 
@@ -79,12 +93,15 @@ def render(report: dict[str, Any]) -> str:
             _local(j["next_run"], tz) if j["next_run"] else "-",
             j["state"],
         ])
-        if j["state"] in ("overdue", "failing"):
+        if j["state"] in ("overdue", "failing", "partial"):
             notes.append(f"  {sid}: {j['reason']}")
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     if notes:
         lines += ["", *notes]
+    if report["unscheduled_defaults"]:
+        lines += ["", (f"note: `schedules:` in {report['config']} replaces the defaults; not scheduled: "
+                       f"{', '.join(report['unscheduled_defaults'])} (list them to run them)")]
     return "\n".join(lines)
 
 

@@ -42,7 +42,7 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # ok | failed | timeout | cancelled
+    status: str  # ok | partial | failed | timeout | cancelled
     error: str | None = None
     detail: str | None = None
 
@@ -146,7 +146,7 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
            daemon_pid: int) -> None:
     """Worker entry: run the job, send (status, error, detail) back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the daemon decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _stopped)  # timeout or shutdown: unwind, so `finally` blocks record it
     _watch_parent(daemon_pid)
     configure(log.format, log.level, log.run_id)  # type: ignore[arg-type]
     structlog.contextvars.bind_contextvars(job=firing.job_id, job_run=firing.run_id, pid=os.getpid())
@@ -156,7 +156,10 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     store = Store(config.settings.store.url)
     try:
         result = fn(Context.from_parts(config, store, log.run_id), firing)
-        message = ("ok", None, _summary(result))
+        message = _verdict(result)
+    except Stopped:
+        logger.warning("job_stopped", job=firing.job_id)
+        return  # the daemon already records timeout or cancelled; `finally` blocks have run
     except Exception as e:  # noqa: BLE001 - a job's failure is recorded, never raised into the daemon
         logger.exception("job_raised", error=str(e))
         message = ("failed", f"{type(e).__name__}: {e}"[:_SUMMARY_CHARS], None)
@@ -166,10 +169,30 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
     conn.close()
 
 
+class Stopped(BaseException):
+    """The daemon stopped this worker (timeout, shutdown); not an Exception, so no job swallows it."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped(f"stopped by signal {signum}")
+
+
+def _verdict(result: object) -> tuple[str, str | None, str | None]:
+    """(status, error, detail) of a job's result: a result that lost work says partial or failed."""
+    from sco_monitor.cycle import result_status
+
+    status = result_status(result)
+    problem = getattr(result, "problem", None)
+    error = problem() if status != "ok" and callable(problem) else None
+    return status, error[:_SUMMARY_CHARS] if error else None, _summary(result)
+
+
 def _summary(result: object) -> str | None:
+    """The result's own summary line (never a repr), else its text."""
     if result is None:
         return None
-    text = str(result).strip().replace("\n", " ")
+    summary = getattr(result, "summary", None)
+    text = (summary() if callable(summary) else str(result)).strip().replace("\n", " ")
     return text[:_SUMMARY_CHARS] or None
 
 

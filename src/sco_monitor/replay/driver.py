@@ -241,7 +241,34 @@ def run_replay(
     into: str | None = None,
     progress: bool = True,
 ) -> ReplaySummary:
-    """Replay the cycle over the business days from start to end; see the module docstring."""
+    """Replay the cycle over the business days from start to end; see the module docstring.
+
+    One replay per store at a time (two would interleave their days and alert states): a second
+    one refuses, as a second daemon does."""
+    from sco_monitor.daemon.lock import instance_name, store_lock
+
+    target = Store(into) if into else ctx.store
+    try:
+        lock = store_lock(target, instance_name(), "replay")
+    except UsageError:
+        lock = None  # an in-memory store is nobody else's
+    finally:
+        if into:
+            target.dispose()
+    if lock is not None and not lock.try_acquire():
+        holder = lock.holder()
+        raise RunFailed(f"another replay is running on this store: "
+                        f"{holder.instance if holder else 'another process'} holds the {lock.where}")
+    try:
+        return _replay(ctx, start, end, out_dir, receivers=receivers, report_every=report_every, force=force,
+                       score=score, into=into, progress=progress)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: ReceiverMode, report_every: int,
+            force: bool, score: bool, into: str | None, progress: bool) -> ReplaySummary:
     began = time.monotonic()
     out_dir = out_dir.resolve()
     days = business_days(start, end)

@@ -48,6 +48,11 @@ class ReportRun:
     report: Report | None = field(default=None, repr=False)
     language: str = "en"
 
+    def summary(self) -> str:
+        """The line the cycle and job_runs show."""
+        queued = f"; digest queued for {self.digests_queued}" if self.digests_queued else ""
+        return f"as of {self.as_of}: overall {self.overall}; {', '.join(self.files) or 'no files'} in {self.directory}{queued}"
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -132,6 +132,12 @@ class Source(ABC):
 
     #: Whether a series of this source must name the provider's symbol.
     needs_symbol: ClassVar[bool] = True
+
+    @classmethod
+    def validate_params(cls, params: Mapping[str, Any]) -> None:
+        """Check a series' `params` without IO or settings, when the config loads: raises ValueError
+        (pydantic's ValidationError, naming the key, for params that do not fit `Params`)."""
+        cls.Params.model_validate(dict(params))
 
     def check(self, series: Series) -> None:
         """Raise pydantic's ValidationError (bad params) or ValueError (no symbol) before any IO."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from sco_monitor.sources.base import Fetched, Query, SourceError, resolve_path
+from sco_monitor.sources.base import EmptyResult, Fetched, Query, SourceError, resolve_path
 from sco_monitor.sources.http import HttpSource, looks_like_html, where
 from sco_monitor.sources.tabular import CsvOptions, read_values
 
@@ -48,4 +48,7 @@ class Source(HttpSource):
         what = where(p.url) if p.url else str(resolve_path(p.path or "", self.universe_dir))
         if looks_like_html(raw):
             raise SourceError(f"{what}: expected CSV, got an HTML page")
-        return {series.id: Fetched(read_values(raw, p, what))}
+        values = read_values(raw, p, what)
+        if not values.notna().any():  # a file is read whole: nothing in it is `empty`, not ok with 0 rows
+            raise EmptyResult(f"{what}: no observations (only a header, or every value missing)")
+        return {series.id: Fetched(values)}

@@ -28,10 +28,22 @@ _CHUNK = 5000
 
 def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_days: int) -> pd.DataFrame:
     """The wide frame of the last `history_days` knowable at as_of; RunFailed when it holds nothing."""
-    frame = store.load_frame(series_ids, start=as_of - timedelta(days=history_days), as_of=as_of)
+    start = as_of - timedelta(days=history_days)
+    frame = store.load_frame(series_ids, start=start, as_of=as_of)
     if frame.empty or frame.notna().sum().sum() == 0:
-        raise RunFailed(f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first")
+        raise RunFailed(_nothing_in_window(store, series_ids, start, as_of, history_days))
     return frame
+
+
+def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_of: date, history_days: int) -> str:
+    """Why the window is empty: an empty store, or a window that misses what the store holds."""
+    from sco_monitor.store.collection import observation_span
+
+    span = observation_span(store, series_ids)
+    if span is None:
+        return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
+    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days} before "
+            f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
 
 
 def load_quality(store: Store, as_of: date, days: int = 10) -> list[dict[str, Any]]:

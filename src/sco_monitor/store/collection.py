@@ -58,6 +58,18 @@ def finish_runs(store: Store, outcomes: Sequence[dict[str, Any]]) -> None:
             conn.execute(stmt, [{"row_id": r["row_id"], **{f"v_{c}": r[c] for c in cols}} for r in rows])
 
 
+def interrupt_running(store: Store, by: str) -> int:
+    """Mark rows left `running` by a collection whose process died (kill -9) as `interrupted`;
+    called when a daemon becomes active. A collection still going elsewhere overwrites its rows
+    with its outcome when it finishes. Returns how many."""
+    t = schema.collection_runs
+    with store.engine.begin() as conn:
+        res = conn.execute(update(t).where(t.c.status == "running").values(
+            status="interrupted", finished_at=utcnow(),
+            error=f"the collection stopped mid-run (its process died); noticed by {by}"))
+    return max(res.rowcount or 0, 0)
+
+
 def save_flags(store: Store, flags: Iterable[Flag], run_id: str, values: dict[tuple[str, date], float] | None = None) -> int:
     """Upsert flags (one per series, date and kind): re-running a collection changes nothing."""
     now = utcnow()
@@ -125,6 +137,15 @@ def last_knowable(store: Store, lags: dict[str, int], as_of: date) -> dict[str, 
                 if d is not None:
                     out[sid] = to_date(d)
     return out
+
+
+def observation_span(store: Store, series_ids: Sequence[str]) -> tuple[date, date] | None:
+    """First and last stored observation dates of these series, or None when the store holds none."""
+    t = schema.observations
+    with store.engine.connect() as conn:
+        first, last = conn.execute(select(func.min(t.c.date), func.max(t.c.date))
+                                   .where(t.c.series_id.in_(list(series_ids)))).one()
+    return (to_date(first), to_date(last)) if first is not None else None
 
 
 def last_dates(store: Store, series_ids: Sequence[str]) -> dict[str, date]:

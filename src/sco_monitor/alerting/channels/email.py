@@ -7,10 +7,12 @@ The Message-ID is built from the idempotency key, so mail clients fold a repeate
 
 from __future__ import annotations
 
+import hashlib
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, parseaddr
 
 from sco_monitor.alerting import render
 from sco_monitor.alerting.channels import Message, Outcome, channels, secret_from_env
@@ -23,11 +25,26 @@ def build(config: EmailReceiver, m: Message) -> EmailMessage:
     msg["From"] = config.from_
     msg["To"] = ", ".join(config.to)
     msg["Date"] = format_datetime(m.created_at)
-    msg["Message-ID"] = make_msgid(idstring=m.key, domain="sco-monitor")
+    msg["Message-ID"] = message_id(m.key, config.from_)
     msg["X-SCO-Monitor-Notification"] = m.key
     msg.set_content(render.text(m))
     msg.add_alternative(render.html(m), subtype="html")
     return msg
+
+
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def message_id(key: str, sender: str = "") -> str:
+    """`<key@domain>`, valid per RFC 5322 and the same on every attempt, so a repeated delivery is
+    recognisably one message. Characters a msg-id cannot hold become dots, and then a short hash of
+    the key keeps distinct keys distinct; the domain is the sender's when it is a dot-atom."""
+    left = ".".join(part for part in _NOT_ATEXT.sub(".", key).split(".") if part)
+    if left != key:
+        left = f"{left}.{hashlib.sha256(key.encode()).hexdigest()[:12]}" if left else hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    return f"<{left}@{domain if _DOT_ATOM.fullmatch(domain) else 'sco-monitor'}>"
 
 
 def _by_code(code: int, detail: str) -> Outcome:
