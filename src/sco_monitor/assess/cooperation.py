@@ -154,6 +154,16 @@ def _pair(s) -> tuple[str, str] | None:  # noqa: ANN001 - a catalog Series
     return (reporter, cp[0]) if reporter else None
 
 
+def trade_pair(s) -> tuple[str, str] | None:  # noqa: ANN001 - a catalog Series
+    """(reporter, partner) IMF codes of an IMF DOT export series (partner W00 = the world), else None."""
+    pair = _pair(s)
+    return pair if pair is not None and "TXG_FOB_USD" in s.symbol else None
+
+
+def is_trade_series(s) -> bool:  # noqa: ANN001 - a catalog Series
+    return trade_pair(s) is not None
+
+
 def trade_inputs(frame: pd.DataFrame, series: Iterable) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # noqa: ANN001
     """The bilateral flow table and the world totals (period x member) the frame holds, and their frequency.
 
@@ -165,8 +175,8 @@ def trade_inputs(frame: pd.DataFrame, series: Iterable) -> tuple[pd.DataFrame, p
     totals: dict[str, pd.Series] = {}
     freqs = set()
     for s in series:
-        pair = _pair(s)
-        if pair is None or s.id not in frame.columns or "TXG_FOB_USD" not in s.symbol:
+        pair = trade_pair(s)
+        if pair is None or s.id not in frame.columns:
             continue
         values = frame[s.id].dropna()
         freqs.add(s.frequency)
