@@ -51,3 +51,21 @@ def test_the_fall_is_not_seen_before_its_publication_lag(config) -> None:  # noq
     got = evaluations(config, date(2025, 3, 15))
     ev = got[("intra_sco_exports_fall", "coop.sco.intra_exports_yoy")]
     assert ev.severity == "ok" and ev.value == pytest.approx(0.0)
+
+
+def test_fx_comovement_is_derived_from_the_member_currencies(config) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from sco_monitor.assess.cooperation import comovement, derive
+
+    fx = [s.id for s in config.series.values() if s.kind == "fx" and "sco" in s.tags and "alternative" not in s.tags
+          and s.frequency == "B"][:3]
+    assert len(fx) == 3
+    days = pd.bdate_range("2024-01-01", periods=200)
+    rng = np.random.default_rng(3)
+    common = rng.normal(0, 0.01, (200, 1))
+    levels = pd.DataFrame(100 * np.exp(np.cumsum(common + rng.normal(0, 0.005, (200, 3)), axis=0)), index=days, columns=fx)
+    out = derive(levels, config.series.values())
+    got = out["coop.sco.fx_comovement"]
+    assert got.iloc[-1] == pytest.approx(comovement(levels, 60).iloc[-1]) and got.iloc[-1] > 0.6
+    assert out["coop.sco.equity_comovement"].isna().all()  # no equity columns: no value, not a zero

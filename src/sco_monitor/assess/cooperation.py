@@ -138,6 +138,8 @@ def comovement(levels: pd.DataFrame, window: int, *, min_periods: int | None = N
 DERIVED = "derived"
 #: The index a derived cooperation series carries (`params: {index: ..., member: KZ}`).
 GROUP_INDICES = ("intra_trade_share", "intra_trade_index", "intra_exports_yoy")
+#: Co-movement indices: `params: {index: fx_comovement, window: 60}` over the members' series of that kind.
+COMOVEMENT_INDICES = {"fx_comovement": "fx", "equity_comovement": "equity"}
 MEMBER_INDICES = ("sco_exports", "sco_imports", "sco_export_share", "sco_exports_yoy", "sco_imports_yoy")
 _MEMBER_COLUMN = {"sco_exports": "exports", "sco_imports": "imports", "sco_export_share": "export_share",
                   "sco_exports_yoy": "exports_yoy", "sco_imports_yoy": "imports_yoy"}
@@ -195,9 +197,11 @@ def derive(frame: pd.DataFrame, series: Iterable) -> pd.DataFrame:  # noqa: ANN0
     values inside their publication lag). Members are the reporters of the bilateral series.
     """
     series = list(series)
+    out = _with_comovement(frame, series)
     wanted = [s for s in series if s.source == DERIVED and (s.params or {}).get("index") in GROUP_INDICES + MEMBER_INDICES]
     if not wanted:
-        return frame
+        return out
+    frame = out
     table, totals, frequency = trade_inputs(frame, series)
     out = frame.copy()
     if table.empty:
@@ -220,3 +224,19 @@ def derive(frame: pd.DataFrame, series: Iterable) -> pd.DataFrame:  # noqa: ANN0
             out = out.reindex(out.index.union(missing))
             out.loc[missing, s.id] = col.loc[missing]
     return out.sort_index()
+
+
+def _with_comovement(frame: pd.DataFrame, series: list) -> pd.DataFrame:  # noqa: ANN001 - catalog Series
+    """Add the co-movement series: members' (tag sco, not alternative) daily series of the kind, causal window."""
+    wanted = [s for s in series if s.source == DERIVED and (s.params or {}).get("index") in COMOVEMENT_INDICES]
+    if not wanted:
+        return frame
+    out = frame.copy()
+    for s in wanted:
+        kind = COMOVEMENT_INDICES[s.params["index"]]
+        cols = [m.id for m in series if m.kind == kind and "sco" in m.tags and "alternative" not in m.tags
+                and m.country != "WLD" and m.frequency in ("B", "D") and m.id in frame.columns]
+        levels = frame[cols].dropna(how="all").ffill(limit=3)
+        window = int(s.params.get("window", 60))
+        out[s.id] = comovement(levels, window).reindex(out.index) if len(cols) >= 2 else np.nan
+    return out

@@ -20,8 +20,9 @@ class DerivedParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: str = Field(min_length=1, description="Which index: intra_trade_share, intra_trade_index, intra_exports_yoy, "
-                       "sco_exports, sco_imports, sco_export_share, sco_exports_yoy, sco_imports_yoy.")
+                       "sco_exports, sco_imports, sco_export_share, sco_exports_yoy, sco_imports_yoy, fx_comovement, equity_comovement.")
     member: str | None = Field(default=None, description="IMF code of the member for per-member indices, e.g. KZ.")
+    window: int = Field(default=60, ge=5, description="Business days of the co-movement window.")
 
 
 class Source(BaseSource):
