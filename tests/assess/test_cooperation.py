@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from sco_monitor.assess.cooperation import (
-    Flow, comovement, flow_table, intra_index, matrix, member_trade, yoy,
+    Flow,
+    comovement,
+    flow_table,
+    intra_index,
+    matrix,
+    member_trade,
+    yoy,
 )
 from sco_monitor.sources.dbnomics import doc_values, read_docs
 

@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def config():  # noqa: ANN201 - AppConfig
+def config():
     return load_config(ROOT / "config" / "sco-monitor.yaml")
 
 
-def stored_frame(config) -> pd.DataFrame:  # noqa: ANN001
+def stored_frame(config) -> pd.DataFrame:
     """The fixture's bilateral and world series under their catalog ids, as Store.load_frame returns them."""
     by_symbol = {s.symbol: s.id for s in config.series.values() if s.source == "dbnomics"}
     docs = read_docs([coop_fixture.payload()], "fixture IMF/DOT")
@@ -30,12 +30,12 @@ def stored_frame(config) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame(cols)
 
 
-def evaluations(config, as_of: date) -> dict:  # noqa: ANN001
+def evaluations(config, as_of: date) -> dict:
     a = assess(stored_frame(config), config, as_of)
     return {(ev.rule, ev.series_id): ev for ev in a.rules if ev.rule.endswith("exports_fall")}
 
 
-def test_intra_sco_exports_rule_fires_when_the_recorded_data_fall(config) -> None:  # noqa: ANN001
+def test_intra_sco_exports_rule_fires_when_the_recorded_data_fall(config) -> None:
     # June 2025 (20% below June 2024) is knowable 90 days after the month: from 28 September
     got = evaluations(config, date(2025, 10, 15))
     ev = got[("intra_sco_exports_fall", "coop.sco.intra_exports_yoy")]
@@ -46,14 +46,14 @@ def test_intra_sco_exports_rule_fires_when_the_recorded_data_fall(config) -> Non
     assert kz.severity == "ok" and kz.value == pytest.approx(-0.20)
 
 
-def test_the_fall_is_not_seen_before_its_publication_lag(config) -> None:  # noqa: ANN001
+def test_the_fall_is_not_seen_before_its_publication_lag(config) -> None:
     # on 15 March 2025 the newest knowable month is December 2024: flat on a year earlier
     got = evaluations(config, date(2025, 3, 15))
     ev = got[("intra_sco_exports_fall", "coop.sco.intra_exports_yoy")]
     assert ev.severity == "ok" and ev.value == pytest.approx(0.0)
 
 
-def test_fx_comovement_is_derived_from_the_member_currencies(config) -> None:  # noqa: ANN001
+def test_fx_comovement_is_derived_from_the_member_currencies(config) -> None:
     import numpy as np
 
     from sco_monitor.assess.cooperation import comovement, derive

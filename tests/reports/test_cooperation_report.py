@@ -24,11 +24,11 @@ AS_OF = date(2025, 10, 15)
 
 
 @pytest.fixture(scope="module")
-def config():  # noqa: ANN201 - AppConfig
+def config():
     return load_config(ROOT / "config" / "sco-monitor.yaml")
 
 
-def report(config, as_of: date = AS_OF, prev: dict | None = None):  # noqa: ANN001, ANN201
+def report(config, as_of: date = AS_OF, prev: dict | None = None):
     frame = stored_frame(config)
     a = assess(frame, config, as_of)
     previous = PreviousReport(as_of=date(2025, 9, 1), generated_at=None, data=prev) if prev is not None else None
@@ -36,7 +36,7 @@ def report(config, as_of: date = AS_OF, prev: dict | None = None):  # noqa: ANN0
     return build_report(a, config, inputs, datetime(2025, 10, 15, 2, tzinfo=UTC))
 
 
-def test_sco_pairs_documented_format_fixture_report_section(config) -> None:  # noqa: ANN001
+def test_sco_pairs_documented_format_fixture_report_section(config) -> None:
     r = report(config)
     co = r.cooperation
     assert co.period == date(2025, 6, 30)  # June is the newest month knowable 90 days on
@@ -57,20 +57,20 @@ def test_sco_pairs_documented_format_fixture_report_section(config) -> None:  # 
     assert any("intra_sco_exports_fall" == b["rule"] for b in doc["alerts"]["breaches"])
 
 
-def test_changes_since_the_previous_report(config) -> None:  # noqa: ANN001
+def test_changes_since_the_previous_report(config) -> None:
     r = report(config, prev={"cooperation": {"period": "2025-05-31"}})
     assert r.cooperation.changes[0].startswith("New trade data since the previous report: 2025-06")
     same = report(config, prev={"cooperation": {"period": "2025-06-30"}})
     assert same.cooperation.changes[0].startswith("No new trade release since the previous report")
 
 
-def test_no_trade_stored_says_so(config) -> None:  # noqa: ANN001
+def test_no_trade_stored_says_so(config) -> None:
     r = build_report(assess(stored_frame(config).iloc[:0], config, AS_OF), config, ReportInputs(),
                      datetime(2025, 10, 15, 2, tzinfo=UTC))
     assert r.cooperation.period is None and "No bilateral trade" in r.cooperation.message
 
 
-def test_section_in_russian(config) -> None:  # noqa: ANN001
+def test_section_in_russian(config) -> None:
     with i18n.use("ru"):
         out = render(report(config), ["md"])["md"].text
     assert "Экономическое сотрудничество" in out

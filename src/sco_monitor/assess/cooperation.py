@@ -18,6 +18,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from sco_monitor.catalog import Series
+
 #: Observations per year, by the catalog's frequency codes (the year-on-year lag).
 PER_YEAR: dict[str, int] = {"M": 12, "Q": 4, "A": 1}
 
@@ -147,7 +149,7 @@ _GROUP_COLUMN = {"intra_trade_share": "share", "intra_trade_index": "index", "in
 WORLD_AREA = "W00"
 
 
-def _pair(s) -> tuple[str, str] | None:  # noqa: ANN001 - a catalog Series
+def _pair(s: Series) -> tuple[str, str] | None:
     dims = (s.params or {}).get("dimensions") or {}
     ref, cp = dims.get("REF_AREA") or [], dims.get("COUNTERPART_AREA") or []
     if s.source != "dbnomics" or len(cp) != 1 or (s.params or {}).get("dataset") != "DOT":
@@ -156,17 +158,17 @@ def _pair(s) -> tuple[str, str] | None:  # noqa: ANN001 - a catalog Series
     return (reporter, cp[0]) if reporter else None
 
 
-def trade_pair(s) -> tuple[str, str] | None:  # noqa: ANN001 - a catalog Series
+def trade_pair(s: Series) -> tuple[str, str] | None:
     """(reporter, partner) IMF codes of an IMF DOT export series (partner W00 = the world), else None."""
     pair = _pair(s)
     return pair if pair is not None and "TXG_FOB_USD" in s.symbol else None
 
 
-def is_trade_series(s) -> bool:  # noqa: ANN001 - a catalog Series
+def is_trade_series(s: Series) -> bool:
     return trade_pair(s) is not None
 
 
-def trade_inputs(frame: pd.DataFrame, series: Iterable) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # noqa: ANN001
+def trade_inputs(frame: pd.DataFrame, series: Iterable[Series]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The bilateral flow table and the world totals (period x member) the frame holds, and their frequency.
 
     Bilateral series are IMF DOT exports via DBnomics (`M.<reporter>.TXG_FOB_USD.<partner>`);
@@ -190,7 +192,7 @@ def trade_inputs(frame: pd.DataFrame, series: Iterable) -> tuple[pd.DataFrame, p
     return flow_table(flows_from_series(pairs)), pd.DataFrame(totals), frequency
 
 
-def derive(frame: pd.DataFrame, series: Iterable) -> pd.DataFrame:  # noqa: ANN001 - catalog Series
+def derive(frame: pd.DataFrame, series: Iterable[Series]) -> pd.DataFrame:
     """The frame with every `derived` cooperation series computed from the bilateral columns it holds.
 
     Pure and point in time: computed from the frame as given (the caller has already hidden
@@ -226,7 +228,7 @@ def derive(frame: pd.DataFrame, series: Iterable) -> pd.DataFrame:  # noqa: ANN0
     return out.sort_index()
 
 
-def _with_comovement(frame: pd.DataFrame, series: list) -> pd.DataFrame:  # noqa: ANN001 - catalog Series
+def _with_comovement(frame: pd.DataFrame, series: list[Series]) -> pd.DataFrame:
     """Add the co-movement series: members' (tag sco, not alternative) daily series of the kind, causal window."""
     wanted = [s for s in series if s.source == DERIVED and (s.params or {}).get("index") in COMOVEMENT_INDICES]
     if not wanted:

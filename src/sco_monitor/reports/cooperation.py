@@ -8,10 +8,16 @@ from datetime import date
 
 import pandas as pd
 
-from sco_monitor.assess.cooperation import intra_index, matrix, member_trade, trade_inputs, trade_pair
+from sco_monitor import i18n
+from sco_monitor.assess.cooperation import (
+    intra_index,
+    matrix,
+    member_trade,
+    trade_inputs,
+    trade_pair,
+)
 from sco_monitor.catalog import SCO_MEMBERS
 from sco_monitor.config import AppConfig
-from sco_monitor import i18n
 from sco_monitor.i18n import _
 from sco_monitor.reports.model import CooperationRow, CooperationSection, Point
 from sco_monitor.reports.numbers import country_name, finite

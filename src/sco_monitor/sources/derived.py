@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sco_monitor.catalog import Series
-from sco_monitor.sources.base import Fetched, Query, Source as BaseSource, SourceError
+from sco_monitor.sources.base import Fetched, Query, SourceError
+from sco_monitor.sources.base import Source as BaseSource
 
 
 class DerivedParams(BaseModel):
