@@ -74,3 +74,22 @@ def test_section_in_russian(config) -> None:
     with i18n.use("ru"):
         out = render(report(config), ["md"])["md"].text
     assert "Экономическое сотрудничество" in out
+
+
+def test_report_from_the_store_has_the_section(config, store, tmp_path: Path) -> None:  # noqa: ANN001
+    from sco_monitor.reports.inputs import read_inputs
+
+    frame = stored_frame(config)
+    store.sync_series(config.series.values())
+    long = frame.stack().rename("value").reset_index()
+    long.columns = ["date", "series_id", "value"]
+    assert store.upsert_observations(long[["series_id", "date", "value"]]) == len(long)
+    a = assess(store.load_frame(list(frame.columns), as_of=AS_OF), config, AS_OF)
+    now = datetime(2025, 10, 15, 2, tzinfo=UTC)
+    inputs = read_inputs(store, config, a, now, tmp_path, [])
+    co = build_report(a, config, inputs, now).cooperation
+    assert co.period == date(2025, 6, 30) and co.intra_yoy == pytest.approx(-0.2)
+    # a month inside its publication lag stays out: on 15 August (90 days after 17 May) April is the newest
+    early = assess(store.load_frame(list(frame.columns), as_of=date(2025, 8, 15)), config, date(2025, 8, 15))
+    inputs = read_inputs(store, config, early, now, tmp_path, [])
+    assert build_report(early, config, inputs, now).cooperation.period == date(2025, 4, 30)
