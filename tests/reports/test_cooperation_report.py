@@ -76,7 +76,7 @@ def test_section_in_russian(config) -> None:
     assert "Экономическое сотрудничество" in out
 
 
-def test_report_from_the_store_has_the_section(config, store, tmp_path: Path) -> None:  # noqa: ANN001
+def test_report_from_the_store_has_the_section(config, store, tmp_path: Path) -> None:
     from sco_monitor.reports.inputs import read_inputs
 
     frame = stored_frame(config)
