@@ -169,6 +169,7 @@ def select_series(config: AppConfig, series_ids: Sequence[str] | None = None,
             raise UsageError(f"--source: unknown source {', '.join(map(repr, bad))}; "
                              f"expected one of: {', '.join(registry.names())}")
         chosen = [s for s in chosen if s.source in set(sources)]
+    chosen = [s for s in chosen if s.source != "derived"]  # computed in the assessment, never collected
     return [s for s in chosen if s.enabled], [s for s in chosen if not s.enabled]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess import rules as rule_kinds
+from sco_monitor.assess.cooperation import derive
 from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability, probability_history
 from sco_monitor.assess.fallback import covered, with_fallbacks
 from sco_monitor.assess.indicators import Indicators, Spec
@@ -66,7 +67,7 @@ def evaluate(
     """The whole assessment at as_of with its intermediate frames. Pure: no IO, no clock."""
     a = config.settings.assessment
     series = config.series
-    frame = with_fallbacks(point_in_time(frames, config, as_of), series.values())
+    frame = derive(with_fallbacks(point_in_time(frames, config, as_of), series.values()), series.values())
     ind = Indicators(frame, series, as_of)
     specs = indicator_specs(config)
     everyone = list(series.values())
@@ -175,7 +176,7 @@ def evaluate_history(
     a = config.settings.assessment
     series = config.series
     everyone = list(series.values())
-    ind = Indicators(with_fallbacks(frames, everyone), series)
+    ind = Indicators(derive(with_fallbacks(frames, everyone), everyone), series)
     scopes = list(scopes) if scopes is not None else scopes_for(everyone)
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]

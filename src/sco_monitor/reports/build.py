@@ -19,6 +19,7 @@ from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
 from sco_monitor.i18n import N_, _, ngettext
 from sco_monitor.reports.alerts import alert_items
+from sco_monitor.reports.cooperation import cooperation_section
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
 from sco_monitor.reports.model import (
@@ -121,6 +122,7 @@ def build_report(
         data_quality=quality,
         track_record=_track_record(track_record),
         partners=_partners(inputs, stress),
+        cooperation=cooperation_section(config, inputs.trade, prev),
     )
 
 

@@ -245,3 +245,30 @@ def sparkline(points: Sequence[Point], level: str | None, width: int = 120, heig
         f'points="{line}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{color}" stroke="{INK}" '
         f'stroke-width="0.6"/></svg>'
     )
+
+
+def trade_heatmap(members: Sequence[str], matrix: Sequence[Sequence[float | None]], title: str,
+                  key: str = "coop-matrix") -> str:
+    """The member x member export matrix as a heat map (log colour scale: flows span four orders)."""
+    values = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix], dtype=float)
+    n = len(members)
+    with matplotlib.rc_context(_rc()):
+        fig = _figure(1.6 + 0.55 * n, 1.2 + 0.5 * n)
+        ax = fig.add_axes((0.16, 0.08, 0.72, 0.74))
+        shown = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+        im = ax.imshow(np.ma.masked_invalid(shown), cmap="YlGnBu", aspect="auto")
+        for i in range(n):
+            for j in range(n):
+                v = values[i, j]
+                if np.isfinite(v):
+                    dark = np.isfinite(shown[i, j]) and shown[i, j] > np.nanmean(shown)
+                    ax.text(j, i, fmt_number(v, 3), ha="center", va="center", fontsize=7,
+                            color="white" if dark else INK)
+        ax.set_xticks(range(n), list(members))
+        ax.set_yticks(range(n), list(members))
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        cbar = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
+        cbar.set_label(i18n.gettext("log10 million USD"), fontsize=7)
+        _title(fig, title)
+        return _svg(fig, key)

@@ -16,7 +16,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
 
+from sco_monitor.assess.cooperation import is_trade_series
 from sco_monitor.assess.model import Assessment, VarBacktest
+from sco_monitor.assess.pipeline import point_in_time
 from sco_monitor.config import AppConfig
 from sco_monitor.logs import get_logger
 from sco_monitor.store import Store
@@ -29,6 +31,8 @@ from sco_monitor.vocabulary import WORLD
 log = get_logger(__name__)
 
 DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Calendar days of bilateral trade read for the cooperation section (three years and the year before).
+TRADE_HISTORY_DAYS = 4 * 366
 #: Calendar days of observations shown before a forecast in its fan chart (about three horizons).
 FAN_HISTORY_DAYS = 92
 #: Days of every scope's stress history read (the one-year charts and the day before); the world's is read whole.
@@ -62,6 +66,7 @@ class ReportInputs:
     since: datetime | None = None
     partner_views: list[PartnerView] = field(default_factory=list)
     var_backtests: list[VarBacktest] = field(default_factory=list)
+    trade: pd.DataFrame = field(default_factory=pd.DataFrame)  # bilateral + world exports, point in time
 
 
 def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
@@ -162,7 +167,13 @@ def read_inputs(
         known = [sid for sid in fan_series if sid in config.series]
         if known:
             observations = store.load_frame(known, start=as_of - timedelta(days=FAN_HISTORY_DAYS), as_of=as_of)
+    trade_ids = [s.id for s in config.series.values() if is_trade_series(s)]
+    trade = pd.DataFrame()
+    if trade_ids:
+        trade = point_in_time(store.load_frame(trade_ids, start=as_of - timedelta(days=TRADE_HISTORY_DAYS), as_of=as_of),
+                              config, as_of)
     return ReportInputs(
+        trade=trade,
         partner_views=current_views(store.engine, as_of, now, config.settings.timezone),
         var_backtests=read_var_backtests(store, list(config.series), as_of),
         stress_history=stress,
@@ -182,7 +193,7 @@ def read_var_backtests(store: Store, series_ids: list[str], as_of: date) -> list
     """The VaR backtests the volatility models recorded at their last estimation, if it ends by as_of."""
     out = []
     for (sid, slot), state in sorted(load_states(store, series_ids).items()):
-        var99 = (state.metrics.get("backtest") or {}).get("var99") if slot == "volatility" else None
+        var99 = ((state.get("metrics") or {}).get("backtest") or {}).get("var99") if slot == "volatility" else None
         if not var99:
             continue
         bt = VarBacktest.model_validate(var99)

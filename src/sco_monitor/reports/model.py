@@ -297,6 +297,31 @@ class PartnerSection(Part):
     items: list[PartnerItem] = Field(default_factory=list)
 
 
+# --- economic cooperation -------------------------------------------------------------------------------------
+class CooperationRow(Part):
+    country: str
+    country_name: str
+    exports: float | None = Field(default=None, description="Exports to the other members in the period, million USD")
+    imports: float | None = Field(default=None, description="Imports from the other members (their exports to it), million USD")
+    export_share: float | None = Field(default=None, description="Exports to members / exports to the world")
+    exports_yoy: float | None = Field(default=None, description="Exports to members on the same period a year earlier")
+
+
+class CooperationSection(Part):
+    message: str = ""
+    period: date | None = Field(default=None, description="Newest period with bilateral trade knowable at as_of")
+    previous_report_period: date | None = None
+    members: list[str] = Field(default_factory=list, description="Alpha-3 codes, the matrix's row and column order")
+    matrix: list[list[float | None]] = Field(default_factory=list, description="Row exports to column, million USD")
+    intra_share: float | None = None
+    intra_share_change: float | None = Field(default=None, description="Change of the share since the period before")
+    index: float | None = None
+    intra_yoy: float | None = None
+    history: list[Point] = Field(default_factory=list, description="The intra-trade index, monthly")
+    rows: list[CooperationRow] = Field(default_factory=list)
+    changes: list[str] = Field(default_factory=list, description="What the newest release changed, in words")
+
+
 # --- the report ------------------------------------------------------------------------------------------------
 class Report(Part):
     language: str = Field(default="en", description="Language of the texts (en, ru, zh); numbers are the same in every language")
@@ -312,6 +337,7 @@ class Report(Part):
     data_quality: DataQuality
     track_record: TrackRecord
     partners: PartnerSection = Field(default_factory=PartnerSection)
+    cooperation: CooperationSection = Field(default_factory=CooperationSection)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

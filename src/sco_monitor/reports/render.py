@@ -50,6 +50,10 @@ def make_charts(report: Report) -> dict[str, str]:
         out["stress-long"] = ch.stress_chart(st.long_history, st.thresholds, _("%(name)s stress index since %(year)s (weekly)", name=country_name(scope), year=first), "stress-long")
     if any(s.segments for s in st.scopes):
         out["segments"] = ch.segments_chart(st.scopes)
+    co = report.cooperation
+    if co.matrix and any(v is not None for row in co.matrix for v in row):
+        out["coop-matrix"] = ch.trade_heatmap(co.members, co.matrix, _("Exports between members, %(month)s (million USD; row to column)",
+                                                                       month=co.period.strftime("%Y-%m") if co.period else ""))
     for item in report.forecasts.items:
         if item.charted:
             out[f"fan-{item.series_id}"] = ch.fan_chart(item, report.as_of)

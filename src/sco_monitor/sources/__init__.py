@@ -5,7 +5,7 @@ from sco_monitor.registry import Registry
 registry: Registry = Registry("source")
 
 for _name in ("yahoo", "fred", "worldbank", "ecb", "csv", "dbnomics", "bis_csv",
-              "cbr", "nbk", "nbrb", "cbu", "nbkr", "nbt", "moex"):
+              "cbr", "nbk", "nbrb", "cbu", "nbkr", "nbt", "moex", "derived"):
     registry.register_lazy(_name, f"sco_monitor.sources.{_name}:Source")
 for _name, _cls in (("sdmx", "SdmxSource"), ("bis", "BisSource"), ("imf", "ImfSource"),
                     ("ecb_sdmx", "EcbSdmxSource"), ("oecd", "OecdSource")):
