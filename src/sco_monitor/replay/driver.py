@@ -240,6 +240,7 @@ def run_replay(
     score: bool = False,
     into: str | None = None,
     progress: bool = True,
+    logs_above_bar: bool = True,
 ) -> ReplaySummary:
     """Replay the cycle over the business days from start to end; see the module docstring."""
     began = time.monotonic()
@@ -257,7 +258,7 @@ def run_replay(
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
-    with progress_bar(len(todo)) if progress else nullcontext(lambda day: None) as advance:
+    with progress_bar(len(todo), logs_above=logs_above_bar) if progress else nullcontext(lambda day: None) as advance:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
             reported = day in due
