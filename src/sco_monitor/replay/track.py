@@ -240,7 +240,7 @@ def summary_lines(track: TrackRecord) -> list[str]:
         return lines
 
     def ci(point: float | None, interval: tuple[float, float] | None) -> str:
-        return _with_ci(point, interval) or "n/a"
+        return _with_ci(point, interval) or "n/a (too few scored days)"
 
     lines += [
         (f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
