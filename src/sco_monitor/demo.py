@@ -298,11 +298,11 @@ def _run_demo(out: Path, start: date, end: date, log_file: Path, *, report_every
     seconds = time.monotonic() - began
     lines = [
         f"sco-monitor demo, done in {seconds:.0f} s: offline, on real history shipped inside installed packages",
-        f"  history: {len(chosen)} series, {rows} observations (arch.data: {', '.join(arch_ids)}; "
-        f"ECB reference rates per USD: {', '.join(ecb_ids)})",
-        "  what it did: replayed every business day point-in-time, as the daemon would have run it (model "
-        f"parameters re-estimated every {DEMO_REESTIMATE}), alerts to a file, a report every {report_every} days"
-        + ("; started from a clean alert state (the store had replayed another window)" if restart else ""),
+        (f"  history: {len(chosen)} series, {rows} observations (arch.data: {', '.join(arch_ids)}; "
+         f"ECB reference rates per USD: {', '.join(ecb_ids)})"),
+        ("  what it did: replayed every business day point-in-time, as the daemon would have run it (model "
+         f"parameters re-estimated every {DEMO_REESTIMATE}), alerts to a file, a report every {report_every} days"
+         + ("; started from a clean alert state (the store had replayed another window)" if restart else "")),
         f"  config: {config}; log: {log_file}",
         f"  next: sco-monitor --config {config} export stress --scope USA --from {days[0]} --to {days[-1]} --format csv",
         *("  " + line for line in summary.lines()),
