@@ -21,6 +21,7 @@ from sco_monitor.replay.score import (
     firing,
     labels,
     score,
+    weighted_auroc,
 )
 from sco_monitor.replay.track import summary_lines
 
@@ -221,3 +222,14 @@ def test_the_block_bootstrap_resamples_days_and_widens_with_fewer_of_them() -> N
     assert half[1] - half[0] > hi - lo  # fewer days, less certainty
     perfect = auroc_interval(np.where(lab == PRE, 1.0, 0.0), lab)
     assert perfect == (1.0, 1.0)
+
+
+def test_a_bootstrap_draw_scores_like_the_repeated_data() -> None:
+    """The weighted rank statistic of a draw equals the AUROC of the data repeated by its weights."""
+    rng = np.random.default_rng(5)
+    v = np.round(rng.normal(size=400), 1)  # ties
+    y = rng.random(400) < 0.2
+    w = rng.integers(0, 4, 400)
+    assert weighted_auroc(v, y, w.astype(float)) == pytest.approx(auroc(np.repeat(v, w), np.repeat(y, w)))
+    assert weighted_auroc(v, y, np.ones(400)) == pytest.approx(auroc(v, y))
+    assert weighted_auroc(v, y, np.where(y, 0.0, 1.0)) is None  # no positive drawn

@@ -196,6 +196,26 @@ def auroc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.nd
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def weighted_auroc(values: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> float | None:
+    """The Mann-Whitney AUROC with each observation counted `weights` times (ties count half):
+    the AUROC of a bootstrap draw from its multiplicities, in O(n) once the values are grouped."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return _grouped_auroc(inv.ravel(), uniq.size, np.asarray(positive, dtype=bool), weights)
+
+
+def _grouped_auroc(group: np.ndarray, groups: int, positive: np.ndarray, weights: np.ndarray) -> float | None:
+    """weighted_auroc with the values already replaced by their rank group (0 = lowest)."""
+    wp = np.where(positive, weights, 0.0)
+    wn = weights - wp
+    w1, w0 = wp.sum(), wn.sum()
+    if w1 <= 0 or w0 <= 0:
+        return None
+    neg = np.bincount(group, weights=wn, minlength=groups)
+    pos = np.bincount(group, weights=wp, minlength=groups)
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (w1 * w0))  # no BLAS: its threads cost more here
+
+
 def auroc_interval(
     scores: np.ndarray,
     lab: np.ndarray,
@@ -207,33 +227,34 @@ def auroc_interval(
     """Percentile interval of the AUROC under a moving-block bootstrap over days.
 
     scores, lab: (days,) or (days, countries) on one calendar; a draw resamples whole days
-    (every country of a day together) in blocks of `block` consecutive days."""
+    (every country of a day together) in blocks of `block` consecutive days (arch's
+    MovingBlockBootstrap gives the day indices); each draw's AUROC is the weighted rank statistic
+    over the original observations, weighted by how often their day was drawn."""
     from arch.bootstrap import MovingBlockBootstrap
-    from scipy.stats import rankdata
 
     s = np.asarray(scores, dtype=float)
     y = np.asarray(lab)
     if s.ndim == 1:
         s, y = s[:, None], y[:, None]
     n = s.shape[0]
-    if n < 2:
+    keep = np.isfinite(s) & (y != EXCLUDED)
+    if n < 2 or not keep.any():
         return None
+    day_of = np.nonzero(keep)[0]
+    values, positive = s[keep], y[keep] == PRE
+    uniq, group = np.unique(values, return_inverse=True)
+    group = group.ravel()
     bs = MovingBlockBootstrap(min(block, n), np.arange(n), seed=seed)
-    idx = np.stack([bs.update_indices() for _ in range(draws)])  # draws x days
-    ss = s[idx].reshape(draws, -1)
-    yy = y[idx].reshape(draws, -1)
-    ss = np.where((yy == EXCLUDED) | ~np.isfinite(ss), np.nan, ss)
-    pos = (yy == PRE) & np.isfinite(ss)
-    neg = (yy == CALM) & np.isfinite(ss)
-    n1, n0 = pos.sum(axis=1), neg.sum(axis=1)
-    ranks = rankdata(ss, axis=1, nan_policy="omit")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = (np.where(pos, ranks, 0.0).sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-    a = a[(n1 > 0) & (n0 > 0)]
-    if a.size == 0:
+    out = []
+    for _ in range(draws):
+        times_drawn = np.bincount(bs.update_indices(), minlength=n).astype(float)
+        a = _grouped_auroc(group, uniq.size, positive, times_drawn[day_of])
+        if a is not None:
+            out.append(a)
+    if not out:
         return None
     tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(a, [tail, 100 - tail])
+    lo, hi = np.percentile(out, [tail, 100 - tail])
     return float(lo), float(hi)
 
 
