@@ -8,6 +8,11 @@ one causal pass over the same window (the floor a pass-based replay can reach).
 - one causal pass: `evaluate_history` over the whole window (indicators, stress index, crisis
   probability refits and every data-based rule severity of every day, causally).
 
+The pass is a floor, not an equal: it has no forecast models (rules fed by forecasts or regime
+probabilities read no data in `evaluate_history`), no alerting and no reports; and in this
+universe (no member countries with episodes) the crisis probability has no model to refit. The
+per-day path's cost is mostly the forecast layer.
+
 Each peer runs in its own child process so its peak memory (max RSS) is its own. Prints both
 times, the ratio per-day/pass, the ratio of the extrapolated per-day path to the pass, and peak
 memory. Uses the 20-series universe of bench_replay.py.
