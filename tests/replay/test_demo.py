@@ -92,6 +92,13 @@ def test_demo_end_to_end_offline(run_cli, tmp_path: Path) -> None:
     assert latest.is_file() and latest.parent.is_relative_to(out / "reports")
     assert "replayed 45 of 45 business days 2008-09-01 .. 2008-10-31" in proc.stdout
     assert "track record 2008-09-01 .. 2008-10-31" in proc.stdout and "what it did:" in proc.stdout
+    assert len(lines) <= 15  # the closing summary fits a screen
+    # the track record is scored with intervals, or says why not, with the counts
+    assert "block-bootstrap interval]: crisis probability" in proc.stdout or "not enough outcomes yet (" in proc.stdout
+    # log lines go to the demo's log file, not the terminal (a pipe here: no bar either)
+    assert '"event"' not in proc.stderr and "replay_started" not in proc.stderr
+    events = [json.loads(line)["event"] for line in (out / "demo.log").read_text().splitlines()]
+    assert "replay_started" in events and "demo_done" in events and f"log: {out.resolve() / 'demo.log'}" in proc.stdout
     track = json.loads((out / "track_record.json").read_text())
     assert track["days"] == 45 and track["summary"]["episodes"] >= 1
     assert (out / "track_record.svg").read_text().startswith("<svg")

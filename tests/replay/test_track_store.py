@@ -36,7 +36,11 @@ def test_track_record_from_stored_results(ctx: Context, results_2008: list[date]
     assert set(rules) == {"spx_drawdown", "fx_depreciation_20d"}
     assert rules["fx_depreciation_20d"].countries == ["RUS"] and rules["fx_depreciation_20d"].category == "fx"
     by = {c.country: c for c in track.countries}
-    assert by["RUS"].auroc_probability is not None and by["USA"].auroc_stress is not None
+    rus_ci = by["RUS"].auroc_probability_ci
+    assert by["RUS"].enough and rus_ci[0] <= by["RUS"].auroc_probability <= rus_ci[1]
+    # USA: the 2007 onset leaves 59 calm days in the range, one short of MIN_CALM_DAYS: no figure
+    assert not by["USA"].enough and by["USA"].auroc_stress is None and by["USA"].warn.hit_rate is None
+    assert by["USA"].not_enough == f"not enough outcomes yet (40 crisis-window days, {by['USA'].warn.calm_days} calm)"
     assert "WLD" not in by  # no world results stored: the world is not scored
     js, svg = write_track(track, tmp_path)
     data = json.loads(js.read_text())

@@ -240,6 +240,7 @@ def run_replay(
     score: bool = False,
     into: str | None = None,
     progress: bool = True,
+    logs_above_bar: bool = True,
 ) -> ReplaySummary:
     """Replay the cycle over the business days from start to end; see the module docstring.
 
@@ -261,14 +262,15 @@ def run_replay(
                         f"{holder.instance if holder else 'another process'} holds the {lock.where}")
     try:
         return _replay(ctx, start, end, out_dir, receivers=receivers, report_every=report_every, force=force,
-                       score=score, into=into, progress=progress)
+                       score=score, into=into, progress=progress, logs_above_bar=logs_above_bar)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: ReceiverMode, report_every: int,
-            force: bool, score: bool, into: str | None, progress: bool) -> ReplaySummary:
+            force: bool, score: bool, into: str | None, progress: bool,
+            logs_above_bar: bool = True) -> ReplaySummary:
     began = time.monotonic()
     out_dir = out_dir.resolve()
     days = business_days(start, end)
@@ -284,7 +286,7 @@ def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: R
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
-    with progress_bar(len(todo)) if progress else nullcontext(lambda day: None) as advance:
+    with progress_bar(len(todo), logs_above=logs_above_bar) if progress else nullcontext(lambda day: None) as advance:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
             reported = day in due

@@ -40,8 +40,10 @@ class _AboveBar:
 
 
 @contextmanager
-def progress(total: int, console: Console | None = None) -> Iterator[Callable[[date], None]]:
-    """Yields `advance(day)`, to be called once per finished day."""
+def progress(total: int, console: Console | None = None,
+             logs_above: bool = True) -> Iterator[Callable[[date], None]]:
+    """Yields `advance(day)`, to be called once per finished day. `logs_above`: on a terminal, print
+    log lines above the bar (False: leave logging where it goes, e.g. a log file)."""
     console = console or Console(stderr=True)
     if not console.is_terminal:
         step, count = max(-(-total // 20), 1), [0]  # at most 20 lines
@@ -57,10 +59,12 @@ def progress(total: int, console: Console | None = None) -> Iterator[Callable[[d
                    TimeRemainingColumn(), console=console, redirect_stdout=False, redirect_stderr=False)
     task = bar.add_task("replay", total=total, day="")
     previous = structlog.get_config()["logger_factory"]
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_AboveBar(console)))
+    if logs_above:
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_AboveBar(console)))
     bar.start()
     try:
         yield lambda day: bar.update(task, advance=1, day=str(day))
     finally:
         bar.stop()
-        structlog.configure(logger_factory=previous)
+        if logs_above:
+            structlog.configure(logger_factory=previous)

@@ -20,6 +20,14 @@ Definitions (the signals approach of Kaminsky, Lizondo and Reinhart, 1998):
   counted half; 0.5 is no skill.
 
 Trading days are business days (Monday to Friday).
+
+No figure without the outcomes to support it: hit and false-alarm rates, noise-to-signal and
+AUROC are only given when at least MIN_CRISIS_DAYS pre-crisis (crisis-window) days and
+MIN_CALM_DAYS calm days have fully observed outcomes (a calm day counts only when its next H
+days are known); otherwise they are None and the summary says "not enough outcomes yet" with the
+counts. Each AUROC given carries a block-bootstrap confidence interval over days (moving blocks
+of BOOTSTRAP_BLOCK trading days, since daily scores and labels are serially dependent; all
+countries of a day move together; seeded, so a track record is reproducible).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from statistics import median
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +47,40 @@ from sco_monitor.timeutil import to_date
 
 PRE, CALM, EXCLUDED = 1, 0, -1
 
+MIN_CRISIS_DAYS = 20
+"""Pre-crisis days with known outcomes below which no hit rate or AUROC is given (one month of
+run-up: fewer is one short episode, whose rates say more about that episode than the signal)."""
+MIN_CALM_DAYS = 60
+"""Calm days with fully observed outcomes below which no false-alarm rate or AUROC is given
+(about a quarter: a false-alarm rate over fewer days moves by more than 1 point per day)."""
+BOOTSTRAP_DRAWS = 500
+"""Block-bootstrap draws behind each AUROC's confidence interval."""
+BOOTSTRAP_BLOCK = 20
+"""Block length in trading days (about a month, the order of the horizon and the scores' memory)."""
+BOOTSTRAP_SEED = 20
+"""Seed of the bootstrap: the same store gives the same intervals."""
+CI_LEVEL = 0.95
+"""Coverage of the percentile bootstrap interval."""
+
+
+class Enough(BaseModel):
+    """The support a rate or an AUROC needs (both classes)."""
+
+    model_config = ConfigDict(frozen=True)
+    crisis_days: int = MIN_CRISIS_DAYS
+    calm_days: int = MIN_CALM_DAYS
+
+    def met(self, crisis: int, calm: int) -> bool:
+        return crisis >= self.crisis_days and calm >= self.calm_days
+
+
+ENOUGH = Enough()
+
+
+def not_enough_message(crisis: int, calm: int) -> str:
+    """What the report and the summary say instead of figures the outcomes cannot support."""
+    return f"not enough outcomes yet ({crisis} crisis-window days, {calm} calm)"
+
 DEFINITIONS: dict[str, str] = {
     "signal": "a day on which a rule's alert fires: warn-or-worse for its `for` count of consecutive evaluations",
     "pre_crisis": "a crisis of the country starts within the next H trading days",
@@ -48,6 +91,10 @@ DEFINITIONS: dict[str, str] = {
     "false_alarm_rate": "calm days with a signal / calm days",
     "noise_to_signal": "false-alarm rate / hit rate; below 1 means informative",
     "auroc": "rank AUROC of the score for 'crisis within H days' over pre-crisis and calm days; 0.5 = no skill",
+    "auroc_ci": f"{CI_LEVEL:.0%} percentile interval of {BOOTSTRAP_DRAWS} moving-block bootstrap draws over days "
+                f"(blocks of {BOOTSTRAP_BLOCK} trading days, seeded)",
+    "enough": f"rates and AUROC only with at least {MIN_CRISIS_DAYS} pre-crisis and {MIN_CALM_DAYS} calm days "
+              "whose outcomes are fully observed",
 }
 
 
@@ -103,6 +150,10 @@ class Summary(Out):
     critical: Rates
     auroc_probability: float | None
     auroc_stress: float | None
+    auroc_probability_ci: tuple[float, float] | None = None
+    auroc_stress_ci: tuple[float, float] | None = None
+    enough: bool = Field(default=False, description="Both classes have enough days with observed outcomes")
+    not_enough: str | None = Field(default=None, description="Why no rates or AUROC are given, with the counts")
 
 
 class CountryScore(Summary):
@@ -146,6 +197,84 @@ def auroc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.nd
         return None
     ranks = pd.Series(s).rank(method="average").to_numpy()  # ties share their mean rank
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def weighted_auroc(values: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> float | None:
+    """The Mann-Whitney AUROC with each observation counted `weights` times (ties count half):
+    the AUROC of a bootstrap draw from its multiplicities, in O(n) once the values are grouped."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return _grouped_auroc(inv.ravel(), uniq.size, np.asarray(positive, dtype=bool), weights)
+
+
+def _grouped_auroc(group: np.ndarray, groups: int, positive: np.ndarray, weights: np.ndarray) -> float | None:
+    """weighted_auroc with the values already replaced by their rank group (0 = lowest)."""
+    wp = np.where(positive, weights, 0.0)
+    wn = weights - wp
+    w1, w0 = wp.sum(), wn.sum()
+    if w1 <= 0 or w0 <= 0:
+        return None
+    neg = np.bincount(group, weights=wn, minlength=groups)
+    pos = np.bincount(group, weights=wp, minlength=groups)
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (w1 * w0))  # no BLAS: its threads cost more here
+
+
+def auroc_interval(
+    scores: np.ndarray,
+    lab: np.ndarray,
+    draws: int = BOOTSTRAP_DRAWS,
+    block: int = BOOTSTRAP_BLOCK,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = CI_LEVEL,
+) -> tuple[float, float] | None:
+    """Percentile interval of the AUROC under a moving-block bootstrap over days.
+
+    scores, lab: (days,) or (days, countries) on one calendar; a draw resamples whole days
+    (every country of a day together) in blocks of `block` consecutive days (arch's
+    MovingBlockBootstrap gives the day indices); each draw's AUROC is the weighted rank statistic
+    over the original observations, weighted by how often their day was drawn."""
+    from arch.bootstrap import MovingBlockBootstrap
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(lab)
+    if s.ndim == 1:
+        s, y = s[:, None], y[:, None]
+    n = s.shape[0]
+    keep = np.isfinite(s) & (y != EXCLUDED)
+    if n < 2 or not keep.any():
+        return None
+    day_of = np.nonzero(keep)[0]
+    values, positive = s[keep], y[keep] == PRE
+    uniq, group = np.unique(values, return_inverse=True)
+    group = group.ravel()
+    bs = MovingBlockBootstrap(min(block, n), np.arange(n), seed=seed)
+    out = []
+    for _ in range(draws):
+        times_drawn = np.bincount(bs.update_indices(), minlength=n).astype(float)
+        a = _grouped_auroc(group, uniq.size, positive, times_drawn[day_of])
+        if a is not None:
+            out.append(a)
+    if not out:
+        return None
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(out, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def supported_auroc(
+    scores: np.ndarray, lab: np.ndarray, enough: Enough = ENOUGH, intervals: bool = True,
+) -> tuple[float | None, tuple[float, float] | None]:
+    """The AUROC and its bootstrap interval, or (None, None) when either class has too few scored
+    days (days with a finite score and an observed outcome)."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(lab)
+    finite = np.isfinite(s)
+    crisis, calm = int(((y == PRE) & finite).sum()), int(((y == CALM) & finite).sum())
+    if not enough.met(crisis, calm):
+        return None, None
+    keep = finite & (y != EXCLUDED)
+    point = auroc(s[keep], y[keep] == PRE)
+    return point, (auroc_interval(s, y) if intervals and point is not None else None)
 
 
 def crisis_end(span: Span, horizon: int) -> int:
@@ -205,29 +334,31 @@ def runs(dates: pd.DatetimeIndex, on: np.ndarray) -> list[tuple[date, date]]:
     return [(to_date(dates[a]), to_date(dates[b])) for a, b in zip(firsts, lasts)]
 
 
-def rates(lab: np.ndarray, signal: np.ndarray) -> Rates:
+def rates(lab: np.ndarray, signal: np.ndarray, enough: Enough = ENOUGH) -> Rates:
     pre, calm = lab == PRE, lab == CALM
     r = Rates(
         pre_crisis_days=int(pre.sum()), pre_crisis_signal_days=int((pre & signal).sum()),
         calm_days=int(calm.sum()), calm_signal_days=int((calm & signal).sum()),
     )
-    return finish(r)
+    return finish(r, enough)
 
 
-def finish(r: Rates) -> Rates:
-    """Fill the ratios from the counts."""
-    hit = r.pre_crisis_signal_days / r.pre_crisis_days if r.pre_crisis_days else None
-    far = r.calm_signal_days / r.calm_days if r.calm_days else None
-    nsr = far / hit if (hit and far is not None) else None
+def finish(r: Rates, enough: Enough = ENOUGH) -> Rates:
+    """Fill the ratios from the counts, only when both classes have enough days."""
+    if not enough.met(r.pre_crisis_days, r.calm_days):
+        return r.model_copy(update={"hit_rate": None, "false_alarm_rate": None, "noise_to_signal": None})
+    hit = r.pre_crisis_signal_days / r.pre_crisis_days
+    far = r.calm_signal_days / r.calm_days
+    nsr = far / hit if hit else None
     return r.model_copy(update={"hit_rate": hit, "false_alarm_rate": far, "noise_to_signal": nsr})
 
 
-def add(a: Rates, b: Rates) -> Rates:
+def add(a: Rates, b: Rates, enough: Enough = ENOUGH) -> Rates:
     return finish(Rates(
         pre_crisis_days=a.pre_crisis_days + b.pre_crisis_days,
         pre_crisis_signal_days=a.pre_crisis_signal_days + b.pre_crisis_signal_days,
         calm_days=a.calm_days + b.calm_days, calm_signal_days=a.calm_signal_days + b.calm_signal_days,
-    ))
+    ), enough)
 
 
 def detect(dates: pd.DatetimeIndex, signal: np.ndarray, span: Span, horizon: int) -> Detection:
@@ -258,13 +389,16 @@ def score(
     categories: Mapping[str, str] | None = None,
     probability: pd.DataFrame | None = None,
     stress: pd.DataFrame | None = None,
+    enough: Enough = ENOUGH,
+    intervals: bool = True,
 ) -> TrackRecord:
     """Score firing days against episodes.
 
     days: the assessment days scored. signals: firing days (date, rule, country, severity),
     e.g. from `firing`. episodes: country → spans (all known up to `known_until`).
     watched: rule → countries it evaluates (added to those it fired in). probability / stress:
-    long frames (country, date, value).
+    long frames (country, date, value). enough: the support rates and AUROC need; intervals:
+    bootstrap an interval for each AUROC given.
     """
     cal = pd.DatetimeIndex(sorted(pd.to_datetime(list(days)))).unique()
     if cal.empty:
@@ -301,30 +435,35 @@ def score(
                 rules=_rules_in_time(sig, c, s, horizon) if w.came else [],
             ))
         episode_rows.extend(eps)
+        ap, ap_ci = _auroc_one(scores["probability"].get(c), lab[c], enough, intervals)
+        st, st_ci = _auroc_one(scores["stress"].get(c), lab[c], enough, intervals)
         country_rows.append(CountryScore(
             country=c, episodes=len(eps), warned=sum(e.warning.came for e in eps),
             warned_critical=sum(e.critical.came for e in eps),
             median_lead_days=_median([e.warning.lead_days for e in eps if e.warning.came]),
-            warn=rates(lab[c], warn_on[c]), critical=rates(lab[c], crit_on[c]),
-            auroc_probability=_auroc_one(scores["probability"].get(c), lab[c]),
-            auroc_stress=_auroc_one(scores["stress"].get(c), lab[c]),
+            warn=rates(lab[c], warn_on[c], enough), critical=rates(lab[c], crit_on[c], enough),
+            auroc_probability=ap, auroc_stress=st, auroc_probability_ci=ap_ci, auroc_stress_ci=st_ci,
+            **_support(lab[c][:, None], enough),
         ))
         timeline[c] = Timeline(
             warn=runs(cal, warn_on[c]), critical=runs(cal, crit_on[c]),
             episodes=[(s.start, s.end) for s in episodes.get(c, []) if s.start <= end and (s.end or s.start) >= start],
         )
 
-    rule_rows = _rule_rows(sig, cal, lab, episodes, horizon, start, end, watched or {}, categories)
+    rule_rows = _rule_rows(sig, cal, lab, episodes, horizon, start, end, watched or {}, categories, enough)
     total_w, total_c = Rates(), Rates()
     for row in country_rows:
-        total_w, total_c = add(total_w, row.warn), add(total_c, row.critical)
+        total_w, total_c = add(total_w, row.warn, enough), add(total_c, row.critical, enough)
+    ap, ap_ci = _auroc_pooled(scores["probability"], lab, enough, intervals)
+    st, st_ci = _auroc_pooled(scores["stress"], lab, enough, intervals)
+    all_lab = np.stack([lab[c] for c in countries], axis=1) if countries else np.empty((len(cal), 0))
     summary = Summary(
         episodes=len(episode_rows), warned=sum(e.warning.came for e in episode_rows),
         warned_critical=sum(e.critical.came for e in episode_rows),
         median_lead_days=_median([e.warning.lead_days for e in episode_rows if e.warning.came]),
-        warn=finish(total_w), critical=finish(total_c),
-        auroc_probability=_auroc_pooled(scores["probability"], lab),
-        auroc_stress=_auroc_pooled(scores["stress"], lab),
+        warn=finish(total_w, enough), critical=finish(total_c, enough),
+        auroc_probability=ap, auroc_stress=st, auroc_probability_ci=ap_ci, auroc_stress_ci=st_ci,
+        **_support(all_lab, enough),
     )
     return TrackRecord(
         as_of=known_until, start=start, end=end, horizon=horizon, days=len(cal), summary=summary,
@@ -350,23 +489,28 @@ def _scores(frame: pd.DataFrame | None, cal: pd.DatetimeIndex) -> dict[str, np.n
     return {str(c): wide[c].to_numpy(dtype=float) for c in wide.columns}
 
 
-def _auroc_one(values: np.ndarray | None, lab: np.ndarray) -> float | None:
+def _support(lab: np.ndarray, enough: Enough) -> dict[str, Any]:
+    """enough / not_enough of a (days, countries) label array."""
+    crisis, calm = int((lab == PRE).sum()), int((lab == CALM).sum())
+    ok = enough.met(crisis, calm)
+    return {"enough": ok, "not_enough": None if ok else not_enough_message(crisis, calm)}
+
+
+def _auroc_one(values: np.ndarray | None, lab: np.ndarray, enough: Enough,
+               intervals: bool) -> tuple[float | None, tuple[float, float] | None]:
     if values is None:
-        return None
-    keep = lab != EXCLUDED
-    return auroc(values[keep], lab[keep] == PRE)
+        return None, None
+    return supported_auroc(values, lab, enough, intervals)
 
 
-def _auroc_pooled(scores: Mapping[str, np.ndarray], lab: Mapping[str, np.ndarray]) -> float | None:
-    vals, pos = [], []
-    for c, v in scores.items():
-        if c in lab:
-            keep = lab[c] != EXCLUDED
-            vals.append(v[keep])
-            pos.append(lab[c][keep] == PRE)
-    if not vals:
-        return None
-    return auroc(np.concatenate(vals), np.concatenate(pos))
+def _auroc_pooled(scores: Mapping[str, np.ndarray], lab: Mapping[str, np.ndarray], enough: Enough,
+                  intervals: bool) -> tuple[float | None, tuple[float, float] | None]:
+    """Over every country's days; the bootstrap resamples calendar days with all their countries."""
+    cols = [c for c in scores if c in lab]
+    if not cols:
+        return None, None
+    return supported_auroc(np.stack([scores[c] for c in cols], axis=1),
+                           np.stack([lab[c] for c in cols], axis=1), enough, intervals)
 
 
 def _rules_in_time(sig: pd.DataFrame, country: str, span: Span, horizon: int) -> list[str]:
@@ -388,6 +532,7 @@ def _rule_rows(
     end: date,
     watched: Mapping[str, Sequence[str]],
     categories: Mapping[str, str],
+    enough: Enough = ENOUGH,
 ) -> list[RuleScore]:
     names = sorted(set(watched) | (set(sig["rule"]) if not sig.empty else set()))
     rows: list[RuleScore] = []
@@ -399,7 +544,7 @@ def _rule_rows(
             on = _on(f[f["country"] == c] if not f.empty else f, cal)
             signal_days += int(on.sum())
             if c in lab:
-                total = add(total, rates(lab[c], on))
+                total = add(total, rates(lab[c], on, enough), enough)
             for s in episodes.get(c, []):
                 if start <= s.start <= end:
                     n_eps += 1
@@ -407,7 +552,7 @@ def _rule_rows(
                     if d.came:
                         n_warned += 1
                         leads.append(d.lead_days)
-        total = finish(total)
+        total = finish(total, enough)
         rows.append(RuleScore(
             rule=rule, category=categories.get(rule, ""), countries=countries, signal_days=signal_days,
             episodes=n_eps, warned=n_warned, median_lead_days=_median(leads), rates=total,

@@ -30,7 +30,7 @@ from sco_monitor.replay.episodes import (
     from_config,
     merge,
 )
-from sco_monitor.replay.score import TrackRecord, firing, score
+from sco_monitor.replay.score import CI_LEVEL, TrackRecord, firing, score
 from sco_monitor.vocabulary import WORLD
 
 
@@ -194,9 +194,10 @@ def report_dict(track: TrackRecord) -> dict[str, Any]:
     s = track.summary
     lead = "" if s.median_lead_days is None else f" (median lead {s.median_lead_days:.0f} trading days)"
     nsr = "" if s.warn.noise_to_signal is None else f"; noise-to-signal {s.warn.noise_to_signal:.2f}"
+    scored = "" if s.enough else f"; {s.not_enough}: no rates or AUROC"
     return {
         "message": f"{s.episodes} crisis episodes from {track.start} to {track.end}; {s.warned} warned in time{lead}, "
-                   f"{s.warned_critical} with a critical alert{nsr}.",
+                   f"{s.warned_critical} with a critical alert{nsr}{scored}.",
         "period": f"{track.start} .. {track.end}",
         "horizon_trading_days": track.horizon,
         "outcomes_known_to": track.as_of.isoformat(),
@@ -207,8 +208,10 @@ def report_dict(track: TrackRecord) -> dict[str, Any]:
         "hit_rate": s.warn.hit_rate,
         "false_alarm_rate": s.warn.false_alarm_rate,
         "noise_to_signal": s.warn.noise_to_signal,
-        "auroc_probability": s.auroc_probability,
-        "auroc_stress": s.auroc_stress,
+        "auroc_probability": _with_ci(s.auroc_probability, s.auroc_probability_ci),
+        "auroc_stress": _with_ci(s.auroc_stress, s.auroc_stress_ci),
+        "outcomes": (f"{s.warn.pre_crisis_days} crisis-window days, {s.warn.calm_days} calm"
+                     if s.enough else s.not_enough),
         "episodes": [
             {"episode": e.name, "country": e.country, "onset": e.start.isoformat(),
              "end": e.end.isoformat() if e.end else None, "warned": e.warning.came,
@@ -222,7 +225,9 @@ def report_dict(track: TrackRecord) -> dict[str, Any]:
              "median_lead_days": c.median_lead_days, "hit_rate": c.warn.hit_rate,
              "false_alarm_rate": c.warn.false_alarm_rate, "noise_to_signal": c.warn.noise_to_signal,
              "critical_false_alarm_rate": c.critical.false_alarm_rate,
-             "auroc_probability": c.auroc_probability, "auroc_stress": c.auroc_stress}
+             "auroc_probability": _with_ci(c.auroc_probability, c.auroc_probability_ci),
+             "auroc_stress": _with_ci(c.auroc_stress, c.auroc_stress_ci),
+             "outcomes": "enough" if c.enough else c.not_enough}
             for c in track.countries
         ],
         "rules": [
@@ -235,6 +240,13 @@ def report_dict(track: TrackRecord) -> dict[str, Any]:
         "definitions": dict(track.definitions),
         "chart_svg": track_chart_svg(track),
     }
+
+
+def _with_ci(point: float | None, ci: tuple[float, float] | None) -> str | None:
+    """An AUROC with its bootstrap interval, as one cell ("0.71 [0.62, 0.80]"); None when not given."""
+    if point is None:
+        return None
+    return f"{point:.2f}" if ci is None else f"{point:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def summary_lines(track: TrackRecord) -> list[str]:
@@ -252,9 +264,20 @@ def summary_lines(track: TrackRecord) -> list[str]:
         (f"track record {track.start} .. {track.end} ({track.days} days, H = {track.horizon} trading days, "
          f"outcomes known to {track.as_of})"),
         f"  episodes: {s.episodes}; warned in time: {s.warned}; critical in time: {s.warned_critical}{lead}",
+    ]
+    if not s.enough:
+        lines.append(f"  {s.not_enough}: no hit rate, false-alarm rate or AUROC")
+        return lines
+
+    def ci(point: float | None, interval: tuple[float, float] | None) -> str:
+        return _with_ci(point, interval) or "n/a (too few scored days)"
+
+    lines += [
         (f"  warnings: hit rate {pct(s.warn.hit_rate)}, false-alarm rate {pct(s.warn.false_alarm_rate)}, "
-         f"noise-to-signal {num(s.warn.noise_to_signal)}"),
-        f"  AUROC: crisis probability {num(s.auroc_probability)}, stress index {num(s.auroc_stress)}",
+         f"noise-to-signal {num(s.warn.noise_to_signal)} "
+         f"({s.warn.pre_crisis_days} crisis-window days, {s.warn.calm_days} calm)"),
+        (f"  AUROC [{CI_LEVEL:.0%} block-bootstrap interval]: crisis probability "
+         f"{ci(s.auroc_probability, s.auroc_probability_ci)}, stress index {ci(s.auroc_stress, s.auroc_stress_ci)}"),
     ]
     if track.var_backtests:
         zones = {z: [b.series_id for b in track.var_backtests if b.zone == z] for z in ("green", "yellow", "red")}
