@@ -90,6 +90,8 @@ def build_report(
     inputs: ReportInputs,
     now: datetime,
     track_record: dict[str, Any] | None = None,
+    *,
+    source: str = "",
 ) -> Report:
     as_of = assessment.as_of
     catalog = config.series
@@ -119,6 +121,7 @@ def build_report(
         data_quality=quality,
         track_record=_track_record(track_record),
         partners=_partners(inputs, stress),
+        source=source,
     )
 
 

@@ -86,6 +86,7 @@ def write_report(
     track_record: dict[str, Any] | None = None,
     digest: bool = True,
     languages: list[str] | None = None,
+    source: str = "",
 ) -> ReportRun:
     """Write the report for assessment.as_of into OUT/YYYY-MM-DD/ in each language, refresh OUT/index.html, record it.
 
@@ -103,7 +104,7 @@ def write_report(
     def report_in(language: str) -> Report:
         if language not in built:
             with i18n.use(language):
-                built[language] = build_report(assessment, config, inputs, now, track_record)
+                built[language] = build_report(assessment, config, inputs, now, track_record, source=source)
         return built[language]
 
     day = out / assessment.as_of.isoformat()

@@ -293,6 +293,7 @@ class Report(Part):
     data_quality: DataQuality
     track_record: TrackRecord
     partners: PartnerSection = Field(default_factory=PartnerSection)
+    source: str = Field(default="", description="Where the assessment came from, e.g. the one saved for the day and when")
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
