@@ -33,8 +33,9 @@ from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
-from sco_monitor.i18n import _
+from sco_monitor.i18n import _, moment
 from sco_monitor.logs import get_logger
+from sco_monitor.replay.live import mistakes_section
 from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, parse_languages, write_report
 from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
@@ -100,11 +101,7 @@ class DayAssessment:
     """The assessment a report is built from, and the sentence saying where it came from."""
 
     assessment: Assessment
-    source: str
-
-
-def _at(t: datetime) -> str:
-    return t.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")
+    source: Callable[[], str]  # called in each language of the report
 
 
 def saved_or_assess(ctx: Context, as_of: date) -> DayAssessment:
@@ -112,11 +109,11 @@ def saved_or_assess(ctx: Context, as_of: date) -> DayAssessment:
     saved = assessments.load_saved_assessment(ctx.store, as_of)
     if saved is not None:
         return DayAssessment(Assessment.model_validate(saved.body),
-                             _("Built from the assessment saved at {at}.").format(at=_at(saved.saved_at)))
+                             lambda: _("Built from the assessment saved at %(at)s.", at=moment(saved.saved_at)))
     log.warning("no_saved_assessment", as_of=as_of.isoformat())
-    res = step_assess(ctx, as_of, True)
-    return DayAssessment(res, _("No assessment was saved for {day} yet: it was computed and saved for this "
-                                "report at {at}.").format(day=as_of.isoformat(), at=_at(utcnow())))
+    res, at = step_assess(ctx, as_of, True), utcnow()
+    return DayAssessment(res, lambda: _("No assessment was saved for %(day)s yet: it was computed and saved for "
+                                        "this report at %(at)s.", day=as_of.isoformat(), at=moment(at)))
 
 
 def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> AlertRun:
@@ -133,7 +130,17 @@ def step_report(ctx: Context, assessment: Assessment, now: datetime,
                 track_record: Mapping[str, Any] | None = None, **options: Any) -> ReportRun:
     """Write the daily report for assessment.as_of and queue its digest (options: formats, out_dir,
     digest, languages, source: where the assessment came from)."""
-    return write_report(ctx, assessment, now, track_record=dict(track_record) if track_record else None, **options)
+    return write_report(ctx, assessment, now, track_record=dict(track_record) if track_record else None,
+                        mistakes=_mistakes(ctx, assessment.as_of), **options)
+
+
+def _mistakes(ctx: Context, as_of: date) -> dict[str, Any] | None:
+    """The report's "Mistakes and their reasons"; None (the section says it is unavailable) when it fails."""
+    try:
+        return mistakes_section(ctx, as_of)
+    except Exception as e:  # noqa: BLE001 - the report goes on without the section
+        log.error("mistakes_failed", as_of=as_of.isoformat(), error=f"{type(e).__name__}: {e}")
+        return None
 
 
 def step_heartbeat(ctx: Context, now: datetime) -> Heartbeat:
@@ -263,10 +270,11 @@ def run_day(
     if "report" in steps:
         if "assess" not in steps:  # the report of a day reads that day's one saved assessment
             day = _step(out, "load assessment", saved_or_assess, ctx, as_of)
-            assessment, source = (day.assessment, day.source) if day is not None else (None, "")
+            assessment, source = (day.assessment, day.source) if day is not None else (None, str)
         else:
-            source = (_("Built from the assessment saved at {at}.") if save else
-                      _("Built from an assessment computed at {at} and not saved.")).format(at=_at(utcnow()))
+            at = utcnow()
+            source = ((lambda: _("Built from the assessment saved at %(at)s.", at=moment(at))) if save else
+                      (lambda: _("Built from an assessment computed at %(at)s and not saved.", at=moment(at))))
         if assessment is None:
             _needs_assessment(out, "report")
         else:
@@ -311,6 +319,8 @@ def report_command(
         found = saved_or_assess(ctx, day)
         return step_report(ctx, found.assessment, now, formats=names, out_dir=out_dir, digest=digest,
                            languages=langs, source=found.source)
-    source = _("Built from the assessment file {path}.").format(path=assessment_path)
+    def source() -> str:
+        return _("Built from the assessment file %(path)s.", path=str(assessment_path))
+
     return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest, languages=langs,
                        source=source)

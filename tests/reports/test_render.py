@@ -25,7 +25,7 @@ SECTIONS_HTML = ["headline", "members", "stress", "alerts", "forecasts", "recomm
 SECTIONS_MD = ["## 1. Headline", "## 2. Member states", "## 3. Stress index", "## 4. Alerts", "## 5. Forecasts",
                "## 6. Recommendations", "## 7. Data quality", "## 8. Track record"]
 TOP_KEYS = {"language", "as_of", "generated_at", "overall", "countries", "stress_index", "alerts", "forecasts",
-            "recommendations", "joint_actions", "data_quality", "track_record", "partners", "source"}
+            "recommendations", "joint_actions", "data_quality", "track_record", "partners", "source", "mistakes"}
 
 
 def schema() -> dict:

@@ -7,6 +7,7 @@ HTML, Markdown and JSON renderings then show alike.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from sco_monitor.i18n import N_, _, ngettext
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
+from sco_monitor.reports.mistakes import mistakes_section
 from sco_monitor.reports.model import (
     AlertsSection,
     Change,
@@ -91,7 +93,8 @@ def build_report(
     now: datetime,
     track_record: dict[str, Any] | None = None,
     *,
-    source: str = "",
+    source: str | Callable[[], str] = "",
+    mistakes: dict[str, Any] | None = None,
 ) -> Report:
     as_of = assessment.as_of
     catalog = config.series
@@ -121,7 +124,8 @@ def build_report(
         data_quality=quality,
         track_record=_track_record(track_record),
         partners=_partners(inputs, stress),
-        source=source,
+        source=source() if callable(source) else source,
+        mistakes=mistakes_section(mistakes),
     )
 
 

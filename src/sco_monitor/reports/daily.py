@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete
@@ -86,7 +87,8 @@ def write_report(
     track_record: dict[str, Any] | None = None,
     digest: bool = True,
     languages: list[str] | None = None,
-    source: str = "",
+    source: str | Callable[[], str] = "",
+    mistakes: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Write the report for assessment.as_of into OUT/YYYY-MM-DD/ in each language, refresh OUT/index.html, record it.
 
@@ -104,7 +106,8 @@ def write_report(
     def report_in(language: str) -> Report:
         if language not in built:
             with i18n.use(language):
-                built[language] = build_report(assessment, config, inputs, now, track_record, source=source)
+                built[language] = build_report(assessment, config, inputs, now, track_record, source=source,
+                                                 mistakes=mistakes)
         return built[language]
 
     day = out / assessment.as_of.isoformat()
