@@ -250,6 +250,18 @@ def replay(
 
 
 @app.command()
+def review(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="The month reviewed, YYYY-MM.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder of the review files (default: REPORT_DIR/reviews).")] = None,
+) -> None:
+    """Write the monthly review (HTML, Markdown, JSON): the month's warnings, their outcomes, the rules' verdicts."""
+    from sco_monitor.replay.review import write_review
+
+    typer.echo("\n".join(write_review(ctx_of(ctx), month, out).lines()))
+
+
+@app.command()
 def demo(
     ctx: typer.Context,
     start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2008-06-02.")] = None,

@@ -84,3 +84,40 @@ def test_a_closed_false_alarm_appears_in_the_next_report_with_its_drivers(
     md = (out / "report.md").read_text()
     assert "## 9. Mistakes and their reasons" in md and "False alarm: fx_depreciation_20d (critical) for Russia" in md
     assert '<section id="mistakes">' in (out / "report.html").read_text()
+
+
+def test_review_month_writes_html_markdown_and_json(
+        ctx: Context, results_2008: list[date], tmp_path: Path, run_cli, config_dir: Path) -> None:
+    """The CLI's store (var/test.db) with a false alarm in November 2007: the review of the month scores it."""
+    from sco_monitor.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'var' / 'test.db'}")
+    store.init()
+    store.sync_series(ctx.config.universe.series)
+    store.upsert_observations(ctx.store.load_frame([s.id for s in ctx.config.universe.series])
+                              .stack().rename("value").rename_axis(["date", "series_id"]).reset_index())
+    with ctx.store.engine.connect() as src, store.engine.begin() as dst:
+        for table in (t.rule_evaluations, t.stress_index, t.crisis_probability):
+            upsert(dst, table, [dict(r) for r in src.execute(table.select()).mappings()])
+        upsert(dst, t.alert_history, _history(FALSE_ALARM_DAYS))
+    rule = RuleEvaluation(rule="fx_depreciation_20d", kind="pct_change", category="fx", labels=RUS,
+                          series_id="fx.usd_rub", value=0.071, threshold=0.05, severity="critical")
+    _saved(store, FALSE_ALARM_DAYS[0], [rule])
+    store.dispose()
+    proc = run_cli("--config", str(config_dir / "sco-monitor.yaml"), "review", "--month", "2007-11", "--out", "rev")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("review 2007-11: 1 warning(s): 0 hit(s), 1 false alarm(s), 0 open")
+    doc = json.loads((tmp_path / "rev" / "review-2007-11.json").read_text())
+    assert [(w["first"], w["rule"], w["outcome"]) for w in doc["warnings"]] == [
+        ("2007-11-05", "fx_depreciation_20d", "false_alarm")]
+    assert doc["rules"] == [{"rule": "fx_depreciation_20d", "warnings": 1, "hits": 0, "false_alarms": 1, "open": 0,
+                             "countries": ["RUS"], "verdict": "did_not"}]
+    (m,) = [m for m in doc["mistakes"] if m["kind"] == "false_alarm"]
+    assert m["drivers"]["probability"] == pytest.approx(0.31)
+    md = (tmp_path / "rev" / "review-2007-11.md").read_text()
+    assert "# Monthly review 2007-11" in md and "| fx_depreciation_20d | 1 | 0 | 1 | 0 | did not earn its keep |" in md
+    html = (tmp_path / "rev" / "review-2007-11.html").read_text()
+    assert '<tr class="verdict-did_not"><td>fx_depreciation_20d</td>' in html
+    assert "crisis probability 31%" in html
+    bad = run_cli("--config", str(config_dir / "sco-monitor.yaml"), "review", "--month", "2007-13")
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("--month: expected YYYY-MM, got '2007-13'")

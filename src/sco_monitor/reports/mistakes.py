@@ -55,6 +55,15 @@ def _title(item: dict[str, Any], horizon: int) -> str:
              country=name, day=i18n.day(item["date"]), h=horizon)
 
 
+def mistake_items(raw: list[dict[str, Any]], horizon: int) -> list[Mistake]:
+    """`replay.live.explain`'s items as sentences of the active language (the report's section 9, the review)."""
+    return [Mistake(kind=i["kind"], date=i["date"], country=i["country"], country_name=country_name(i["country"]),
+                    rule=i.get("rule"), severity=i.get("severity"), title=_title(i, horizon),
+                    drivers=driver_lines(i.get("drivers") or {}), followed=_followed(i, horizon),
+                    data=json_safe({k: v for k, v in i.items() if k not in ("kind", "date", "country")}))
+            for i in raw]
+
+
 def mistakes_section(data: dict[str, Any] | None) -> MistakesSection:
     """The section from `replay.live.mistakes_section`'s dict; unavailable without one."""
     if data is None:
@@ -62,11 +71,7 @@ def mistakes_section(data: dict[str, Any] | None) -> MistakesSection:
             "The live track record could not be read, so past mistakes are not shown."))
     horizon = int(data["horizon"])
     counts = dict(data["counts"])
-    items = [Mistake(kind=i["kind"], date=i["date"], country=i["country"], country_name=country_name(i["country"]),
-                     rule=i.get("rule"), severity=i.get("severity"), title=_title(i, horizon),
-                     drivers=driver_lines(i.get("drivers") or {}), followed=_followed(i, horizon),
-                     data=json_safe({k: v for k, v in i.items() if k not in ("kind", "date", "country")}))
-             for i in data["items"]]
+    items = mistake_items(data["items"], horizon)
     message = _("Of %(warnings)s warnings first raised from %(start)s to %(end)s, %(hits)s announced a crisis, "
                 "%(false_alarms)s were false alarms and %(open)s are still within their %(h)s-day outcome window; "
                 "%(misses)s crises came without a warning.", start=i18n.day(data["start"]), end=i18n.day(data["end"]),
