@@ -36,7 +36,13 @@ from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.i18n import _, moment
 from sco_monitor.logs import get_logger
 from sco_monitor.replay.live import mistakes_section
-from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, parse_languages, write_report
+from sco_monitor.reports.daily import (
+    ReportRun,
+    load_assessment,
+    parse_formats,
+    parse_languages,
+    write_report,
+)
 from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
 

@@ -4,7 +4,7 @@ and the report's "Mistakes and their reasons" explaining each by that day's save
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +15,7 @@ from sco_monitor.assess.model import Assessment, CrisisProbability, RuleEvaluati
 from sco_monitor.context import Context
 from sco_monitor.replay.episodes import Span
 from sco_monitor.replay.live import live_record
-from sco_monitor.replay.mistakes import Warning, misses, outcome, warnings_from_history
+from sco_monitor.replay.mistakes import misses, outcome, warnings_from_history
 from sco_monitor.store import schema as t
 from sco_monitor.store.assessments import save_assessment
 from sco_monitor.store.upsert import upsert
@@ -52,7 +52,7 @@ def _saved(store, day: date, rules: list[RuleEvaluation], country: str = "RUS") 
         stress_index={country: StressValue(scope=country, value=0.58, level="elevated",
                                             segments={"fx": 0.41, "equity": 0.17})})
     save_assessment(store, day, {}, body=a.model_dump(mode="json"),
-                    saved_at=datetime(day.year, day.month, day.day, 6, 0, tzinfo=timezone.utc))
+                    saved_at=datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC))
 
 
 def test_a_closed_false_alarm_appears_in_the_next_report_with_its_drivers(
@@ -68,7 +68,7 @@ def test_a_closed_false_alarm_appears_in_the_next_report_with_its_drivers(
     (scored,) = [s for s in record.scored if s.warning.fingerprint == "fa"]
     assert scored.outcome == "false_alarm", scored
     _saved(ctx.store, as_of, [])
-    result = cycle.run_day(ctx, as_of, datetime(2008, 6, 30, 7, tzinfo=timezone.utc), steps=("report",))
+    result = cycle.run_day(ctx, as_of, datetime(2008, 6, 30, 7, tzinfo=UTC), steps=("report",))
     assert result.status == "ok", result.lines()
     out = tmp_path / "reports" / "2008-06-30"
     doc = json.loads((out / "report.json").read_text())

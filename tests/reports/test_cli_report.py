@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -117,7 +117,7 @@ def test_the_report_of_a_day_is_built_from_the_assessment_saved_for_it(site: dic
     a = fx.assessment()
     a.stress_index["WLD"].value = 0.4242
     save_assessment(site["store"], a.as_of, {}, body=a.model_dump(mode="json"),
-                    saved_at=datetime(2008, 10, 10, 6, 30, tzinfo=timezone.utc))
+                    saved_at=datetime(2008, 10, 10, 6, 30, tzinfo=UTC))
     site["store"].dispose()
     proc = run_cli("--config", site["config"], "report", "--as-of", "2008-10-10", "--format", "json,md", "--out", "out")
     assert proc.returncode == 0, proc.stderr

@@ -13,7 +13,14 @@ import pandas as pd
 from sco_monitor import results
 from sco_monitor.context import Context
 from sco_monitor.replay.episodes import Span
-from sco_monitor.replay.mistakes import Warning, drivers, followed, misses, outcome, warnings_from_history
+from sco_monitor.replay.mistakes import (
+    WarningRun,
+    drivers,
+    followed,
+    misses,
+    outcome,
+    warnings_from_history,
+)
 from sco_monitor.replay.track import country_episodes
 from sco_monitor.store.assessments import load_saved_assessment
 
@@ -22,7 +29,7 @@ from sco_monitor.store.assessments import load_saved_assessment
 class Scored:
     """A warning and its outcome (with the episode it announced, if any)."""
 
-    warning: Warning
+    warning: WarningRun
     outcome: str
     episode: Span | None
 

@@ -28,7 +28,7 @@ _SEVERITY = {"warn": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
-class Warning:
+class WarningRun:
     """One warning: an alert firing at warn or critical over consecutive assessment days."""
 
     fingerprint: str
@@ -41,7 +41,7 @@ class Warning:
     threshold: float | None
 
 
-def warnings_from_history(history: pd.DataFrame, calendar: Sequence[date]) -> list[Warning]:
+def warnings_from_history(history: pd.DataFrame, calendar: Sequence[date]) -> list[WarningRun]:
     """The firing warn/critical runs of the alert history (date, fingerprint, rule, country, state,
     severity, value, threshold), consecutive over `calendar` (the assessment days)."""
     pos = {d: i for i, d in enumerate(sorted(calendar))}
@@ -50,12 +50,12 @@ def warnings_from_history(history: pd.DataFrame, calendar: Sequence[date]) -> li
         return []
     rows["day"] = [to_date(d) for d in rows["date"]]
     rows["pos"] = [pos.get(d, -1) for d in rows["day"]]
-    out: list[Warning] = []
+    out: list[WarningRun] = []
     for fp, g in rows[rows["pos"] >= 0].sort_values("pos").groupby("fingerprint", sort=False):
         run_id = (g["pos"].diff() != 1).cumsum()
         for _, r in g.groupby(run_id):
             head = r.iloc[0]
-            out.append(Warning(
+            out.append(WarningRun(
                 fingerprint=str(fp), rule=str(head["rule"]), country=str(head["country"]),
                 severity=max(r["severity"], key=lambda s: _SEVERITY[s]), first=head["day"], last=r.iloc[-1]["day"],
                 value=_float(head["value"]), threshold=_float(head["threshold"])))
@@ -66,7 +66,7 @@ def _float(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
-def outcome(w: Warning, spans: Sequence[Span], horizon: int, known_until: date) -> tuple[Outcome, Span | None]:
+def outcome(w: WarningRun, spans: Sequence[Span], horizon: int, known_until: date) -> tuple[Outcome, Span | None]:
     """Hit (with the episode), false alarm, or open while the window has not closed by known_until."""
     first = bday(w.first)
     for s in spans:
@@ -76,7 +76,7 @@ def outcome(w: Warning, spans: Sequence[Span], horizon: int, known_until: date) 
     return ("false_alarm", None) if first + horizon <= bday(known_until) else ("open", None)
 
 
-def misses(spans: Mapping[str, Sequence[Span]], warnings: Sequence[Warning], calendar: Sequence[date],
+def misses(spans: Mapping[str, Sequence[Span]], warnings: Sequence[WarningRun], calendar: Sequence[date],
            horizon: int, start: date, end: date) -> list[Span]:
     """Episodes with onset in start..end that no warning of their country preceded within `horizon`
     trading days, counted only when the monitor ran on some day of that run-up."""

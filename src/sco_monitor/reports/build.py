@@ -13,8 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sco_monitor import coverage
-from sco_monitor import i18n
+from sco_monitor import coverage, i18n
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig

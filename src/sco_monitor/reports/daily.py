@@ -9,10 +9,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete
