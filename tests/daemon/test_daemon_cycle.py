@@ -19,7 +19,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from sco_monitor.store import Store
-from sco_monitor.store.schema import alert_history, alerts, notifications, reports, saved_assessments
+from sco_monitor.store.schema import (
+    alert_history,
+    alerts,
+    notifications,
+    reports,
+    saved_assessments,
+)
 
 from ..conftest import GOOD_CONFIG
 from .conftest import free_port, http_get, runs_of, wait_for
