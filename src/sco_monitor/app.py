@@ -23,3 +23,11 @@ def known_names() -> KnownNames:
 def load_app_config(path: str | Path | None = None) -> AppConfig:
     """`load_config` with every cross-reference checked."""
     return load_config(path, known_names())
+
+
+def mistakes_section(ctx: object, as_of: object) -> dict:
+    """The report's "Mistakes and their reasons" from the live record (the hook every Context gets
+    from the top layer; deferred so that only report days load the replay's scoring)."""
+    from sco_monitor.replay.live import mistakes_section as build
+
+    return build(ctx, as_of)  # type: ignore[arg-type]

@@ -64,7 +64,8 @@ def _root(
     from sco_monitor.load_checks import check_config
 
     run_id = configure(log_format.value, log_level)
-    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names, check=check_config)
+    ctx.obj = Context(config_path=config, run_id=run_id, known=_known_names, check=check_config,
+                      mistakes=_mistakes)
 
 
 @app.command()
@@ -256,6 +257,18 @@ def replay(
     summary = run_replay(ctx_of(ctx), _required_date(start, "--from"), _required_date(end, "--to"), out,
                          receivers=receivers.value, report_every=report_every, force=force, score=score, into=into)
     typer.echo("\n".join(summary.lines()))
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="The month reviewed, YYYY-MM.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder of the review files (default: REPORT_DIR/reviews).")] = None,
+) -> None:
+    """Write the monthly review (HTML, Markdown, JSON): the month's warnings, their outcomes, the rules' verdicts."""
+    from sco_monitor.replay.review import write_review
+
+    typer.echo("\n".join(write_review(ctx_of(ctx), month, out).lines()))
 
 
 @app.command()
@@ -454,6 +467,12 @@ def tokens_list(
 
     found = list_tokens(ctx_of(ctx).store.engine)
     typer.echo(json.dumps([i.to_dict() for i in found], indent=1) if as_json else describe(found))
+
+
+def _mistakes(ctx: Context, as_of: object) -> dict:
+    from sco_monitor.app import mistakes_section
+
+    return mistakes_section(ctx, as_of)
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sco_monitor.config import AppConfig, KnownNames, load_config
 from sco_monitor.store import Store
@@ -15,12 +17,15 @@ class Context:
     """Loads the config and opens the store once, on first use.
 
     `known` gives the registered names to check the config against (`sco_monitor.app.known_names`,
-    passed by the CLI); it is a callable so that commands which never read the config stay light."""
+    passed by the CLI); it is a callable so that commands which never read the config stay light.
+    `mistakes` builds the report's "Mistakes and their reasons" from the live record (the CLI passes
+    `replay.live.mistakes_section`; without it the section says it is unavailable)."""
 
     config_path: str | Path | None = None
     run_id: str = ""
     check: Callable[[AppConfig], None] | None = field(default=None, repr=False)
     known: Callable[[], KnownNames] | None = field(default=None, repr=False)
+    mistakes: Callable[[Any, date], dict[str, Any]] | None = field(default=None, repr=False)
     _config: AppConfig | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
@@ -44,5 +49,6 @@ class Context:
         return self._store
 
     @classmethod
-    def from_parts(cls, config: AppConfig, store: Store | None = None, run_id: str = "") -> "Context":
-        return cls(config_path=config.path, run_id=run_id, _config=config, _store=store)
+    def from_parts(cls, config: AppConfig, store: Store | None = None, run_id: str = "",
+                   mistakes: Callable[[Any, date], dict[str, Any]] | None = None) -> "Context":
+        return cls(config_path=config.path, run_id=run_id, mistakes=mistakes, _config=config, _store=store)

@@ -33,8 +33,15 @@ from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
+from sco_monitor.i18n import _, moment
 from sco_monitor.logs import get_logger
-from sco_monitor.reports.daily import ReportRun, load_assessment, parse_formats, parse_languages, write_report
+from sco_monitor.reports.daily import (
+    ReportRun,
+    load_assessment,
+    parse_formats,
+    parse_languages,
+    write_report,
+)
 from sco_monitor.store import assessments, model_states
 from sco_monitor.timeutil import utcnow
 
@@ -84,13 +91,34 @@ def step_assess(ctx: Context, as_of: date, save: bool = True, *,
         except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
             log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
     run_ = evaluate(frame, config, as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
-    if save:
-        assessments.save_assessment(ctx.store, as_of, result_rows(run_, a.save_days))
     res = run_.assessment
+    if save:
+        assessments.save_assessment(ctx.store, as_of, result_rows(run_, a.save_days),
+                                    body=res.model_dump(mode="json"), saved_at=utcnow())
     log.info("assessed", as_of=as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
              warn=sum(r.severity == "warn" for r in res.rules),
              critical=sum(r.severity == "critical" for r in res.rules), saved=save)
     return res
+
+
+@dataclass(frozen=True)
+class DayAssessment:
+    """The assessment a report is built from, and the sentence saying where it came from."""
+
+    assessment: Assessment
+    source: Callable[[], str]  # called in each language of the report
+
+
+def saved_or_assess(ctx: Context, as_of: date) -> DayAssessment:
+    """The day's one assessment: the saved one; when the day has none yet, assess now, save it and say so."""
+    saved = assessments.load_saved_assessment(ctx.store, as_of)
+    if saved is not None:
+        return DayAssessment(Assessment.model_validate(saved.body),
+                             lambda: _("Built from the assessment saved at %(at)s.", at=moment(saved.saved_at)))
+    log.warning("no_saved_assessment", as_of=as_of.isoformat())
+    res, at = step_assess(ctx, as_of, True), utcnow()
+    return DayAssessment(res, lambda: _("No assessment was saved for %(day)s yet: it was computed and saved for "
+                                        "this report at %(at)s.", day=as_of.isoformat(), at=moment(at)))
 
 
 def step_alert(ctx: Context, assessment: Assessment, now: datetime) -> AlertRun:
@@ -107,8 +135,21 @@ def step_deliver(ctx: Context, now: datetime | None = None,
 
 def step_report(ctx: Context, assessment: Assessment, now: datetime,
                 track_record: Mapping[str, Any] | None = None, **options: Any) -> ReportRun:
-    """Write the daily report for assessment.as_of and queue its digest (options: formats, out_dir, digest)."""
-    return write_report(ctx, assessment, now, track_record=dict(track_record) if track_record else None, **options)
+    """Write the daily report for assessment.as_of and queue its digest (options: formats, out_dir,
+    digest, languages, source: where the assessment came from)."""
+    return write_report(ctx, assessment, now, track_record=dict(track_record) if track_record else None,
+                        mistakes=_mistakes(ctx, assessment.as_of), **options)
+
+
+def _mistakes(ctx: Context, as_of: date) -> dict[str, Any] | None:
+    """The report's "Mistakes and their reasons"; None (the section says it is unavailable) when it fails."""
+    if ctx.mistakes is None:
+        return None
+    try:
+        return ctx.mistakes(ctx, as_of)
+    except Exception as e:  # noqa: BLE001 - the report goes on without the section
+        log.error("mistakes_failed", as_of=as_of.isoformat(), error=f"{type(e).__name__}: {e}")
+        return None
 
 
 def step_heartbeat(ctx: Context, now: datetime) -> Heartbeat:
@@ -267,10 +308,18 @@ def run_day(
     if "deliver" in steps:
         _step(out, "deliver", step_deliver, ctx, None, clock)
     if "report" in steps:
+        if "assess" not in steps:  # the report of a day reads that day's one saved assessment
+            day = _step(out, "load assessment", saved_or_assess, ctx, as_of)
+            assessment, source = (day.assessment, day.source) if day is not None else (None, str)
+        else:
+            at = utcnow()
+            source = ((lambda: _("Built from the assessment saved at %(at)s.", at=moment(at))) if save else
+                      (lambda: _("Built from an assessment computed at %(at)s and not saved.", at=moment(at))))
         if assessment is None:
             _needs_assessment(out, "report")
         else:
-            _step(out, "report", lambda: step_report(ctx, assessment, now, track_record() if track_record else None))
+            _step(out, "report", lambda: step_report(ctx, assessment, now, track_record() if track_record else None,
+                                                     source=source))
     if "heartbeat" in steps:
         _step(out, "heartbeat", step_heartbeat, ctx, now)
     return out
@@ -278,7 +327,7 @@ def run_day(
 
 def run_cycle(ctx: Context, as_of: date | None = None, collect: bool = True, now: datetime | None = None) -> CycleResult:
     """The CLI `cycle`: the whole day, once; `collect=False` leaves the store as it is."""
-    out = run_day(ctx, as_of, now, steps=CYCLE if collect else CYCLE[1:])
+    out = run_day(ctx, as_of, now, steps=CYCLE if collect else CYCLE[1:], record_history=True)
     if not collect:
         out.steps.insert(0, StepOutcome("collect", "skipped", "--no-collect"))
     return out
@@ -293,7 +342,8 @@ def report_command(
     digest: bool,
     languages: str | None = None,
 ) -> ReportRun:
-    """`sco-monitor report`: assess the store as of the date (or read a saved assessment) and write the report."""
+    """`sco-monitor report`: the report of the day's saved assessment (assessed and saved when the day has
+    none yet), or of an assessment file."""
     names = parse_formats(formats, list(ctx.config.settings.report.formats))
     langs = parse_languages(languages, list(ctx.config.settings.report.languages))
     now = utcnow()
@@ -306,5 +356,11 @@ def report_command(
             day = date.fromisoformat(as_of) if as_of else local_today(ctx, now)
         except ValueError:
             raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
-        assessment = step_assess(ctx, day, save=False)
-    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest, languages=langs)
+        found = saved_or_assess(ctx, day)
+        return step_report(ctx, found.assessment, now, formats=names, out_dir=out_dir, digest=digest,
+                           languages=langs, source=found.source)
+    def source() -> str:
+        return _("Built from the assessment file %(path)s.", path=str(assessment_path))
+
+    return step_report(ctx, assessment, now, formats=names, out_dir=out_dir, digest=digest, languages=langs,
+                       source=source)

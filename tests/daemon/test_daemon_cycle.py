@@ -19,7 +19,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from sco_monitor.store import Store
-from sco_monitor.store.schema import alerts, notifications, reports
+from sco_monitor.store.schema import (
+    alert_history,
+    alerts,
+    notifications,
+    reports,
+    saved_assessments,
+)
 
 from ..conftest import GOOD_CONFIG
 from .conftest import free_port, http_get, runs_of, wait_for
@@ -146,6 +152,8 @@ def test_the_daemon_runs_the_whole_cycle_and_delivers_by_mail_and_webhook(
             firing = conn.execute(select(alerts.c.rule, alerts.c.state, alerts.c.severity)).all()
             outbox = conn.execute(select(notifications.c.receiver, notifications.c.status)).all()
             written = conn.execute(select(reports.c.format, reports.c.path)).all()
+            history = conn.execute(select(alert_history.c.rule, alert_history.c.state)).all()
+            saved_days = conn.execute(select(saved_assessments.c.as_of)).scalars().all()
     finally:
         store.dispose()
     assert ("fx_jump", "firing", "critical") in [tuple(r) for r in firing]
@@ -153,6 +161,12 @@ def test_the_daemon_runs_the_whole_cycle_and_delivers_by_mail_and_webhook(
     assert all(status == "delivered" for _, status in outbox), outbox
     assert {f for f, _ in written} == {"html", "md", "json"}
     assert all(Path(p).is_file() for _, p in written)
+    # live operation keeps the replay's record: the alert history and the day's one saved assessment
+    assert ("fx_jump", "firing") in [tuple(r) for r in history]
+    assert saved_days
+    doc = json.loads(Path(next(p for f, p in written if f == "json")).read_text())
+    assert doc["source"].startswith(("Built from the assessment saved at", "No assessment was saved for")), doc["source"]
+    assert "mistakes" in doc and doc["mistakes"]["available"]
     runs = runs_of(url)
     first_collect = min(r.finished_at for r in runs if r.job_id == "collect_market" and r.status == "ok")
     # an assess or report that fired before the first collection finished may say so; nothing else may fail

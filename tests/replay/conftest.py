@@ -13,6 +13,7 @@ import pytest
 
 from sco_monitor.assess.model import fingerprint
 from sco_monitor.config import load_config
+from sco_monitor.app import mistakes_section
 from sco_monitor.context import Context
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
@@ -40,7 +41,7 @@ def ctx(config_dir: Path, store: Store, real_prices: dict[str, pd.Series]) -> Co
     store.sync_series(config.universe.series)
     store.upsert_observations(pd.concat(
         [pd.DataFrame({"series_id": sid, "date": s.index, "value": s.to_numpy()}) for sid, s in real_prices.items()]))
-    return Context.from_parts(config, store=store, run_id="test")
+    return Context.from_parts(config, store=store, run_id="test", mistakes=mistakes_section)
 
 
 def save_results(store: Store, prices: dict[str, pd.Series], start: str, end: str) -> list[date]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import yaml
 from sqlalchemy import select
 
 from sco_monitor.store import Store, schema
+from sco_monitor.store.assessments import load_saved_assessment, save_assessment
 
 from ..conftest import ROOT
 from . import fixtures as fx
@@ -102,4 +104,25 @@ def test_without_a_saved_assessment_the_store_is_assessed(site: dict, run_cli, t
         assert not (tmp_path / "out").exists()
     else:
         assert proc.returncode == 0, proc.stderr
-        assert json.loads((tmp_path / "out" / "2008-10-10" / "report.json").read_text())["as_of"] == "2008-10-10"
+        doc = json.loads((tmp_path / "out" / "2008-10-10" / "report.json").read_text())
+        assert doc["as_of"] == "2008-10-10"
+        assert doc["source"].startswith("No assessment was saved for 2008-10-10 yet: it was computed and saved")
+        saved = load_saved_assessment(Store(f"sqlite:///{site['db']}"), date(2008, 10, 10))
+        assert saved is not None and saved.body["as_of"] == "2008-10-10"  # the next report reads this one
+
+
+def test_the_report_of_a_day_is_built_from_the_assessment_saved_for_it(site: dict, run_cli, tmp_path: Path) -> None:
+    """One assessment a day: the report shows the saved numbers (here a world stress no recomputation
+    would give) and says when they were saved."""
+    a = fx.assessment()
+    a.stress_index["WLD"].value = 0.4242
+    save_assessment(site["store"], a.as_of, {}, body=a.model_dump(mode="json"),
+                    saved_at=datetime(2008, 10, 10, 6, 30, tzinfo=UTC))
+    site["store"].dispose()
+    proc = run_cli("--config", site["config"], "report", "--as-of", "2008-10-10", "--format", "json,md", "--out", "out")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out" / "2008-10-10" / "report.json").read_text())
+    assert doc["overall"]["world_value"] == pytest.approx(0.4242)
+    assert doc["source"] == "Built from the assessment saved at 2008-10-10 06:30 UTC."
+    assert "*Built from the assessment saved at 2008-10-10 06:30 UTC.*" in (
+        tmp_path / "out" / "2008-10-10" / "report.md").read_text()

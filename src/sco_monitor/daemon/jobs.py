@@ -98,8 +98,8 @@ def collect_all(ctx: Context, firing: Firing) -> CycleResult:
 
 @registry.register("assess")
 def assess(ctx: Context, firing: Firing) -> CycleResult:
-    """Assess as of the fire date (saved), then advance the alerts and fill the outbox."""
-    return _run(ctx, firing, "assess", "alert", save=True)
+    """Assess as of the fire date (saved), advance the alerts, fill the outbox and record the alert history."""
+    return _run(ctx, firing, "assess", "alert", save=True, record_history=True)
 
 
 @registry.register("deliver")
@@ -110,8 +110,9 @@ def deliver(ctx: Context, firing: Firing) -> CycleResult:
 
 @registry.register("report")
 def report(ctx: Context, firing: Firing) -> CycleResult:
-    """The daily report for the fire date, from an assessment recomputed (not saved) for it."""
-    return _run(ctx, firing, "assess", "report", save=False)
+    """The daily report for the fire date, from the assessment the `assess` job saved for it (assessed
+    and saved here when there is none yet)."""
+    return _run(ctx, firing, "report")
 
 
 @registry.register("heartbeat")

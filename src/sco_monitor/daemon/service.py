@@ -39,6 +39,7 @@ from sco_monitor.config import AppConfig, ConfigError
 from sco_monitor.config.cron import LocalCronTrigger, cron_trigger, latest_fire
 from sco_monitor.config.settings import Schedule
 from sco_monitor.config.types import format_duration
+from sco_monitor.app import mistakes_section
 from sco_monitor.context import Context
 from sco_monitor.daemon import worker
 from sco_monitor.daemon.health import JobHealth, evaluate
@@ -148,7 +149,7 @@ class Daemon:
             role=lambda: self.role, scheduler_running=self.scheduler_running, job_health=self.job_health,
             cycle_jobs=lambda: cycle), s.timezone)
         self.http = HttpEndpoints(listen or s.http.listen, self.health, self.metrics.render,
-                                  Context.from_parts(config, self.store))
+                                  Context.from_parts(config, self.store, mistakes=mistakes_section))
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self) -> None:

@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection, wait
 import structlog
 
 from sco_monitor.config import AppConfig
+from sco_monitor.app import mistakes_section
 from sco_monitor.context import Context
 from sco_monitor.daemon.jobs import Firing, JobFn
 from sco_monitor.daemon.lock import pid_alive
@@ -155,7 +156,7 @@ def _child(conn: Connection, fn: JobFn, config: AppConfig, firing: Firing, log: 
 
     store = Store(config.settings.store.url)
     try:
-        result = fn(Context.from_parts(config, store, log.run_id), firing)
+        result = fn(Context.from_parts(config, store, log.run_id, mistakes=mistakes_section), firing)
         message = _verdict(result)
     except Stopped:
         logger.warning("job_stopped", job=firing.job_id)

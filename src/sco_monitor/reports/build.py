@@ -7,13 +7,13 @@ HTML, Markdown and JSON renderings then show alike.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from sco_monitor import coverage
-from sco_monitor import i18n
+from sco_monitor import coverage, i18n
 from sco_monitor.assess.model import Assessment, Forecast, RuleEvaluation
 from sco_monitor.catalog import COVERAGE_KINDS, SCO_MEMBERS
 from sco_monitor.config import AppConfig
@@ -22,6 +22,7 @@ from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.cooperation import cooperation_section
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
+from sco_monitor.reports.mistakes import mistakes_section
 from sco_monitor.reports.model import (
     AlertsSection,
     Change,
@@ -93,6 +94,9 @@ def build_report(
     inputs: ReportInputs,
     now: datetime,
     track_record: dict[str, Any] | None = None,
+    *,
+    source: str | Callable[[], str] = "",
+    mistakes: dict[str, Any] | None = None,
 ) -> Report:
     as_of = assessment.as_of
     catalog = config.series
@@ -123,6 +127,8 @@ def build_report(
         track_record=_track_record(track_record),
         partners=_partners(inputs, stress),
         cooperation=cooperation_section(config, inputs.trade, prev),
+        source=source() if callable(source) else source,
+        mistakes=mistakes_section(mistakes),
     )
 
 

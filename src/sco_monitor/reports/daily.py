@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -91,6 +92,8 @@ def write_report(
     track_record: dict[str, Any] | None = None,
     digest: bool = True,
     languages: list[str] | None = None,
+    source: str | Callable[[], str] = "",
+    mistakes: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Write the report for assessment.as_of into OUT/YYYY-MM-DD/ in each language, refresh OUT/index.html, record it.
 
@@ -108,7 +111,8 @@ def write_report(
     def report_in(language: str) -> Report:
         if language not in built:
             with i18n.use(language):
-                built[language] = build_report(assessment, config, inputs, now, track_record)
+                built[language] = build_report(assessment, config, inputs, now, track_record, source=source,
+                                                 mistakes=mistakes)
         return built[language]
 
     day = out / assessment.as_of.isoformat()

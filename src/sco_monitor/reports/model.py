@@ -6,6 +6,7 @@ never renamed.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -277,6 +278,27 @@ class TrackRecord(Part):
     message: str
 
 
+# --- 9. mistakes and their reasons ------------------------------------------------------------------------
+class Mistake(Part):
+    kind: Literal["false_alarm", "miss"]
+    date: dt.date = Field(description="The warning's first day, or the episode's onset")
+    country: str
+    country_name: str
+    rule: str | None = None
+    severity: str | None = None
+    title: str = Field(description="One line: what the mistake was")
+    drivers: list[str] = Field(default_factory=list, description="What drove it on the day, from that day's saved assessment")
+    followed: str = Field(default="", description="What followed in the outcome window")
+    data: dict[str, Any] = Field(default_factory=dict, description="The numbers behind the sentences")
+
+
+class MistakesSection(Part):
+    available: bool = False
+    message: str = ""
+    counts: dict[str, int] = Field(default_factory=dict, description="warnings, hits, false_alarms, open, misses")
+    items: list[Mistake] = Field(default_factory=list)
+
+
 # --- partner centres' views (beside section 2) -------------------------------------------------------------
 class PartnerItem(Part):
     author: str = Field(description="The partner's token name")
@@ -338,6 +360,8 @@ class Report(Part):
     track_record: TrackRecord
     partners: PartnerSection = Field(default_factory=PartnerSection)
     cooperation: CooperationSection = Field(default_factory=CooperationSection)
+    mistakes: MistakesSection = Field(default_factory=MistakesSection)
+    source: str = Field(default="", description="Where the assessment came from, e.g. the one saved for the day and when")
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -8,7 +8,8 @@ nothing from assess.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -56,8 +57,19 @@ def load_quality(store: Store, as_of: date, days: int = 10) -> list[dict[str, An
     return [{"series_id": r[0], "date": r[1], "flag": r[2], "detail": r[3] or ""} for r in rows]
 
 
-def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-    """Write one assessment's rows in one transaction; re-running the same as_of replaces them.
+@dataclass(frozen=True)
+class SavedAssessment:
+    """The assessment saved for a day (its JSON form) and when it was saved."""
+
+    as_of: date
+    saved_at: datetime
+    body: dict[str, Any]
+
+
+def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[str, Any]]],
+                    body: Mapping[str, Any] | None = None, saved_at: datetime | None = None) -> None:
+    """Write one assessment's rows (and, given, its whole JSON `body`, saved at `saved_at`) in one
+    transaction; re-running the same as_of replaces them.
 
     The stress value of day D is the one assessed as of D: rows of earlier days only fill gaps, so
     a later assessment (another window start) never rewrites what was known on D.
@@ -77,3 +89,23 @@ def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[
             table_rows = today if name == "stress_index" else list(rows.get(name, []))
             for i in range(0, len(table_rows), _CHUNK):
                 upsert(conn, getattr(schema, name), table_rows[i: i + _CHUNK])
+        if body is not None:
+            if saved_at is None:
+                raise ValueError("save_assessment: a body needs its saved_at")
+            upsert(conn, schema.saved_assessments, [{"as_of": as_of, "saved_at": saved_at, "body": dict(body)}])
+
+
+def load_saved_assessment(store: Store, as_of: date) -> SavedAssessment | None:
+    """The assessment saved for as_of, or None when that day has none yet."""
+    t = schema.saved_assessments
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t.c.saved_at, t.c.body).where(t.c.as_of == as_of)).first()
+    return None if row is None else SavedAssessment(as_of, row[0], dict(row[1]))
+
+
+def saved_assessments(store: Store, start: date, end: date) -> list[SavedAssessment]:
+    """The assessments saved for the days start..end, oldest first (what the track record explains)."""
+    t = schema.saved_assessments
+    stmt = select(t.c.as_of, t.c.saved_at, t.c.body).where(t.c.as_of >= start, t.c.as_of <= end).order_by(t.c.as_of)
+    with store.engine.connect() as conn:
+        return [SavedAssessment(r[0], r[1], dict(r[2])) for r in conn.execute(stmt).all()]

@@ -166,6 +166,14 @@ crisis_probability = Table(
     Column("details", JSON, nullable=False, default=dict),
 )
 
+saved_assessments = Table(  # the one assessment of each day, whole, as the report and the track record read it
+    "saved_assessments",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("body", JSON, nullable=False),  # the Assessment's JSON form
+)
+
 # --- alerting -----------------------------------------------------------------------------------
 alerts = Table(
     "alerts",
