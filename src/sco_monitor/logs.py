@@ -19,6 +19,17 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written: a stream captured at configure time may be
+    closed by then (a test's capture, a redirected stream), and a log line must never raise."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(fmt: LogFormat = "auto", level: str = "info", run_id: str | None = None) -> str:
     """Configure logging to stderr and bind the run id to every line; returns the run id."""
     run_id = run_id or new_run_id()
@@ -35,7 +46,7 @@ def configure(fmt: LogFormat = "auto", level: str = "info", run_id: str | None =
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()
