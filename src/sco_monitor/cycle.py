@@ -9,12 +9,14 @@ results) is done here and in `store/`; `assess/` only computes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from sco_monitor import results
 from sco_monitor.alerting.commands import deliver
@@ -28,7 +30,7 @@ from sco_monitor.assess.forecast.layer import (
     states_from_rows,
 )
 from sco_monitor.assess.model import Assessment, QualityFlag
-from sco_monitor.assess.pipeline import evaluate
+from sco_monitor.assess.pipeline import Window, evaluate, point_in_time
 from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
@@ -99,6 +101,67 @@ def step_assess(ctx: Context, as_of: date, save: bool = True, *,
              warn=sum(r.severity == "warn" for r in res.rules),
              critical=sum(r.severity == "critical" for r in res.rules), saved=save)
     return res
+
+
+class WindowedAssessment:
+    """`step_assess` for consecutive days (the replay): the store is read once per calendar year
+    and the causal parts of the assessment are computed once per year (`pipeline.Window`); only
+    what carries state goes day by day: the forecast models, extended (or re-estimated on their
+    calendar) from the previous day's states kept in memory. Each day's assessment and results are
+    those `step_assess` gives on that day (tests/test_assess_window.py, tests/replay)."""
+
+    def __init__(self, ctx: Context, days: Sequence[date], *, forecaster: Forecaster | None = forecast_layer) -> None:
+        self.days = sorted(days)
+        self.forecaster = forecaster
+        self._ids = [s.id for s in ctx.config.universe.series]
+        self._year: int | None = None
+        self._window: Window | None = None
+        self._frame: pd.DataFrame | None = None
+        self._states: dict[tuple[str, str], Any] | None = None
+        self._previous: date | None = None
+
+    def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
+        config = ctx.config
+        a = config.settings.assessment
+        if self._year != as_of.year or self._window is None or self._frame is None or as_of > self._window.end:
+            self._save_states(ctx)
+            end = max([d for d in self.days if d.year == as_of.year and d >= as_of], default=as_of)
+            self._frame = assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end)
+            self._window = Window.of(self._frame, config, end)
+            self._year = as_of.year
+        frame = point_in_time(self._frame, config, as_of)
+        quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
+        forecasts, regime = [], {}
+        if self.forecaster is not None:
+            try:
+                if self._states is None:
+                    ids = [s.id for s in forecast_series(config, frame)]
+                    self._states = states_from_rows(model_states.load_states(ctx.store, ids))
+                run = self.forecaster(frame, config, as_of, self._states)
+                self._states.update(run.states)
+                forecasts, regime = run.forecasts, run.regime_prob
+            except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
+                log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
+        run_ = self._window.day(as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
+        res = run_.assessment
+        if save:
+            # earlier days' rows are already saved (and causal): only the days since the previous one
+            days = a.save_days if self._previous is None else max(1, min(a.save_days, (as_of - self._previous).days))
+            assessments.save_assessment(ctx.store, as_of, result_rows(run_, days),
+                                        body=res.model_dump(mode="json"), saved_at=utcnow())
+        self._previous = as_of
+        log.info("assessed", as_of=as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
+                 warn=sum(r.severity == "warn" for r in res.rules),
+                 critical=sum(r.severity == "critical" for r in res.rules), saved=save, windowed=True)
+        return res
+
+    def _save_states(self, ctx: Context) -> None:
+        if self._states:
+            model_states.save_states(ctx.store, self._states)
+
+    def close(self, ctx: Context) -> None:
+        """Write the models' states (the next run or replay continues from them)."""
+        self._save_states(ctx)
 
 
 @dataclass(frozen=True)
@@ -278,6 +341,7 @@ def run_day(
     record_history: bool = False,
     track_record: Callable[[], Mapping[str, Any] | None] | None = None,
     clock: Callable[[], datetime] | None = None,
+    assess: Callable[[Context, date, bool], Assessment] | None = None,
 ) -> CycleResult:
     """Run the asked steps of one day, in cycle order, at `now` (default: the clock) for `as_of`
     (default: now's date in the configured timezone).
@@ -287,7 +351,8 @@ def run_day(
     `record_history` copies the alerts pending or firing after alerting into the alert history
     (the replay's record); `track_record` gives the report's track-record section, computed right
     before the report. Delivery reads `clock` (default: the real one; a given `now` freezes it) at
-    each claim, attempt and record, never the day's start."""
+    each claim, attempt and record, never the day's start. `assess` replaces `step_assess` (the
+    replay's `WindowedAssessment`)."""
     clock = clock or ((lambda: now) if now is not None else utcnow)
     now = clock()
     as_of = as_of or local_today(ctx, now)
@@ -299,7 +364,7 @@ def run_day(
         _step(out, "collect", step_collect, ctx, series=series, sources=sources)
     assessment: Assessment | None = None
     if "assess" in steps:
-        assessment = _step(out, "assess", step_assess, ctx, as_of, save)
+        assessment = _step(out, "assess", assess or step_assess, ctx, as_of, save)
     if "alert" in steps:
         if assessment is None:
             _needs_assessment(out, "alert")

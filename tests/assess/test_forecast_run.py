@@ -15,7 +15,9 @@ from sco_monitor.executor import InlineExecutor
 
 from .forecast_data import core_cpi, series, sp500, wti
 
-D0, D1, WEEK_LATER = date(2018, 6, 29), date(2018, 7, 2), date(2018, 7, 6)
+# Tuesday, Wednesday, and the Monday when the next 7-day period of the re-estimation calendar begins
+D0, D1, WEEK_LATER = date(2018, 6, 26), date(2018, 6, 27), date(2018, 7, 2)
+FRIDAY = date(2018, 6, 29)
 SERIES = [series("eq.us.sp500", "equity"), series("macro.us.core_cpi", "macro", "M")]
 SETTINGS = AssessmentConfig()
 
@@ -52,10 +54,11 @@ def test_first_run_estimates_everything_and_publishes_every_output(first: Foreca
 def test_the_next_day_extends_and_a_week_later_reestimates(first: ForecastRun) -> None:
     nxt = run_forecasts(frames(), SERIES, D1, first.states, SETTINGS, InlineExecutor())
     ev = events(nxt)
-    assert ev[("eq.us.sp500", "volatility")] == ("extended", "to 2018-07-02")
+    assert ev[("eq.us.sp500", "volatility")] == ("extended", "to 2018-06-27")
     assert ev[("macro.us.core_cpi", "level")][0] == "extended"
     st = nxt.states[("eq.us.sp500", "volatility")]
-    assert st.last_date == D1 and st.fitted_at == D0 and st.params == first.states[("eq.us.sp500", "volatility")].params
+    # estimated on the data up to the first day of its calendar period (Monday), then extended
+    assert st.last_date == D1 and st.fitted_at == date(2018, 6, 25) and st.params == first.states[("eq.us.sp500", "volatility")].params
     later = run_forecasts(frames(), SERIES, WEEK_LATER, nxt.states, SETTINGS, InlineExecutor())
     assert all(e == "reestimated" and d.startswith("scheduled") for e, d in events(later).values())
     assert later.states[("eq.us.sp500", "volatility")].fitted_at == WEEK_LATER
@@ -73,7 +76,7 @@ def test_a_forecast_at_d_uses_nothing_after_d(first: ForecastRun) -> None:
 def test_a_state_from_after_as_of_is_not_used(first: ForecastRun) -> None:
     nxt = run_forecasts(frames(), SERIES, D1, first.states, SETTINGS, InlineExecutor())
     back = run_forecasts(frames(), SERIES[:1], D0, nxt.states, SETTINGS, InlineExecutor())
-    assert events(back)[("eq.us.sp500", "volatility")] == ("reestimated", "the stored state ends 2018-07-02, after as_of")
+    assert events(back)[("eq.us.sp500", "volatility")] == ("reestimated", "the stored state ends 2018-06-27, after as_of")
     assert back.return_forecasts == [f for f in first.return_forecasts if f.series_id == "eq.us.sp500"]
 
 
@@ -86,7 +89,8 @@ def test_a_revised_observation_forces_reestimation(first: ForecastRun) -> None:
 
 
 def test_the_lehman_week_degrades_a_fit_and_forces_reestimation() -> None:
-    data, monthly = sp500().loc["2004":].to_frame(), AssessmentConfig(reestimate_every="30d")
+    # 28-day periods: one begins on 2008-09-01, so both days fall in it and only degradation re-estimates
+    data, monthly = sp500().loc["2004":].to_frame(), AssessmentConfig(reestimate_every="28d")
     before = run_forecasts(data, SERIES[:1], date(2008, 9, 12), {}, monthly, InlineExecutor())
     after = run_forecasts(data, SERIES[:1], date(2008, 9, 19), before.states, monthly, InlineExecutor())
     event, detail = events(after)[("eq.us.sp500", "volatility")]
@@ -105,7 +109,7 @@ def test_broken_and_tiny_series_do_not_stop_the_others_and_every_fallback_is_sai
     universe = [series("eq.us.sp500", "equity"), series("eq.kz.new_listing", "equity"),
                 series("fx.usd_sar", "fx", direction="up"), series("eq.xx.dead", "equity")]
     with capture_logs() as logs:
-        run = run_forecasts(data, universe, D0, {}, SETTINGS, InlineExecutor())
+        run = run_forecasts(data, universe, FRIDAY, {}, SETTINGS, InlineExecutor())
     assert "eq.us.sp500" in run.var and "eq.us.sp500" in run.regime_prob
     notes = "\n".join(run.notes)
     assert "eq.xx.dead: no observations up to 2018-06-29" in notes
@@ -119,8 +123,8 @@ def test_broken_and_tiny_series_do_not_stop_the_others_and_every_fallback_is_sai
     assert summary["series"] == 3 and summary["fallbacks"] == 1
     # a failed estimation is remembered and retried on the schedule, not every day
     assert run.states[("fx.usd_sar", "volatility")].family == "none"
-    nxt = run_forecasts(data, universe, D0, run.states, SETTINGS, InlineExecutor())
-    assert ("fx.usd_sar volatility: no model since 2018-06-29: GARCH(1,1)-t: the series is constant; "
+    nxt = run_forecasts(data, universe, FRIDAY, run.states, SETTINGS, InlineExecutor())
+    assert ("fx.usd_sar volatility: no model since 2018-06-25: GARCH(1,1)-t: the series is constant; "
             "EWMA(0.94): the series is constant (zero volatility)") in nxt.notes
     assert events(nxt)[("eq.us.sp500", "volatility")][0] == "extended"
 
@@ -142,3 +146,37 @@ def test_wti_through_negative_prices_switches_to_changes() -> None:
     run = run_forecasts(y.to_frame(), [series("cmd.wti", "commodity")], date(2020, 4, 24), {}, SETTINGS,
                         InlineExecutor())
     assert run.var["cmd.wti"]["unit"] == "level change" and run.states[("cmd.wti", "volatility")].spec["returns"] == "diff"
+
+
+def test_reestimation_dates_do_not_depend_on_where_a_run_starts() -> None:
+    """The calendar is counted from a fixed day: a cold run on any day of a period estimates on the
+    data up to that period's first day, as a run continued day by day from earlier did."""
+    from sco_monitor.assess.forecast.run import period_start
+
+    week = AssessmentConfig().reestimate_every
+    assert period_start(date(2018, 6, 25), week) == date(2018, 6, 25)  # a Monday starts a period
+    assert period_start(date(2018, 7, 1), week) == date(2018, 6, 25)
+    cold = run_forecasts(frames(), SERIES[:1], date(2018, 6, 28), {}, SETTINGS, InlineExecutor())
+    day_by_day = first_state = run_forecasts(frames(), SERIES[:1], D0, {}, SETTINGS, InlineExecutor()).states
+    for day in (D1, date(2018, 6, 28)):
+        day_by_day = run_forecasts(frames(), SERIES[:1], day, day_by_day, SETTINGS, InlineExecutor()).states
+    key = ("eq.us.sp500", "volatility")
+    assert cold.states[key].fitted_at == day_by_day[key].fitted_at == date(2018, 6, 25)
+    assert cold.states[key].params == first_state[key].params == day_by_day[key].params
+    assert cold.states[key].last_date == day_by_day[key].last_date == date(2018, 6, 28)
+    # the same parameters filtered over the same days: the same volatility
+    assert np.allclose(cold.states[key].arrays()["last_value"], day_by_day[key].arrays()["last_value"])
+
+
+def test_reestimation_is_warm_started_and_keeps_the_chosen_level_specification() -> None:
+    """A scheduled re-estimation refits the chosen level model from its previous parameters; the
+    specification is chosen again only when a `reselect_every` period begins."""
+    monthly = AssessmentConfig(reestimate_every="28d", reselect_every="364d")
+    cpi = [s for s in SERIES if s.id == "macro.us.core_cpi"]
+    first_run = run_forecasts(frames(), cpi, date(2018, 1, 15), {}, monthly, InlineExecutor())
+    later = run_forecasts(frames(), cpi, date(2018, 3, 15), first_run.states, monthly, InlineExecutor())
+    before, after = first_run.states[("macro.us.core_cpi", "level")], later.states[("macro.us.core_cpi", "level")]
+    assert events(later)[("macro.us.core_cpi", "level")][0] == "reestimated"
+    assert after.fitted_at > before.fitted_at and after.spec == before.spec
+    assert after.metrics["selected_at"] == before.metrics["selected_at"]
+    assert after.metrics["candidates"] == before.metrics["candidates"]  # no new selection was run

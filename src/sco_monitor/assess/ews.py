@@ -325,27 +325,55 @@ def crisis_probability(
     as_of: date | pd.Timestamp,
     episodes: Sequence[object] = (),
     params: EwsParams | None = None,
+    fit_at: date | pd.Timestamp | None = None,
 ) -> EwsResult:
-    """P(crisis within H business days) per scope at as_of, from a model fitted on data before it."""
-    p = params or EwsParams()
-    as_of = pd.Timestamp(as_of)
-    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
-    feats = {k: v for k, v in feats.items() if k in scopes}
-    onsets = onsets_for(ind, series, list(feats), episodes, p)
-    model = fit(feats, onsets, as_of, p)
-    out = {}
-    for scope in scopes:
-        f = feats.get(scope)
-        if f is None or model is None:
-            out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=None)
-            continue
-        row = f.loc[:as_of].iloc[-1] if len(f.loc[:as_of]) else pd.Series(dtype=float)
-        if row.dropna().empty:
-            out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=None)
-            continue
-        prob, drivers = model.probability(row.to_dict())
-        out[scope] = CrisisProbability(country=scope, horizon=p.horizon, probability=prob, drivers=drivers)
-    return EwsResult(out, model, onsets)
+    """P(crisis within H business days) per scope at as_of, from a model fitted on data before
+    `fit_at` (default: as_of; the pipeline passes the first day of as_of's refit period)."""
+    return EwsWindow.of(ind, stress, series, scopes, episodes, params).at(as_of, fit_at)
+
+
+@dataclass
+class EwsWindow:
+    """Features and onsets over a window, computed once; the probability of any day of it, with
+    the model of each refit date fitted once (the replay reads many days from one window)."""
+
+    feats: dict[str, pd.DataFrame]
+    onsets: dict[str, list[pd.Timestamp]]
+    scopes: list[str]
+    p: EwsParams
+    models: dict[pd.Timestamp, EwsModel | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ind: Indicators, stress: StressResult, series: Sequence[Series], scopes: Sequence[str],
+           episodes: Sequence[object] = (), params: EwsParams | None = None) -> EwsWindow:
+        p = params or EwsParams()
+        feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
+        feats = {k: v for k, v in feats.items() if k in scopes}
+        return cls(feats, onsets_for(ind, series, list(feats), episodes, p), list(scopes), p)
+
+    def model(self, fit_at: pd.Timestamp) -> EwsModel | None:
+        if fit_at not in self.models:
+            self.models[fit_at] = fit(self.feats, self.onsets, fit_at, self.p)
+        return self.models[fit_at]
+
+    def at(self, as_of: date | pd.Timestamp, fit_at: date | pd.Timestamp | None = None) -> EwsResult:
+        as_of = pd.Timestamp(as_of)
+        model = self.model(pd.Timestamp(fit_at) if fit_at is not None else as_of)
+        out = {}
+        for scope in self.scopes:
+            f = self.feats.get(scope)
+            if f is None or model is None:
+                out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=None)
+                continue
+            known = f.loc[:as_of]
+            row = known.iloc[-1] if len(known) else pd.Series(dtype=float)
+            if row.dropna().empty:
+                out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=None)
+                continue
+            prob, drivers = model.probability(row.to_dict())
+            out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=prob, drivers=drivers)
+        onsets = {k: [o for o in v if o <= as_of] for k, v in self.onsets.items()}
+        return EwsResult(out, model, onsets)
 
 
 def probability_history(

@@ -303,6 +303,14 @@ class Indicators:
         self._fresh: dict[int, pd.DataFrame] = {}
         self._last: dict[str, date] | None = None
 
+    def at(self, day: date | pd.Timestamp) -> Indicators:
+        """What these indicators were as of an earlier `day`: the same cached frames cut at `day`, and
+        observations inside their publication lag at `day` hidden again.
+
+        Every transform is causal, so the view equals `Indicators` built on the point-in-time frame
+        of `day` (the replay computes a window once and reads each of its days from it)."""
+        return IndicatorsAt(self, pd.Timestamp(day))
+
     # --- computing ----------------------------------------------------------------------------------
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
         """The indicator on observation dates (NaN where a series was not observed)."""
@@ -428,3 +436,58 @@ class Indicators:
         if not parts:
             return pd.DataFrame(columns=["series_id", "indicator", "date", "value"])
         return pd.concat(parts, ignore_index=True)[["series_id", "indicator", "date", "value"]]
+
+
+class IndicatorsAt(Indicators):
+    """`Indicators.at(day)`: a view that reads its parent's cached frames up to `day`."""
+
+    def __init__(self, parent: Indicators, day: pd.Timestamp) -> None:  # noqa: D107 - a view, no recomputation
+        self._parent = parent
+        root = parent._parent if isinstance(parent, IndicatorsAt) else parent
+        self._root = root
+        self.series = root.series
+        self.as_of = day
+        self.calendar = root.calendar[root.calendar <= day]
+        if len(self.calendar) and self.calendar[-1] != day and len(root.calendar) and root.calendar[0] <= day:
+            self.calendar = self.calendar.union(pd.DatetimeIndex([day]))
+        self.frame = self._hide(root.frame.loc[:day])
+        self.observed = frozenset(self.frame.columns[self.frame.notna().any()])
+        self._raw, self._aligned, self._fresh = {}, {}, {}
+        self._last = None
+
+    def _hide(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Observation-dated values with what was still inside its publication lag at as_of removed."""
+        raw = raw.loc[: self.as_of]
+        lagged = {lag: cols for lag, cols in self._lag_groups(raw.columns).items() if lag}
+        if not lagged:
+            return raw
+        raw = raw.copy()
+        for lag, cols in lagged.items():
+            raw.loc[raw.index > self.as_of - pd.Timedelta(days=lag), cols] = np.nan
+        return raw
+
+    def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
+        key = _key(indicator, params)
+        if key not in self._raw:
+            self._raw[key] = self._hide(self._root.raw(indicator, **params))
+        out = self._raw[key]
+        return out if columns is None else out.reindex(columns=list(columns))
+
+    def aligned(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
+        key = _key(indicator, params)
+        if key not in self._aligned:
+            self._aligned[key] = self._cut(self._root.aligned(indicator, **params))
+        out = self._aligned[key]
+        return out if columns is None else out.reindex(columns=list(columns))
+
+    def align(self, raw: pd.DataFrame) -> pd.DataFrame:
+        return self._cut(self._root.align(raw))
+
+    def fresh(self, grace_days: int = 0) -> pd.DataFrame:
+        if grace_days not in self._fresh:
+            self._fresh[grace_days] = self._cut(self._root.fresh(grace_days))
+        return self._fresh[grace_days]
+
+    def _cut(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A calendar frame of the root cut to this view's calendar (values at knowable dates: no hiding)."""
+        return frame.reindex(self.calendar) if len(self.calendar) != len(frame) else frame

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.cooperation import derive
-from sco_monitor.assess.ews import EwsParams, EwsResult, crisis_probability, probability_history
+from sco_monitor.assess.ews import EwsParams, EwsResult, EwsWindow, probability_history
 from sco_monitor.assess.fallback import covered, with_fallbacks
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
@@ -65,39 +65,88 @@ def evaluate(
     quality: Sequence[QualityFlag] | None = None,
 ) -> AssessmentRun:
     """The whole assessment at as_of with its intermediate frames. Pure: no IO, no clock."""
-    a = config.settings.assessment
-    series = config.series
-    frame = derive(with_fallbacks(point_in_time(frames, config, as_of), series.values()), series.values())
-    ind = Indicators(frame, series, as_of)
-    specs = indicator_specs(config)
-    everyone = list(series.values())
-    scopes = scopes_for(everyone)
-    stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
-    members = [s for s in scopes if s != WORLD]
-    ews = crisis_probability(ind, stress, everyone, members, as_of, a.episodes, EwsParams(horizon=a.crisis_horizon, links=a.contagion))
-    quality = list(quality or [])
-    unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality if q.flag in BLOCKING_FLAGS},
-                          everyone)
-    forecasts = [f for f in (forecasts or []) if f.as_of <= as_of]
-    inputs = rule_kinds.RuleInputs(
-        series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,
-        probability=ews.probability, forecasts=forecasts, regime_prob=dict(regime_prob or {}),
-        unavailable=unavailable,
-    )
-    evaluations = rule_kinds.evaluate(config.rules.rules, inputs)
-    fresh = ind.fresh().iloc[-1] if len(ind.calendar) else pd.Series(dtype=bool)
-    stale = sorted({s.id for s in everyone if s.enabled and not bool(fresh.get(s.id, False))} | set(unavailable))
-    assessment = Assessment(
-        as_of=as_of,
-        stress_index=stress.values(as_of),
-        probability=ews.probability,
-        rules=evaluations,
-        forecasts=_annotate(forecasts, evaluations),
-        latest=ind.latest(specs),
-        quality=quality,
-        stale_series=stale,
-    )
-    return AssessmentRun(assessment, ind, specs, stress, ews)
+    return Window.of(frames, config, as_of).day(as_of, forecasts=forecasts, regime_prob=regime_prob, quality=quality)
+
+
+@dataclass
+class Window:
+    """The causal parts of the assessment over a window of days, computed once: indicators, stress
+    indices, crisis-probability features. `day(D)` is the assessment of any day D of the window,
+    equal to `evaluate` at D on D's own point-in-time frame (every part is causal; the
+    probability model is refitted on the calendar of `crisis_refit_every`, the same for both)."""
+
+    config: AppConfig
+    indicators: Indicators
+    specs: list[Spec]
+    stress: StressResult
+    ews: EwsWindow
+    end: date
+
+    @classmethod
+    def of(cls, frames: pd.DataFrame, config: AppConfig, end: date) -> Window:
+        a = config.settings.assessment
+        series = config.series
+        everyone = list(series.values())
+        frame = derive(with_fallbacks(point_in_time(frames, config, end), everyone), everyone)
+        ind = Indicators(frame, series, end)
+        scopes = scopes_for(everyone)
+        stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
+        members = [s for s in scopes if s != WORLD]
+        ews = EwsWindow.of(ind, stress, everyone, members, a.episodes,
+                           EwsParams(horizon=a.crisis_horizon, links=a.contagion))
+        return cls(config, ind, indicator_specs(config), stress, ews, end)
+
+    def day(
+        self,
+        as_of: date,
+        *,
+        forecasts: Sequence[Forecast] | None = None,
+        regime_prob: dict[str, float] | None = None,
+        quality: Sequence[QualityFlag] | None = None,
+    ) -> AssessmentRun:
+        """The assessment of `as_of` (a day of the window) with its intermediate frames."""
+        if as_of > self.end:
+            raise ValueError(f"{as_of} is after the window's last day {self.end}")
+        config = self.config
+        a = config.settings.assessment
+        series = config.series
+        everyone = list(series.values())
+        ind = self.indicators if as_of == self.end else self.indicators.at(as_of)
+        stress = self.stress
+        ews = self.ews.at(as_of, fit_at=refit_day(as_of, a.crisis_refit_every))
+        quality = list(quality or [])
+        unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality
+                               if q.flag in BLOCKING_FLAGS}, everyone)
+        forecasts = [f for f in (forecasts or []) if f.as_of <= as_of]
+        inputs = rule_kinds.RuleInputs(
+            series=series, indicators=ind, specs={s.name: s for s in self.specs}, stress=stress,
+            probability=ews.probability, forecasts=forecasts, regime_prob=dict(regime_prob or {}),
+            unavailable=unavailable,
+        )
+        evaluations = rule_kinds.evaluate(config.rules.rules, inputs)
+        fresh = ind.fresh().iloc[-1] if len(ind.calendar) else pd.Series(dtype=bool)
+        stale = sorted({s.id for s in everyone if s.enabled and not bool(fresh.get(s.id, False))} | set(unavailable))
+        assessment = Assessment(
+            as_of=as_of,
+            stress_index=stress.values(as_of),
+            probability=ews.probability,
+            rules=evaluations,
+            forecasts=_annotate(forecasts, evaluations),
+            latest=ind.latest(self.specs),
+            quality=quality,
+            stale_series=stale,
+        )
+        return AssessmentRun(assessment, ind, self.specs, stress.until(as_of) if as_of != self.end else stress, ews)
+
+
+#: Day 0 of the refit calendars (a Monday), as in the forecast layer's re-estimation calendar.
+CALENDAR_EPOCH = date(2000, 1, 3)
+
+
+def refit_day(as_of: date, every: timedelta) -> date:
+    """First day of the refit period holding as_of (periods of `every` counted from CALENDAR_EPOCH)."""
+    n = max(1, every.days)
+    return CALENDAR_EPOCH + timedelta(days=((as_of - CALENDAR_EPOCH).days // n) * n)
 
 
 def assess(

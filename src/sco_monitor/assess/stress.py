@@ -23,6 +23,8 @@ segment (the CISS keeps the money market apart; r 0.87 with them together, 0.94 
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -249,6 +251,15 @@ class ScopeStress:
             note="; ".join(notes),
         )
 
+    def until(self, when: date | pd.Timestamp) -> ScopeStress:
+        """The index as known at `when` (every part is causal: the rows up to it)."""
+        if self.index.empty:
+            return self
+        t = pd.Timestamp(when)
+        return dataclasses.replace(
+            self, index=self.index.loc[:t], rank=self.rank.loc[:t], bounds=self.bounds.loc[:t],
+            subindices=self.subindices.loc[:t], contributions=self.contributions.loc[:t])
+
     def recent(self, since: pd.Timestamp) -> list[StressValue]:
         """StressValues of the days from `since` (for saving the recent history)."""
         if self.index.empty or not isinstance(self.index.index, pd.DatetimeIndex):
@@ -263,6 +274,9 @@ class StressResult:
 
     def values(self, when: date | None = None) -> dict[str, StressValue]:
         return {k: v.value(when, self.params.min_segments) for k, v in self.scopes.items()}
+
+    def until(self, when: date | pd.Timestamp) -> StressResult:
+        return StressResult({k: v.until(when) for k, v in self.scopes.items()}, self.params)
 
 
 def stress_index(

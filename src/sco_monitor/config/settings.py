@@ -137,10 +137,24 @@ def default_indicators() -> list[IndicatorSpec]:
 
 
 class AssessmentConfig(Model):
-    history_days: int = Field(default=3650, ge=60, description="Calendar days of history read per assessment.")
+    history_days: int = Field(default=3650, ge=60, description="Calendar days of history read per assessment at least: from 1 January of "
+                              "as_of's year minus these days in whole years (every day of a year reads from the same day).")
     forecast_horizon: int = Field(default=20, ge=1, description="Forecast horizon in observations.")
     crisis_horizon: int = Field(default=60, ge=1, description="H in P(crisis within H trading days).")
-    reestimate_every: Duration = Field(default="7d", description="Model parameters are re-estimated this often.")
+    crisis_refit_every: Duration = Field(
+        default="28d",
+        description="The crisis-probability model (thresholds and coefficients) is re-estimated this often, on the "
+        "outcomes known before the first day of each period (periods counted from 2000-01-03), so a day's "
+        "probability is the same in the daily cycle and in a replay.")
+    reestimate_every: Duration = Field(
+        default="7d",
+        description="Model parameters are re-estimated this often, on a calendar of periods counted from "
+        "2000-01-03 (not from when a run or a replay started), on the data up to the period's first day, "
+        "warm-started from the previous parameters; between re-estimations models are extended at fixed parameters.")
+    reselect_every: Duration = Field(
+        default="91d",
+        description="The level model (ARIMA orders, ETS variants, random walk) is chosen again this often, on the "
+        "same kind of calendar; in between, a re-estimation refits the chosen specification only.")
     forecast_series: list[str] = Field(
         default_factory=list,
         description="Market series that also get level forecasts (ARIMA/ETS, fan charts); macro series always do, "

@@ -286,16 +286,19 @@ def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: R
              receivers=receivers, report_every=report_every, out=str(out_dir), store=store.display_url)
     last_now: datetime | None = None
     derived = DerivedEpisodes(rctx, days[-1])  # crisis days for every report's track record, derived once
+    assess = cycle.WindowedAssessment(rctx, todo)  # one pass per year; only the models go day by day
     with progress_bar(len(todo), logs_above=logs_above_bar) if progress else nullcontext(lambda day: None) as advance:
         for day in todo:
             now = simulated_now(rctx.config.settings, day)
             reported = day in due
             result = cycle.run_day(
                 rctx, day, now, steps=DAY_STEPS + (("report",) if reported else ()), save=True, record_history=True,
+                assess=assess,
                 # the report carries the track record as of its own day
                 track_record=lambda day=day: report_section(rctx, day, derived=derived))
             failed = result.failed
             if failed:  # any failure stops the sequential replay, resumably
+                assess.close(rctx)
                 first = failed[0]
                 if isinstance(first.error, UsageError):
                     raise first.error
@@ -309,6 +312,7 @@ def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: R
             summary.ran.append(day)
             last_now = now
             advance(day)
+    assess.close(rctx)
     if last_now is not None:  # flush notifications still inside their group wait
         cycle.run_day(rctx, None, last_now + timedelta(days=1), steps=("deliver",))
     summary.latest_report = latest_report(store, days[-1])

@@ -7,6 +7,8 @@ nothing from assess.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,10 +29,21 @@ RESULT_TABLES: tuple[str, ...] = (
 _CHUNK = 5000
 
 
-def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_days: int) -> pd.DataFrame:
-    """The wide frame of the last `history_days` knowable at as_of; RunFailed when it holds nothing."""
-    start = as_of - timedelta(days=history_days)
-    frame = store.load_frame(series_ids, start=start, as_of=as_of)
+def window_start(as_of: date, history_days: int) -> date:
+    """First day an assessment of as_of reads: 1 January of as_of's year minus the whole years
+    `history_days` spans (rounded up), so at least `history_days` before it.
+
+    Anchored to years, so every day of a year reads from the same day: expanding statistics then
+    agree between a daily run and a replay that computes the whole year in one pass."""
+    return date(as_of.year - math.ceil(history_days / 365), 1, 1)
+
+
+def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_days: int,
+                end: date | None = None) -> pd.DataFrame:
+    """The wide frame from `window_start` knowable at as_of (up to `end`, later in the same year, for
+    a replay's pass: knowable at `end`); RunFailed when it holds nothing."""
+    start = window_start(as_of, history_days)
+    frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
     if frame.empty or frame.notna().sum().sum() == 0:
         raise RunFailed(_nothing_in_window(store, series_ids, start, as_of, history_days))
     return frame

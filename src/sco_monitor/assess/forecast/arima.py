@@ -9,6 +9,7 @@ KPSS test unless the spec fixes it.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal, Self
 
@@ -18,6 +19,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
 
 from sco_monitor.assess.forecast.base import (
+    start_values,
     FORECASTERS,
     FitFailed,
     Fitted,
@@ -57,7 +59,7 @@ class ArimaFitted(StateSpaceFitted):
     spec: ArimaSpec
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: ArimaSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: ArimaSpec, start: Mapping[str, float] | None = None) -> Self:
         y = clean(y)
         z = to_internal(y.to_numpy(), spec.transform)
         p, d, q = spec.order
@@ -66,7 +68,9 @@ class ArimaFitted(StateSpaceFitted):
             raise FitFailed(f"{spec.label}: {len(z)} observations are too few")
         with guarded(spec.label):
             if k:
-                res = _sarimax(z, spec, concentrate_scale=True).fit(disp=False, low_memory=True, cov_type="none")
+                mod = _sarimax(z, spec, concentrate_scale=True)
+                res = mod.fit(start_params=start_values(mod.param_names, start), disp=False, low_memory=True,
+                              cov_type="none")
                 require_converged(res, spec.label)
                 params = np.r_[np.asarray(res.params, dtype=float), float(res.scale)]
             else:
@@ -129,7 +133,7 @@ class RandomWalkFitted(Fitted):
     spec: RandomWalkSpec
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: RandomWalkSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: RandomWalkSpec, start: Mapping[str, float] | None = None) -> Self:
         y = clean(y)
         if len(y) < 2:
             raise FitFailed(f"{spec.label}: needs 2 observations, got {len(y)}")

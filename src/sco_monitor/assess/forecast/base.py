@@ -12,7 +12,7 @@ import math
 import struct
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,8 +107,11 @@ class Fitted(ABC):
     # --- the family's part -----------------------------------------------------------------------
     @classmethod
     @abstractmethod
-    def fit(cls, y: pd.Series, spec: Spec) -> Self:
-        """Estimate `spec` on the levels `y` (DatetimeIndex, no gaps in values); raises FitFailed."""
+    def fit(cls, y: pd.Series, spec: Spec, start: Mapping[str, float] | None = None) -> Self:
+        """Estimate `spec` on the levels `y` (DatetimeIndex, no gaps in values); raises FitFailed.
+
+        `start`: parameters of an earlier estimate of the same spec, as starting values (a warm
+        start converges in a few iterations where a cold one searches; the optimum is the same)."""
 
     @abstractmethod
     def extend(self, new_y: pd.Series) -> Self:
@@ -197,9 +200,21 @@ class Fitted(ABC):
 FORECASTERS: Registry[type[Fitted]] = Registry("forecaster")
 
 
-def fit(y: pd.Series, spec: Spec) -> Fitted:
-    """Estimate `spec` on `y` with the family the spec names."""
-    return FORECASTERS.get(spec.family).fit(y, spec)
+def fit(y: pd.Series, spec: Spec, start: Mapping[str, float] | None = None) -> Fitted:
+    """Estimate `spec` on `y` with the family the spec names (warm-started from `start`)."""
+    return FORECASTERS.get(spec.family).fit(y, spec, start)
+
+
+def start_values(names: Sequence[str], start: Mapping[str, float] | None) -> np.ndarray | None:
+    """`start` in the optimiser's parameter order; None (a cold start) unless every name is there
+    and finite."""
+    if not start:
+        return None
+    try:
+        values = np.array([float(start[n]) for n in names], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return values if np.all(np.isfinite(values)) else None
 
 
 def restore(state: ModelState, history: pd.Series) -> Fitted:

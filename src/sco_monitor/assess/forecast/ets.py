@@ -8,6 +8,7 @@ model on the new observations with those as its known initial values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
 from sco_monitor.assess.forecast.base import (
+    start_values,
     FORECASTERS,
     FitFailed,
     check_finite,
@@ -49,14 +51,17 @@ class EtsFitted(StateSpaceFitted):
     spec: EtsSpec
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: EtsSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: EtsSpec, start: Mapping[str, float] | None = None) -> Self:
         y = clean(y)
         z = to_internal(y.to_numpy(), spec.transform)
         if len(z) < 12:
             raise FitFailed(f"{spec.label}: {len(z)} observations are too few")
         with guarded(spec.label):
             mod = _ets(z, spec)
-            res = mod.fit(disp=False, cov_type="none")
+            k = 1 + spec.trend + (spec.damped and spec.trend)
+            smooth = start_values(mod.param_names[:k], start)
+            first = None if smooth is None else np.r_[smooth, np.asarray(mod.start_params, dtype=float)[k:]]
+            res = mod.fit(start_params=first, disp=False, cov_type="none")
             require_converged(res, spec.label)
         k_smooth = 1 + spec.trend + (spec.damped and spec.trend)
         est = np.asarray(res.params, dtype=float)

@@ -14,6 +14,7 @@ the optimiser sees unit-sized data, and every output is back in the return unit.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal, Self
 
@@ -24,6 +25,7 @@ from arch.univariate import EWMAVariance, Normal, ZeroMean
 from scipy import special
 
 from sco_monitor.assess.forecast.base import (
+    start_values,
     FORECASTERS,
     FitFailed,
     Fitted,
@@ -203,7 +205,7 @@ class GarchFitted(ArchFitted):
                           p=spec.p, q=spec.q, dist="t" if spec.dist == "t" else "normal", rescale=False)
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: GarchSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: GarchSpec, start: Mapping[str, float] | None = None) -> Self:
         y, r = cls._start(y, spec)
         if len(r) < MIN_GARCH_RETURNS:
             raise FitFailed(f"{spec.label}: {len(r)} returns are too few (needs {MIN_GARCH_RETURNS})")
@@ -211,7 +213,11 @@ class GarchFitted(ArchFitted):
             raise FitFailed(f"{spec.label}: the series is constant")
         scale = data_scale(r)
         with guarded(spec.label):
-            res = cls._arch(spec, r * scale).fit(disp="off", show_warning=False)
+            model = cls._arch(spec, r * scale)
+            names = [*model.parameter_names(), *model.volatility.parameter_names(),
+                     *model.distribution.parameter_names()]
+            warm = start_values(names, start) if start and start.get("scale", scale) == scale else None
+            res = model.fit(disp="off", show_warning=False, starting_values=warm)
         if res.convergence_flag != 0:
             raise FitFailed(f"{spec.label}: the optimiser did not converge ({res.optimization_result.message})")
         params = {str(k): float(v) for k, v in res.params.items()}
@@ -240,7 +246,7 @@ class EwmaFitted(ArchFitted):
         return ZeroMean(r_scaled, volatility=EWMAVariance(spec.lam), distribution=Normal(), rescale=False)
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: EwmaSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: EwmaSpec, start: Mapping[str, float] | None = None) -> Self:
         y, r = cls._start(y, spec)
         if len(r) < 2:
             raise FitFailed(f"{spec.label}: needs 2 returns, got {len(r)}")

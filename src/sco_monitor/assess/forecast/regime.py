@@ -19,6 +19,7 @@ start exactly, so the two steps are applied here; a test checks them against the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal, Self
 
@@ -28,6 +29,7 @@ from scipy import special, stats
 from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 
 from sco_monitor.assess.forecast.base import (
+    start_values,
     FORECASTERS,
     FitFailed,
     Fitted,
@@ -120,7 +122,7 @@ class RegimeFitted(Fitted):
         return min(self.high_probability, self.vol_percentile)
 
     @classmethod
-    def fit(cls, y: pd.Series, spec: RegimeSpec) -> Self:
+    def fit(cls, y: pd.Series, spec: RegimeSpec, start: Mapping[str, float] | None = None) -> Self:
         y = clean(y)
         r = returns(y.to_numpy(), spec.returns)
         if len(r) < MIN_REGIME_RETURNS:
@@ -135,10 +137,11 @@ class RegimeFitted(Fitted):
         # also has "outlier day" optima whose regimes last a day, which are not volatility regimes
         calm_turbulent = np.array([0.98, 0.04, x.mean(), x.mean(), 0.5 * x.var(), 2.5 * x.var()])
         problems: list[str] = []
-        for start in (calm_turbulent, None):
+        warm = start_values(names, start) if start and start.get("scale", scale) == scale else None
+        for first in (warm, calm_turbulent, None) if warm is not None else (calm_turbulent, None):
             try:
                 with guarded(spec.label):
-                    res = mod.fit(start_params=start, disp=False)
+                    res = mod.fit(start_params=first, disp=False)
                     require_converged(res, spec.label)
                 params = np.asarray(res.params, dtype=float)
                 check_finite(spec.label, params=params, llf=res.llf)

@@ -14,11 +14,13 @@ from typing import Any, Literal
 import pandas as pd
 
 from sco_monitor.assess.forecast.base import (
+    FORECASTERS,
     FitFailed,
     Fitted,
     ModelState,
     StateMismatch,
     clean,
+    fit,
     restore,
 )
 from sco_monitor.assess.forecast.select import fit_level, fit_regime, fit_volatility
@@ -39,6 +41,22 @@ LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 RETURN_FREQS = frozenset({"B", "D", "W"})
 #: Family of the state that remembers a failed estimation until the next scheduled attempt.
 NO_MODEL = "none"
+#: Day 0 of the re-estimation calendar (a Monday): periods of `reestimate_every` are counted from it,
+#: so every run, cold or replayed from any start, re-estimates on the same dates.
+CALENDAR_EPOCH = date(2000, 1, 3)
+#: Families of the level slot, for which a re-estimation may keep the chosen specification.
+LEVEL_FAMILIES = frozenset({"arima", "ets", "rw"})
+
+
+def period_start(day: date, every: timedelta) -> date:
+    """First day of the re-estimation period holding `day` (periods of `every` from CALENDAR_EPOCH)."""
+    n = max(1, every.days)
+    return CALENDAR_EPOCH + timedelta(days=((day - CALENDAR_EPOCH).days // n) * n)
+
+
+def due(fitted_at: date, as_of: date, every: timedelta) -> bool:
+    """A new period has begun since the model was estimated."""
+    return period_start(as_of, every) > period_start(fitted_at, every)
 
 log = get_logger(__name__)
 
@@ -72,6 +90,7 @@ class SeriesTask:
     states: dict[str, ModelState]
     horizon: int
     reestimate_every: timedelta
+    reselect_every: timedelta = timedelta(days=91)
     level: float = INTERVAL_LEVEL
 
 
@@ -117,9 +136,11 @@ def run_forecasts(
     """Forecast every series' default models at `as_of` from the wide frame of levels.
 
     Stored states are extended with the observations since their last date; a model is
-    re-estimated when it has no usable state, on the `reestimate_every` schedule, or when its
-    one-step errors since estimation show the fit has degraded. Nothing dated after `as_of` is
-    used. One failing series never stops the others: its failure becomes a note.
+    re-estimated when it has no usable state, when a period of the `reestimate_every` calendar has
+    begun (on the data up to the period's first day, then extended: a cold run and a replay
+    re-estimate on the same data), or when its one-step errors since estimation show the fit has
+    degraded (then on all the data). Re-estimation starts from the previous parameters. Nothing
+    dated after `as_of` is used. One failing series never stops the others: its failure becomes a note.
     """
     as_of = to_date(as_of)
     start = time.perf_counter()
@@ -137,6 +158,7 @@ def run_forecasts(
             series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
             slots=slots, states={slot: states[(s.id, slot)] for slot in slots if (s.id, slot) in states},
             horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
+            reselect_every=settings.reselect_every,
         ))
     for out in executor.map(run_series, tasks):
         run.forecasts += out.forecasts
@@ -189,14 +211,16 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | Model
     wanted = _transform(task)
     reason: str | None = None
     fitted: Fitted | None = None
+    on_calendar = True  # estimate on the data up to the period's first day (else on all the data)
     if state is None:
         reason = "no stored state"
     elif state.last_date > task.as_of:
         reason = f"the stored state ends {state.last_date}, after as_of"
     elif _stored_transform(state) not in (wanted, None):
         reason = f"the transform changed to {wanted}"
-    elif task.as_of - state.fitted_at >= task.reestimate_every:
-        reason = f"scheduled (estimated {state.fitted_at}, every {task.reestimate_every.days}d)"
+    elif due(state.fitted_at, task.as_of, task.reestimate_every):
+        reason = (f"scheduled (estimated {state.fitted_at}, every {task.reestimate_every.days}d from "
+                  f"{CALENDAR_EPOCH})")
     elif state.family == NO_MODEL:
         out.events.append(_event(task, slot, "skipped", f"no model since {state.fitted_at}: "
                                                         f"{state.metrics.get('reason', '')}"))
@@ -210,32 +234,74 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | Model
             if fitted.degraded():
                 reason = (f"fit degraded: one-step errors since {fitted.fitted_at} have p="
                           f"{fitted.degradation_p:.1e} over {fitted.metrics['oos_n']} observations")
+                on_calendar = False
     if reason is None and fitted is not None:
         out.events.append(_event(task, slot, "extended", f"to {fitted.last_date}"))
         return fitted
+    anchor = period_start(task.as_of, task.reestimate_every) if on_calendar else task.as_of
     try:
-        fitted = _estimate(task, slot)
+        fitted = _estimate_at(task, slot, anchor, state)
     except FitFailed as e:
         out.events.append(_event(task, slot, "skipped", f"no model: {e}"))
         last = task.y.index[-1].date()
-        return ModelState(series_id=task.series_id, model=slot, family=NO_MODEL, spec={}, fitted_at=task.as_of,
+        return ModelState(series_id=task.series_id, model=slot, family=NO_MODEL, spec={}, fitted_at=anchor,
                           last_date=last, nobs=len(task.y), params={}, metrics={"reason": str(e)})
-    fitted.fitted_at = task.as_of
     out.events.append(_event(task, slot, "reestimated", reason or ""))
     if "fallback" in fitted.metrics:
         out.events.append(_event(task, slot, "fallback", str(fitted.metrics["fallback"])))
     return fitted
 
 
-def _estimate(task: SeriesTask, slot: Slot) -> Fitted:
+def _estimate_at(task: SeriesTask, slot: Slot, anchor: date, prior: ModelState | None) -> Fitted:
+    """Estimate on the observations up to `anchor` (all of them when too few are), then extend to
+    the end; fitted_at is the anchor. Warm-started from `prior` when it is an estimate of the same
+    kind; a warm start that fails is retried cold."""
+    cut = int(task.y.index.searchsorted(pd.Timestamp(anchor), side="right"))
+    head = task.y.iloc[:cut] if cut >= max(MIN_ANCHORED_OBS, len(task.y) // 2) else task.y
+    # warm only from an estimate of the past: a state from after as_of never informs the fit
+    warm = prior if prior is not None and prior.family != NO_MODEL and prior.last_date <= task.as_of else None
+    try:
+        fitted = _estimate(task, slot, head, anchor, warm)
+    except FitFailed:
+        if warm is None:
+            raise
+        fitted = _estimate(task, slot, head, anchor, None)
+    if len(head) < len(task.y):
+        fitted = fitted.extend(task.y.iloc[len(head):])
+    fitted.fitted_at = anchor if len(head) < len(task.y) else task.as_of
+    return fitted
+
+
+#: Fewer observations than this up to the period's first day: estimate on all of them instead.
+MIN_ANCHORED_OBS = 30
+
+
+def _estimate(task: SeriesTask, slot: Slot, y: pd.Series, anchor: date, prior: ModelState | None) -> Fitted:
     transform = _transform(task)
+    start = {**prior.params, "scale": prior.metrics.get("scale", 1.0)} if prior is not None else None
     if slot == "level":
-        return fit_level(task.y, transform=transform, freq=task.frequency, horizon=task.horizon,
-                         level=task.level)
+        if (prior is not None and prior.family in LEVEL_FAMILIES
+                and not due(_selected_at(prior), anchor, task.reselect_every)):
+            spec = FORECASTERS.get(prior.family).spec_type.model_validate(prior.spec)
+            kept = fit(y, spec, start)
+            kept.metrics.update({k: v for k, v in prior.metrics.items()
+                                 if k in ("candidates", "backtest", "selected", "selection", "differences",
+                                          "selected_at", "fallback")})
+            kept.metrics.setdefault("selected_at", _selected_at(prior).isoformat())
+            return kept
+        chosen = fit_level(y, transform=transform, freq=task.frequency, horizon=task.horizon, level=task.level)
+        chosen.metrics["selected_at"] = anchor.isoformat()
+        return chosen
     returns = "log" if transform == "log" else "diff"
     if slot == "volatility":
-        return fit_volatility(task.y, returns=returns, freq=task.frequency, side=task.direction)
-    return fit_regime(task.y, returns=returns, freq=task.frequency)
+        return fit_volatility(y, returns=returns, freq=task.frequency, side=task.direction,
+                              start=start if prior is not None and prior.family == "garch" else None)
+    return fit_regime(y, returns=returns, freq=task.frequency, start=start)
+
+
+def _selected_at(state: ModelState) -> date:
+    raw = state.metrics.get("selected_at")
+    return date.fromisoformat(raw) if isinstance(raw, str) else state.fitted_at
 
 
 def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -> None:

@@ -16,6 +16,7 @@ the run's notes say what happened and why.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -131,30 +132,32 @@ def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0
             "coverage": float(np.mean(np.concatenate(inside))), "origins": len(origins), "horizon": horizon}
 
 
-def fit_volatility(y: pd.Series, *, returns: Returns, freq: str, side: str = "down") -> Fitted:
+def fit_volatility(y: pd.Series, *, returns: Returns, freq: str, side: str = "down",
+                   start: Mapping[str, float] | None = None) -> Fitted:
     """GARCH(1,1)-t with its QLIKE backtest against EWMA and its 99% VaR backtest on the `side`
-    where a move is a loss; EWMA(0.94) when GARCH fails."""
+    where a move is a loss; EWMA(0.94) when GARCH fails. `start`: earlier GARCH parameters."""
     y = clean(y)
     try:
-        g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq))
+        g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq), start)
     except FitFailed as e:
         try:
             ewma = EwmaFitted.fit(y, EwmaSpec(returns=returns, freq=freq))
         except FitFailed as e2:
             raise FitFailed(f"{e}; {e2}") from e2
         return _fallback(ewma, f"{e}; fell back to EWMA(0.94)")
-    g.metrics["backtest"] = backtest_volatility(y, g.spec, side)
+    g.metrics["backtest"] = backtest_volatility(y, g.spec, side, start=g.params)
     return g
 
 
-def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down") -> dict[str, Any]:
+def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down",
+                        start: Mapping[str, float] | None = None) -> dict[str, Any]:
     """QLIKE of one-step variances over the last year: GARCH estimated before it vs EWMA(0.94);
     and the exceptions of its 99% VaR there (Kupiec, Christoffersen, Basel zone: `var99`)."""
     m = VOL_BACKTEST
     if len(y) - 1 - m < MIN_GARCH_RETURNS:
         return {"skipped": f"{len(y) - 1} returns are too few for a {m}-day backtest"}
     try:
-        g = GarchFitted.fit(y.iloc[:-m], spec).extend(y.iloc[-m:])
+        g = GarchFitted.fit(y.iloc[:-m], spec, start).extend(y.iloc[-m:])
     except FitFailed as e:
         return {"skipped": f"failed before the backtest window: {e}"}
     e = EwmaFitted.fit(y, EwmaSpec(returns=spec.returns, freq=spec.freq))
@@ -165,9 +168,9 @@ def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down") -> di
     return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e), "var99": var99}
 
 
-def fit_regime(y: pd.Series, *, returns: Returns, freq: str) -> Fitted:
+def fit_regime(y: pd.Series, *, returns: Returns, freq: str, start: Mapping[str, float] | None = None) -> Fitted:
     """Two-regime Markov switching; raises FitFailed (no simpler model gives a regime probability)."""
-    return RegimeFitted.fit(clean(y), RegimeSpec(returns=returns, freq=freq))
+    return RegimeFitted.fit(clean(y), RegimeSpec(returns=returns, freq=freq), start)
 
 
 def _label(spec: Any) -> str:

@@ -1,0 +1,64 @@
+"""One pass over a window gives every day's assessment exactly as that day's own assessment does.
+
+On the demo's real history (arch.data and the ECB file, offline), with monthly macro series
+inside their publication lags: the causal parts computed once for 2008 and read at sampled days
+equal `evaluate` on each day's own point-in-time frame.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sco_monitor.app import known_names
+from sco_monitor.assess.pipeline import Window, evaluate
+from sco_monitor.context import Context
+from sco_monitor.demo import build_store, write_demo
+from sco_monitor.store.assessments import load_window, window_start
+
+DAYS = [date(2008, 1, 2), date(2008, 3, 17), date(2008, 6, 30), date(2008, 9, 15), date(2008, 10, 10),
+        date(2008, 12, 31)]
+
+
+@pytest.fixture(scope="module")
+def demo_ctx(tmp_path_factory: pytest.TempPathFactory) -> Context:
+    out = tmp_path_factory.mktemp("window")
+    config, chosen = write_demo(out, date(2008, 1, 2))
+    ctx = Context(config_path=config, known=known_names)
+    build_store(ctx, chosen, date(2008, 1, 2))
+    return ctx
+
+
+def test_every_day_read_from_one_pass_equals_its_own_assessment(demo_ctx: Context) -> None:
+    config = demo_ctx.config
+    ids = [s.id for s in config.universe.series]
+    lagged = [s.id for s in config.universe.series if s.publication_lag_days]
+    assert lagged, "the check needs series inside a publication lag"
+    history = config.settings.assessment.history_days
+    end = DAYS[-1]
+    window = Window.of(load_window(demo_ctx.store, ids, DAYS[0], history, end=end), config, end)
+    for day in DAYS:
+        assert window_start(day, history) == window_start(end, history)
+        own = evaluate(load_window(demo_ctx.store, ids, day, history), config, day).assessment
+        from_pass = window.day(day).assessment
+        assert from_pass.model_dump(mode="json") == own.model_dump(mode="json"), day
+        assert own.rules and any(r.severity != "no_data" for r in own.rules)
+    # and the pass did see the future of the earlier days, which they must not show
+    sept = window.day(date(2008, 9, 15)).assessment
+    assert max(v.date for v in sept.stress_index.values() if v.date) <= date(2008, 9, 15)
+
+
+def test_a_day_after_the_window_is_refused(demo_ctx: Context) -> None:
+    config = demo_ctx.config
+    ids = [s.id for s in config.universe.series]
+    window = Window.of(load_window(demo_ctx.store, ids, date(2008, 6, 2), 3650), config, date(2008, 6, 2))
+    with pytest.raises(ValueError, match="after the window"):
+        window.day(date(2008, 6, 3))
+
+
+def test_the_window_of_a_day_starts_on_the_first_of_january(tmp_path: Path) -> None:
+    assert window_start(date(2008, 9, 15), 3650) == window_start(date(2008, 1, 1), 3650) == date(1998, 1, 1)
+    assert window_start(date(2008, 1, 1), 365) == date(2007, 1, 1)
+    assert window_start(date(2008, 12, 31), 400) == date(2006, 1, 1)
