@@ -32,7 +32,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, contagion, scope_features
+from sco_monitor.assess.contagion import contagion, link_weights, trade_weights
+from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, scope_features
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
 from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
@@ -128,7 +129,8 @@ class EwsResult:
 def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None = None,
              series: Sequence[Series] = (), p: EwsParams | None = None) -> dict[str, pd.DataFrame]:
     """Scope → calendar × features in [0, 1]: segment sub-indices, own composite rank, world rank,
-    and (with `ind`) the leading indicators and the contagion from linked neighbours."""
+    and (with `ind`) the leading indicators and the contagion from linked neighbours (trade
+    weights from the stored bilateral trade, else the configured links: `assess.contagion`)."""
     p = p or EwsParams()
     world = stress.scopes.get(WORLD)
     world_rank = None
@@ -136,6 +138,7 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
         world_rank = world.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
     ranks = {k: sc.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
              for k, sc in stress.scopes.items() if not sc.index.empty}
+    trade = trade_weights(ind.raw("level"), series) if ind is not None and p.leading and p.trade_links else {}
     out = {}
     for scope in scopes:
         sc = stress.scopes.get(scope)
@@ -149,7 +152,7 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
             extra = scope_features(ind, series, scope).reindex(f.index)
             for col in extra.columns:
                 f[col] = extra[col]
-            spill = contagion(ranks, p.links, scope)
+            spill = contagion(ranks, link_weights(f.index, scope, trade, p.links))
             if spill is not None:
                 f["contagion"] = spill.reindex(f.index)
         out[scope] = f
