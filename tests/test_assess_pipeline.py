@@ -177,7 +177,7 @@ def test_cli_assess_errors(run_cli, tmp_path) -> None:
     proc = run_cli("--config", path, "assess", "--as-of", "1990-01-02")
     assert proc.returncode == 1
     # the store holds data, just not in the window: say what it holds (issue 12, bug 5)
-    assert "no observations between 1980-01-05 and 1990-01-02" in proc.stderr
+    assert "no observations between 1980-01-01 and 1990-01-02" in proc.stderr
     assert "the store holds 2010-01-18 to 2013-06-28" in proc.stderr
     assert "Traceback" not in proc.stderr
 

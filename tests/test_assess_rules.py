@@ -268,6 +268,23 @@ def test_probability_rule(tmp_path) -> None:
     assert evals[0].details["drivers"] == {"seg_fx": 1.2}
 
 
+def test_probability_rule_warns_at_the_cut_off_estimated_with_the_model(tmp_path) -> None:
+    cfg = write_config(tmp_path)
+    rule = R.Rule.model_validate({"name": "p", "kind": "probability", "category": "contagion",
+                                  "select": {"scope": ["RUS", "CHN", "IND"]}, "params": {"cutoff": "estimated"},
+                                  "warn": 0.3, "critical": 0.5, "clear": 0.2})
+    probs = {"RUS": CrisisProbability(country="RUS", horizon=60, probability=0.12, cutoff=0.09),
+             "CHN": CrisisProbability(country="CHN", horizon=60, probability=0.12),  # no cut-off: the rule's 0.3
+             "IND": CrisisProbability(country="IND", horizon=60, probability=0.7, cutoff=0.8)}
+    evals = R.evaluate_rule(rule, _inputs(cfg, _frame(**{"fx.usd_rub": np.full(3, 70.0)}), probability=probs))
+    got = {e.labels["country"]: (e.severity, e.threshold) for e in evals}
+    assert got["RUS"] == ("warn", pytest.approx(0.09)) and got["CHN"][0] == "ok"
+    assert got["IND"][0] == "ok"  # critical is at least the cut-off: 0.7 is below both
+    assert evals[0].details["cutoff"] == 0.09
+    with pytest.raises(ValueError, match="cutoff"):
+        R.Rule.model_validate({"name": "p", "kind": "probability", "category": "c", "params": {"cutoff": "fitted"}})
+
+
 def test_a_failing_rule_is_reported_and_the_others_still_run(tmp_path) -> None:
     cfg = write_config(tmp_path)
     broken = R.Rule.model_validate({"name": "broken", "kind": "level", "category": "x", "warn": 1,

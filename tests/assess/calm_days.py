@@ -107,7 +107,7 @@ def rule_frames(history: History, config: AppConfig) -> dict[str, tuple[object, 
     specs = indicator_specs(config)
     inputs = rule_kinds.RuleInputs(series=config.series, indicators=history.indicators,
                                    specs={s.name: s for s in specs}, stress=history.stress,
-                                   probability_history=history.probability)
+                                   probability_history=history.probability, cutoff_history=history.cutoff)
     out = {}
     for rule in config.rules.rules:
         rf = rule_kinds.registry.get(rule.kind)(rule, inputs)

@@ -45,14 +45,26 @@ def _first_after_quiet(flag: pd.Series, lo: int, hi: int) -> int | None:
     return None
 
 
-def episode_skill(p: pd.Series, name: str, country: str, onset: str, warn: float, critical: float) -> EpisodeSkill:
+Threshold = float | pd.Series  # a fixed cut-off or the one in force each day (estimated point in time)
+
+
+def _at_or_above(p: pd.Series, th: Threshold) -> pd.Series:
+    """Days with P at or above the threshold (a missing daily cut-off or probability: no signal)."""
+    if isinstance(th, pd.Series):
+        th = th.reindex(p.index)
+        return (p >= th).fillna(False).astype(bool)
+    return p.fillna(0.0) >= th
+
+
+def episode_skill(p: pd.Series, name: str, country: str, onset: str, warn: Threshold,
+                  critical: Threshold) -> EpisodeSkill:
     cal = p.index
     o = int(cal.searchsorted(pd.Timestamp(onset)))
     window = p.iloc[max(0, o - BEFORE): o + AFTER + 1]
     covered = bool(window.notna().any())
     out = []
     for th in (warn, critical):
-        i = _first_after_quiet(p.fillna(0.0) >= th, o - BEFORE, o + AFTER)
+        i = _first_after_quiet(_at_or_above(p, th), o - BEFORE, o + AFTER)
         out.append((cal[i], o - i) if i is not None else (None, None))
     return EpisodeSkill(name, country, pd.Timestamp(onset), *out[0], *out[1], covered)
 
@@ -80,7 +92,7 @@ class Pooled:
     relative_usefulness: float | None
 
 
-def pooled(probs: dict[str, pd.Series], onsets: dict[str, list[pd.Timestamp]], warn: float,
+def pooled(probs: dict[str, pd.Series], onsets: dict[str, list[pd.Timestamp]], warn: Threshold | dict[str, Threshold],
            mu: float = 0.5, reps: int = 300, seed: int = 7) -> Pooled:
     """AUROC of P for 'crisis within H' over pre-crisis and calm days pooled across countries, with a
     moving-block bootstrap (blocks of H days) interval, and the warning's signal statistics."""
@@ -91,7 +103,7 @@ def pooled(probs: dict[str, pd.Series], onsets: dict[str, list[pd.Timestamp]], w
         keep = ok & (pre | calm)
         scores.append(p.to_numpy()[keep])
         ys.append(pre[keep])
-        s = p.fillna(0.0).to_numpy() >= warn
+        s = _at_or_above(p, warn[c] if isinstance(warn, dict) else warn).to_numpy()
         sig_pre.append(s[ok & pre])
         sig_calm.append(s[ok & calm])
     x, y = np.concatenate(scores), np.concatenate(ys)

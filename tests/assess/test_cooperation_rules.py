@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,32 @@ def test_fx_comovement_is_derived_from_the_member_currencies(config) -> None:
     got = out["coop.sco.fx_comovement"]
     assert got.iloc[-1] == pytest.approx(comovement(levels, 60).iloc[-1]) and got.iloc[-1] > 0.6
     assert out["coop.sco.equity_comovement"].isna().all()  # no equity columns: no value, not a zero
+
+
+def comoving_currencies(days: int = 900, together_from: int = 840, seed: int = 4) -> pd.DataFrame:
+    """Four member currencies (official or the member's FX series) moving independently, then on one common factor."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2021-01-04", periods=days)
+    own = rng.normal(0, 0.004, (days, 4))
+    common = rng.normal(0, 0.004, days)
+    own[together_from:] = 0.3 * own[together_from:] + common[together_from:, None]
+    levels = 100 * np.exp(np.cumsum(own, axis=0))
+    return pd.DataFrame(levels, index=idx, columns=["fx.usd_cny", "fx.usd_inr", "fx.usd_pkr", "fx.usd_kzt_nbk"])
+
+
+def test_comovement_rule_fires_when_member_currencies_start_moving_together(config) -> None:
+    frame = comoving_currencies()
+
+    def ev(i: int):
+        a = assess(frame.iloc[: i + 1], config, frame.index[i].date())
+        return next(e for e in a.rules if e.rule == "member_markets_comove" and e.series_id == "coop.sco.fx_comovement")
+
+    before, after = ev(835), ev(899)
+    assert before.severity == "ok" and before.value < 2.0
+    assert after.severity in ("warn", "critical") and after.value >= 2.0
+    # the playbook the alert gets is the co-movement one, not the trade-fall one
+    from sco_monitor.reports.recommend import Planner
+
+    pb = Planner(config).choose(after, after.severity)
+    assert pb.level == after.severity and pb.when.series_tags == ["comovement"]
+    assert "together" in pb.title["en"] or "common shock" in pb.title["en"]

@@ -4,8 +4,10 @@ The model is estimated recursively (every 63 business days, a quarter, on data b
 thresholds, coefficients and the derived crisis onsets it learns from). The episode list below is
 the evaluation target, never an input: the model learns from onsets derived from the data
 (exchange-market pressure or equity drawdown beyond 3 standard deviations of its own past).
-Two variants are scored: the stress-index features alone (as before) and with the leading
-indicators and contagion links of `ews_indicators`. Run with -s for the tables.
+Three variants are scored: the stress-index features alone and with the leading indicators and
+contagion, both at the fixed P >= 0.3, and the shipped model, whose warning cut-off is estimated
+with the model at each refit (`ews.nsr_cutoff`), as the shipped probability rule applies it.
+Alternatives tried and not shipped are printed below them. Run with -s for the tables.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from sco_monitor.assess.ews import EwsParams, probability_history
+from sco_monitor.assess.ews import EwsHistory, EwsParams, estimate_history
 from sco_monitor.assess.pipeline import evaluate_history
 from sco_monitor.catalog import Series
 from sco_monitor.config import load_config
@@ -43,6 +46,11 @@ START = date(1997, 1, 1)
 REFIT = 63  # business days between re-estimations
 
 
+#: The shipped model: leading indicators, trade-weighted contagion (configured links here: the
+#: shared data hold no bilateral trade), warning cut-off estimated at each refit.
+SHIPPED = "shipped: leading indicators, contagion, estimated cut-off"
+
+
 @pytest.fixture(scope="module")
 def scored():
     if not SHARED_DATA.is_dir():
@@ -55,25 +63,65 @@ def scored():
     a = config.settings.assessment
     everyone = list(config.series.values())
     members = [s for s in SCOPES if s != "WLD"]
-    variants = {
-        "stress features only": EwsParams(horizon=a.crisis_horizon, leading=False),
-        "with leading indicators and contagion": EwsParams(horizon=a.crisis_horizon, links=a.contagion),
-    }
-    probs = {name: probability_history(history.indicators, history.stress, everyone, members, pd.Timestamp(START),
-                                       REFIT, a.episodes, p) for name, p in variants.items()}
     rule = next(r for r in config.rules.rules if r.kind == "probability")
-    return probs, rule.warn, rule.critical, history
+    assert rule.params.get("cutoff") == "estimated"
+    shipped = EwsParams(horizon=a.crisis_horizon, links=a.contagion)
+    variants = {  # name → (params, estimated cut-off in force?)
+        "stress features only, fixed P >= 0.3": (EwsParams(horizon=a.crisis_horizon, leading=False, cutoff="none"), False),
+        "leading indicators and contagion, fixed P >= 0.3": (dataclasses.replace(shipped, cutoff="none"), False),
+        SHIPPED: (shipped, True),
+    }
+    tried = {  # alternatives measured and not shipped (docs/methods-skill.md says why)
+        "cut-off minimising mu-loss (mu 0.5)": dataclasses.replace(shipped, cutoff="loss"),
+        "10-year rolling estimation window": dataclasses.replace(shipped, window=2520),
+        "no contagion term": dataclasses.replace(shipped, links={}),
+    }
+    out = {}
+    for name, (p, estimated) in variants.items():
+        h = estimate_history(history.indicators, history.stress, everyone, members, pd.Timestamp(START), REFIT,
+                             a.episodes, p)
+        out[name] = (h, _thresholds(h, rule, estimated))
+    alt = {}
+    for name, p in tried.items():
+        h = estimate_history(history.indicators, history.stress, everyone, members, pd.Timestamp(START), REFIT,
+                             a.episodes, p)
+        alt[name] = (h, _thresholds(h, rule, True))
+    return out, alt, rule
+
+
+def _thresholds(h: EwsHistory, rule, estimated: bool) -> tuple[dict, dict]:
+    """Per country the warning and critical thresholds in force each day, as the probability rule sets them."""
+    warn, crit = {}, {}
+    for c in COUNTRIES:
+        if estimated:
+            w = h.cutoff[c].fillna(rule.warn)
+            warn[c], crit[c] = w, np.maximum(w, rule.critical)
+        else:
+            warn[c], crit[c] = rule.warn, rule.critical
+    return warn, crit
+
+
+def _score(h: EwsHistory, warn: dict, crit: dict, reps: int = 300):
+    p = h.probability
+    onsets = {c: [pd.Timestamp(o) for _, cc, o in EPISODES if cc == c] for c in COUNTRIES}
+    rows = [sk.episode_skill(p[c], n, c, o, warn[c], crit[c]) for n, c, o in EPISODES]
+    pool = sk.pooled({c: p[c] for c in COUNTRIES}, onsets, warn, reps=reps)
+    return rows, pool, onsets
 
 
 def test_skill_table(scored) -> None:
-    probs, warn, critical, _ = scored
-    onsets = {c: [pd.Timestamp(o) for _, cc, o in EPISODES if cc == c] for c in COUNTRIES}
+    variants, alternatives, rule = scored
     results = {}
-    for name, p in probs.items():
-        print(f"\n== {name}: P(crisis within 60 business days); warning P >= {warn}, critical P >= {critical}")
+    for name, (h, (warn, critical)) in variants.items():
+        p = h.probability
+        rows, pool, onsets = _score(h, warn, critical)
+        cut = h.cutoff[COUNTRIES].stack()
+        how = (f"warning P >= the estimated cut-off (median {cut.median():.3f}, range {cut.min():.3f}-{cut.max():.3f}), "
+               f"critical P >= max(cut-off, {rule.critical})" if len(cut) and name == SHIPPED
+               else f"warning P >= {rule.warn}, critical P >= {rule.critical}")
+        print(f"\n== {name}: P(crisis within 60 business days); {how}")
         print(f"{'episode':28s} {'onset':10s} {'first warning':13s} {'lead':>5s} {'first critical':14s} {'lead':>5s} "
               f"{'max P':>6s} {'P at -60':>8s}")
-        rows = [sk.episode_skill(p[c], n, c, o, warn, critical) for n, c, o in EPISODES]
         for r in rows:
             fw = r.first_warning.date().isoformat() if r.first_warning is not None else ("none" if r.covered else "no data")
             fc = r.first_critical.date().isoformat() if r.first_critical is not None else ("none" if r.covered else "no data")
@@ -83,33 +131,46 @@ def test_skill_table(scored) -> None:
             print(f"{r.name:28s} {r.onset.date()!s:10s} {fw:13s} {r.warning_lead if r.warning_lead is not None else '':>5} "
                   f"{fc:14s} {r.critical_lead if r.critical_lead is not None else '':>5} {win.max():6.2f} "
                   f"{pc.iloc[max(0, o - sk.BEFORE)]:8.2f}")
-        pool = sk.pooled({c: p[c] for c in COUNTRIES}, onsets, warn)
-        per = {c: sk.pooled({c: p[c]}, onsets, warn, reps=100) for c in COUNTRIES}
+        per = {c: sk.pooled({c: p[c]}, onsets, warn[c], reps=100) for c in COUNTRIES}
         warned = sum(r.first_warning is not None for r in rows)
-        ci = f"[{pool.ci[0]:.2f}, {pool.ci[1]:.2f}]" if pool.ci else "n/a"
         print(f"episodes warned in [-60, +5] after 20 quiet days: {warned} of {len(rows)}")
-        print(f"pooled AUROC {pool.auroc:.3f} {ci} over {pool.pre_days} pre-crisis and {pool.calm_days} calm days; "
-              f"warning on {pool.warn_calm_share:.1%} of calm days; noise-to-signal "
-              f"{'n/a' if pool.nsr is None else f'{pool.nsr:.2f}'}; usefulness (mu 0.5) "
-              f"{pool.usefulness:+.3f} (relative {pool.relative_usefulness:+.2f})")
+        print(_pooled_line(pool))
         for c, q in per.items():
             cic = f"[{q.ci[0]:.2f}, {q.ci[1]:.2f}]" if q.ci else ""
             print(f"  {c}: AUROC {q.auroc if q.auroc is None else round(q.auroc, 3)} {cic}; warning on "
                   f"{q.warn_calm_share:.1%} of {q.calm_days} calm days; NSR {q.nsr if q.nsr is None else round(q.nsr, 2)}")
         results[name] = (pool, warned, len(rows))
-    pool, warned, n = results["with leading indicators and contagion"]
+    print("\n== alternatives tried, not shipped (same episodes, same definitions)")
+    for name, (h, (warn, critical)) in alternatives.items():
+        rows, pool, _ = _score(h, warn, critical, reps=100)
+        warned = sum(r.first_warning is not None for r in rows)
+        print(f"{name:40s} warned {warned} of {len(rows)}; {_pooled_line(pool)}")
+    pool, warned, n = results[SHIPPED]
     targets = {"AUROC >= 0.80": pool.auroc is not None and pool.auroc >= 0.80,
                ">= 80% of episodes warned in time": warned >= 0.8 * n,
                "warning on <= 10% of calm days": pool.warn_calm_share <= 0.10,
                "noise-to-signal <= 0.5": pool.nsr is not None and pool.nsr <= 0.5}
     print("\nissue targets (shipped model): " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()))
-    # what is asserted: only targets reached on this data (see docs/methods-skill.md for the rest)
+    # what is asserted: the targets reached on this data, and the honest level of the others
     for k in REACHED:
         assert targets[k], k
-    base, base_warned, _ = results["stress features only"]
-    assert pool.auroc is not None and base.auroc is not None
-    assert pool.auroc > base.auroc and warned >= base_warned  # the leading indicators add skill
+    assert pool.auroc is not None and pool.auroc >= AUROC_REACHED
+    assert warned >= WARNED_REACHED
+    fixed, fixed_warned, _ = results["leading indicators and contagion, fixed P >= 0.3"]
+    base, _, _ = results["stress features only, fixed P >= 0.3"]
+    assert fixed.auroc > base.auroc  # the leading indicators add skill
+    assert warned > fixed_warned  # the estimated cut-off warns more episodes in time than the fixed 0.3
+
+
+def _pooled_line(pool) -> str:
+    ci = f"[{pool.ci[0]:.2f}, {pool.ci[1]:.2f}]" if pool.ci else "n/a"
+    return (f"pooled AUROC {pool.auroc:.3f} {ci} over {pool.pre_days} pre-crisis and {pool.calm_days} calm days; "
+            f"warning on {pool.warn_calm_share:.1%} of calm days; noise-to-signal "
+            f"{'n/a' if pool.nsr is None else f'{pool.nsr:.2f}'}; usefulness (mu 0.5) "
+            f"{pool.usefulness:+.3f} (relative {pool.relative_usefulness:+.2f})")
 
 
 #: The issue's targets this model reaches on the shared data (the others are printed as NOT met).
 REACHED: tuple[str, ...] = ("warning on <= 10% of calm days", "noise-to-signal <= 0.5")
+#: The honest level reached on the two targets not met (AUROC target 0.80, episodes 80% = 7 of 8).
+AUROC_REACHED, WARNED_REACHED = 0.72, 5

@@ -1,4 +1,4 @@
-"""Leading indicators of the early-warning model: one-sided HP gaps, the Basel mapping, contagion, causality."""
+"""Leading indicators of the early-warning model: one-sided HP gaps, the Basel mapping, causality (contagion: test_contagion.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from sco_monitor.assess.ews_indicators import (
     basel_scale,
-    contagion,
     one_sided_hp_gap,
     scope_features,
 )
@@ -30,14 +29,6 @@ def test_the_one_sided_gap_is_the_end_point_of_the_hp_filter_on_each_prefix() ->
 def test_basel_mapping_is_zero_at_2pp_and_one_at_10pp() -> None:
     s = basel_scale(pd.Series([-5.0, 2.0, 6.0, 10.0, 25.0]))
     assert s.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
-
-
-def test_contagion_weights_the_linked_neighbours_stress_ranks() -> None:
-    days = pd.bdate_range("2020-01-01", periods=3)
-    ranks = {"RUS": pd.Series([0.2, 0.9, np.nan], index=days), "CHN": pd.Series([0.5, 0.5, 0.6], index=days)}
-    c = contagion(ranks, {"KAZ": {"RUS": 0.5, "CHN": 0.25}}, "KAZ")
-    assert c.tolist() == pytest.approx([(0.1 + 0.125) / 0.75, (0.45 + 0.125) / 0.75, 0.6])
-    assert contagion(ranks, {"KAZ": {"RUS": 0.5}}, "UZB") is None
 
 
 def _series(**kw) -> Series:

@@ -23,6 +23,7 @@ standard deviations of its own past (expanding, so causal), the first such day a
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, contagion, scope_features
+from sco_monitor.assess.contagion import contagion, link_weights, trade_weights
+from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, scope_features
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
 from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
@@ -57,29 +59,61 @@ class EwsParams:
     ridge_weight: float = 1.0  # ridge penalty worth this many observations (alpha = weight / rows)
     min_z: float = 1.645  # signal rate before crises significantly above calm (one-sided 5%)
     max_coef: float = 15.0  # larger logit coefficients mean (quasi-)separation
-    links: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # scope → neighbour → weight
+    links: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # scope → neighbour → weight (defaults)
     leading: bool = True  # the leading indicators of ews_indicators beside the stress features
+    trade_links: bool = True  # contagion weights from the stored bilateral trade when there is any
+    method: str = "signals"  # signals: logit on 0/1 signals | levels: logit on the selected features' values
+    cutoff: str = "nsr"  # warning cut-off on P estimated in sample: nsr (signals approach) | loss (mu-loss) | none
+    mu: float = 0.5  # the policy maker's weight on missed crises (Alessi and Detken 2011)
+    window: int | None = None  # estimation window in business days (None: expanding)
+
+
+#: Features entering the logit linearly (never thresholded): contagion is a trade-weighted sum, so
+#: a neighbour's stress raises the member's log-odds in proportion to its weight.
+LINEAR: tuple[str, ...] = ("contagion",)
+#: The value a missing feature stands at in the `levels` logit: no signal (the median rank; 0 on
+#: the Basel and reserve-adequacy scales, whose 0 means "below the guide's threshold").
+NEUTRAL: dict[str, float] = {"credit_gap": 0.0, "reserves_low": 0.0, "contagion": 0.0}
 
 
 @dataclass
 class EwsModel:
-    thresholds: dict[str, float]  # feature → percentile threshold
+    thresholds: dict[str, float]  # feature → percentile threshold (the features the model uses)
     nsr: dict[str, float]
     params: dict[str, float]  # "const" and feature → coefficient
     method: str  # logit | ridge
     rows: int
     crises: int
+    kind: str = "signals"  # signals (0/1 above threshold) | levels (the feature's value)
+    linear: tuple[str, ...] = ()  # features entering linearly (contagion)
+    cutoff: float | None = None  # warning cut-off on P estimated in sample (None: the rule's own)
+
+    def terms(self, x: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's log-odds contribution, row by row (the feature's signal or value times its coefficient)."""
+        cols = {}
+        for k, th in self.thresholds.items():
+            v = x[k].to_numpy(dtype=float) if k in x else np.full(len(x), np.nan)
+            if self.kind == "levels":
+                v = np.where(np.isfinite(v), v, NEUTRAL.get(k, 0.5))
+            else:
+                with np.errstate(invalid="ignore"):
+                    v = (v > th).astype(float)
+            cols[k] = v * self.params.get(k, 0.0)
+        for k in self.linear:
+            v = x[k].to_numpy(dtype=float) if k in x else np.full(len(x), np.nan)
+            cols[k] = np.where(np.isfinite(v), v, 0.0) * self.params.get(k, 0.0)
+        return pd.DataFrame(cols, index=x.index)
+
+    def probabilities(self, x: pd.DataFrame) -> np.ndarray:
+        eta = self.params.get("const", 0.0) + self.terms(x).sum(axis=1).to_numpy()
+        return 1.0 / (1.0 + np.exp(-eta))
 
     def probability(self, x: Mapping[str, float]) -> tuple[float, dict[str, float]]:
         """P(crisis within H) for one feature vector, with each signal's log-odds contribution."""
-        eta = self.params.get("const", 0.0)
-        drivers = {}
-        for k, th in self.thresholds.items():
-            v = x.get(k)
-            if v is not None and np.isfinite(v) and v > th:
-                drivers[k] = self.params.get(k, 0.0)
-                eta += drivers[k]
-        return float(1.0 / (1.0 + np.exp(-eta))), drivers
+        row = pd.DataFrame([{k: (np.nan if v is None else v) for k, v in x.items()}])
+        terms = self.terms(row).iloc[0]
+        drivers = {k: float(v) for k, v in terms.items() if v != 0.0}
+        return float(self.probabilities(row)[0]), drivers
 
 
 @dataclass
@@ -95,7 +129,8 @@ class EwsResult:
 def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None = None,
              series: Sequence[Series] = (), p: EwsParams | None = None) -> dict[str, pd.DataFrame]:
     """Scope → calendar × features in [0, 1]: segment sub-indices, own composite rank, world rank,
-    and (with `ind`) the leading indicators and the contagion from linked neighbours."""
+    and (with `ind`) the leading indicators and the contagion from linked neighbours (trade
+    weights from the stored bilateral trade, else the configured links: `assess.contagion`)."""
     p = p or EwsParams()
     world = stress.scopes.get(WORLD)
     world_rank = None
@@ -103,6 +138,7 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
         world_rank = world.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
     ranks = {k: sc.index.expanding(min_periods=stress.params.min_obs).rank(pct=True)
              for k, sc in stress.scopes.items() if not sc.index.empty}
+    trade = trade_weights(ind.raw("level"), series) if ind is not None and p.leading and p.trade_links else {}
     out = {}
     for scope in scopes:
         sc = stress.scopes.get(scope)
@@ -116,7 +152,7 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
             extra = scope_features(ind, series, scope).reindex(f.index)
             for col in extra.columns:
                 f[col] = extra[col]
-            spill = contagion(ranks, p.links, scope)
+            spill = contagion(ranks, link_weights(f.index, scope, trade, p.links))
             if spill is not None:
                 f["contagion"] = spill.reindex(f.index)
         out[scope] = f
@@ -197,6 +233,8 @@ def _panel(
     xs, ys = [], []
     for scope, f in feats.items():
         f = f.loc[:as_of]
+        if p.window is not None:
+            f = f.iloc[-p.window:]
         if len(f) <= p.horizon:
             continue
         y, excl = _labels(f.index, [o for o in onsets.get(scope, []) if o <= as_of], p)
@@ -252,11 +290,17 @@ def fit(
     feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp,
     p: EwsParams,
 ) -> EwsModel | None:
-    """Thresholds and logit from data before as_of; None when there is nothing to learn from."""
+    """Thresholds, logit and warning cut-off from data before as_of; None when there is nothing to learn from.
+
+    The features whose signal passes `choose_thresholds` enter the logit (as 0/1 signals, or
+    with `method: levels` as their values); the linear features (contagion) enter as values and
+    are kept only with a positive coefficient (trouble abroad cannot lower the risk at home).
+    """
     x, y = _panel(feats, onsets, as_of, p)
     if len(y) < p.min_obs or not y.any():
         return None
-    thresholds, nsrs = choose_thresholds(x, y, p)
+    linear = [k for k in LINEAR if k in x and x[k].notna().any() and np.nanstd(x[k].to_numpy(dtype=float)) > 0]
+    thresholds, nsrs = choose_thresholds(x.drop(columns=list(LINEAR), errors="ignore"), y, p)
     if not thresholds:
         return None
     s = _signals(x, thresholds)
@@ -264,26 +308,89 @@ def fit(
     thresholds = {k: thresholds[k] for k in s.columns}
     if not thresholds:
         return None
-    params, method = _logit(s, y, p)
-    return EwsModel(thresholds, {k: nsrs[k] for k in thresholds}, params, method, len(y), int(y.sum()))
+    while True:
+        model = EwsModel(thresholds, {k: nsrs[k] for k in thresholds}, {}, "", len(y), int(y.sum()),
+                         kind=p.method, linear=tuple(linear))
+        design = _design(model, x)
+        params, method = _logit(design, y, p, grouped=p.method == "signals")
+        bad = [k for k in linear if params.get(k, 0.0) <= 0]
+        if not bad:
+            break
+        linear = [k for k in linear if k not in bad]
+    model.params, model.method = params, method
+    if p.cutoff == "loss":
+        model.cutoff = loss_cutoff(model.probabilities(x), y, p.mu)
+    elif p.cutoff == "nsr":
+        model.cutoff = nsr_cutoff(model.probabilities(x), y, p)
+    return model
 
 
-def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], str]:
-    """Logit of y on the 0/1 signals; ridge-penalised when the MLE fails or separates.
+def nsr_cutoff(prob: np.ndarray, y: np.ndarray, p: EwsParams) -> float | None:
+    """The signals approach applied to the fitted probability itself: among its in-sample
+    percentiles (`p.percentiles`, the grid every indicator is searched on), the one with the
+    lowest noise-to-signal ratio whose signal is significant (`choose_thresholds`)."""
+    ok = np.isfinite(prob)
+    x = pd.DataFrame({"p": prob[ok]})
+    qs = np.quantile(prob[ok], p.percentiles) if ok.any() else []
+    grid = dataclasses.replace(p, percentiles=tuple(float(q) for q in qs), min_obs=1)
+    th, _ = choose_thresholds(x, y[ok], grid)
+    # choose_thresholds signals on P > th; the rule warns on P >= cut-off: the next fitted value up
+    if "p" not in th:
+        return None
+    above = np.sort(prob[ok][prob[ok] > th["p"]])
+    return float(above[0]) if len(above) else None
 
-    The signals are binary, so the daily panel collapses to its distinct signal patterns with
-    counts: a binomial GLM on (crises, days) per pattern is the same likelihood as the logit on
-    the rows, at a few hundred rows instead of tens of thousands.
+
+def _design(model: EwsModel, x: pd.DataFrame) -> pd.DataFrame:
+    """The regressors the model's coefficients multiply (terms at unit coefficients)."""
+    unit = EwsModel(model.thresholds, {}, dict.fromkeys([*model.thresholds, *model.linear], 1.0), "", 0, 0,
+                    kind=model.kind, linear=model.linear)
+    return unit.terms(x)
+
+
+def loss_cutoff(prob: np.ndarray, y: np.ndarray, mu: float) -> float | None:
+    """The cut-off c minimising L(c) = mu * T1 + (1 - mu) * T2 on the fitted probabilities.
+
+    T1: share of pre-crisis days with P < c (missed), T2: share of other days with P >= c (false
+    alarms); Alessi and Detken's (2011) loss, evaluated at every distinct fitted probability (at
+    most 400 quantiles). Ties go to the higher cut-off (fewer alarms at the same loss).
+    """
+    ok = np.isfinite(prob)
+    prob, y = prob[ok], y[ok]
+    if not y.any() or y.all():
+        return None
+    cands = np.unique(prob)
+    if len(cands) > 400:
+        cands = np.unique(np.quantile(prob, np.linspace(0, 1, 401)))
+    pos, neg = np.sort(prob[y]), np.sort(prob[~y])
+    t1 = np.searchsorted(pos, cands, side="left") / len(pos)
+    t2 = 1.0 - np.searchsorted(neg, cands, side="left") / len(neg)
+    loss = mu * t1 + (1 - mu) * t2
+    best = np.flatnonzero(loss <= loss.min() + 1e-12)
+    return float(cands[best[-1]])
+
+
+def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams, grouped: bool = True) -> tuple[dict[str, float], str]:
+    """Logit of y on the regressors; ridge-penalised when the MLE fails or separates.
+
+    With 0/1 signals (and a linear term rounded to 0.01) the daily panel collapses to its
+    distinct patterns with counts: a binomial GLM on (crises, days) per pattern is the same
+    likelihood as the logit on the rows, at a few hundred rows instead of tens of thousands.
     """
     from statsmodels.genmod.families import Binomial
     from statsmodels.genmod.generalized_linear_model import GLM
 
     names = ["const", *s.columns]
-    grouped = pd.DataFrame(s.to_numpy(dtype=float), columns=list(s.columns)).assign(_y=y.astype(float))
-    agg = grouped.groupby(list(s.columns), sort=False)["_y"].agg(["sum", "count"]).reset_index()
-    X = np.column_stack([np.ones(len(agg)), agg[list(s.columns)].to_numpy(dtype=float)])
-    share = (agg["sum"] / agg["count"]).to_numpy()
-    weights = agg["count"].to_numpy(dtype=float)
+    values = s.to_numpy(dtype=float)
+    if grouped:
+        grouped_rows = pd.DataFrame(np.round(values, 2), columns=list(s.columns)).assign(_y=y.astype(float))
+        agg = grouped_rows.groupby(list(s.columns), sort=False)["_y"].agg(["sum", "count"]).reset_index()
+        X = np.column_stack([np.ones(len(agg)), agg[list(s.columns)].to_numpy(dtype=float)])
+        share = (agg["sum"] / agg["count"]).to_numpy()
+        weights = agg["count"].to_numpy(dtype=float)
+    else:
+        X = np.column_stack([np.ones(len(values)), values])
+        share, weights = y.astype(float), np.ones(len(values))
     glm = GLM(share, X, family=Binomial(), var_weights=weights)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -299,7 +406,7 @@ def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, floa
         log.info("ews_logit_fallback", error=f"{type(e).__name__}: {e}")
     # the penalty of `ridge_weight` observations: statsmodels scales the log-likelihood by the rows
     # it sees (the patterns), so per pattern row rather than per day
-    alpha = np.full(X.shape[1], p.ridge_weight / len(agg))
+    alpha = np.full(X.shape[1], p.ridge_weight / len(X))
     alpha[0] = 0.0
     res = glm.fit_regularized(alpha=alpha, L1_wt=0.0, maxiter=300)
     return dict(zip(names, np.asarray(res.params, dtype=float).tolist())), "ridge"
@@ -371,9 +478,54 @@ class EwsWindow:
                 out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=None)
                 continue
             prob, drivers = model.probability(row.to_dict())
-            out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=prob, drivers=drivers)
+            out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=prob, drivers=drivers,
+                                             cutoff=model.cutoff)
         onsets = {k: [o for o in v if o <= as_of] for k, v in self.onsets.items()}
         return EwsResult(out, model, onsets)
+
+
+@dataclass
+class EwsHistory:
+    """Calendar × scope probabilities and the warning cut-off in force each day (NaN: none estimated)."""
+
+    probability: pd.DataFrame
+    cutoff: pd.DataFrame
+
+
+def estimate_history(
+    ind: Indicators,
+    stress: StressResult,
+    series: Sequence[Series],
+    scopes: Sequence[str],
+    start: date | pd.Timestamp,
+    refit_every: int = 60,
+    episodes: Sequence[object] = (),
+    params: EwsParams | None = None,
+) -> EwsHistory:
+    """Probabilities and cut-offs from `start`, refitting every `refit_every` business days.
+
+    Causal: the model (thresholds, coefficients, cut-off) used on day t was fitted at a refit
+    date <= t on outcomes known by then.
+    """
+    p = params or EwsParams()
+    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
+    feats = {k: v for k, v in feats.items() if k in scopes}
+    onsets = onsets_for(ind, series, list(feats), episodes, p)
+    cal = ind.calendar[ind.calendar >= pd.Timestamp(start)]
+    out = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
+    cut = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
+    for i in range(0, len(cal), refit_every):
+        block = cal[i: i + refit_every]
+        model = fit(feats, onsets, block[0], p)
+        if model is None:
+            continue
+        for scope, f in feats.items():
+            x = f.reindex(index=block, columns=feature_names())
+            ok = x.notna().any(axis=1).to_numpy()
+            out.loc[block, scope] = np.where(ok, model.probabilities(x), np.nan)
+            if model.cutoff is not None:
+                cut.loc[block, scope] = model.cutoff
+    return EwsHistory(out, cut)
 
 
 def probability_history(
@@ -386,25 +538,5 @@ def probability_history(
     episodes: Sequence[object] = (),
     params: EwsParams | None = None,
 ) -> pd.DataFrame:
-    """Calendar × scope probabilities from `start`, refitting every `refit_every` business days.
-
-    Causal: the model used on day t was fitted at a refit date <= t on outcomes known by then.
-    """
-    p = params or EwsParams()
-    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
-    feats = {k: v for k, v in feats.items() if k in scopes}
-    onsets = onsets_for(ind, series, list(feats), episodes, p)
-    cal = ind.calendar[ind.calendar >= pd.Timestamp(start)]
-    out = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
-    for i in range(0, len(cal), refit_every):
-        block = cal[i: i + refit_every]
-        model = fit(feats, onsets, block[0], p)
-        if model is None:
-            continue
-        for scope, f in feats.items():
-            x = f.reindex(index=block, columns=feature_names())
-            sig = _signals(x, model.thresholds)
-            eta = model.params.get("const", 0.0) + sum(sig[k] * model.params.get(k, 0.0) for k in sig.columns)
-            ok = x.notna().any(axis=1)
-            out.loc[block, scope] = np.where(ok, 1.0 / (1.0 + np.exp(-eta)), np.nan)
-    return out
+    """Calendar × scope probabilities from `start` (see `estimate_history`)."""
+    return estimate_history(ind, stress, series, scopes, start, refit_every, episodes, params).probability

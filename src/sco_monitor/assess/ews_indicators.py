@@ -23,7 +23,8 @@ export_fall       tag `exports` (monthly/annual)   year-on-year fall, expanding 
                                                    `export_growth` (a growth rate already): its fall
 policy_shock      tag `policy_rate`                rise over 63 business days, expanding percentile rank
 equity_drawdown   kind equity                      fall from the 252-day high, expanding percentile rank
-contagion         `assessment.contagion` links     weighted mean of the neighbours' stress ranks
+contagion         bilateral trade (IMF DOT), else  trade-weighted sum of the neighbours' stress above
+                  `assessment.contagion` links     their median (`assess.contagion`)
 
 Every transform at day D uses observations knowable at D (publication lags through
 `Indicators.align`); HP trends are recomputed at each observation from the data up to it.
@@ -31,7 +32,7 @@ Every transform at day D uses observations knowable at D (publication lags throu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -146,17 +147,3 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.
         dd = ind.align(ind.raw("drawdown", columns=equity, window=DRAWDOWN_WINDOW)).mean(axis=1)
         out["equity_drawdown"] = expanding_rank(-dd, MIN_DAYS)
     return out
-
-
-def contagion(stress_ranks: Mapping[str, pd.Series], links: Mapping[str, Mapping[str, float]],
-              scope: str) -> pd.Series | None:
-    """Weighted mean of the linked neighbours' stress ranks (weights from `assessment.contagion`)."""
-    weights = {n: w for n, w in (links.get(scope) or {}).items() if n in stress_ranks and w > 0}
-    if not weights:
-        return None
-    parts = pd.concat({n: stress_ranks[n] for n in weights}, axis=1)
-    w = pd.Series(weights)
-    avail = parts.notna()
-    num = parts.fillna(0.0).mul(w, axis=1).sum(axis=1)
-    den = avail.mul(w, axis=1).sum(axis=1)
-    return (num / den.where(den > 0)).rename("contagion")

@@ -105,6 +105,8 @@ class CrisisProbability(Result):
     horizon: int
     probability: float | None
     drivers: dict[str, float] = Field(default_factory=dict, description="signal → contribution")
+    cutoff: float | None = Field(default=None, description="Warning cut-off on P estimated with the model "
+                                 "(noise-to-signal minimising, data before as_of only)")
 
 
 class QualityFlag(Result):

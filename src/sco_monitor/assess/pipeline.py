@@ -16,7 +16,7 @@ import pandas as pd
 
 from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.assess.cooperation import derive
-from sco_monitor.assess.ews import EwsParams, EwsResult, EwsWindow, probability_history
+from sco_monitor.assess.ews import EwsParams, EwsResult, EwsWindow, estimate_history
 from sco_monitor.assess.fallback import covered, with_fallbacks
 from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
@@ -197,6 +197,7 @@ class History:
     probability: pd.DataFrame  # calendar × country
     severities: dict[str, pd.DataFrame]  # rule → calendar × target key (-1 no data, 0 ok, 1 warn, 2 critical)
     labels: dict[str, dict[str, dict[str, str]]]  # rule → target key → labels
+    cutoff: pd.DataFrame | None = None  # calendar × country: the crisis probability's estimated warning cut-off
 
     def flags(self, level: int, where: Callable[[str, dict[str, str]], bool]) -> pd.Series:
         """Calendar → True where any selected (rule, labels) target is at `level` or worse."""
@@ -230,14 +231,15 @@ def evaluate_history(
     stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
     members = [s for s in scopes if s != WORLD]
     start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
-    prob = probability_history(ind, stress, everyone, members, start, refit_every, a.episodes,
-                               EwsParams(horizon=a.crisis_horizon, links=a.contagion))
+    ews = estimate_history(ind, stress, everyone, members, start, refit_every, a.episodes,
+                           EwsParams(horizon=a.crisis_horizon, links=a.contagion))
+    prob = ews.probability
     specs = indicator_specs(config)
     inputs = rule_kinds.RuleInputs(series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,
-                                   probability_history=prob)
+                                   probability_history=prob, cutoff_history=ews.cutoff)
     severities, labels = {}, {}
     for rule in config.rules.rules:
         rf = rule_kinds.registry.get(rule.kind)(rule, inputs)
         severities[rule.name] = rule_kinds.severity_codes(rf, rule)
         labels[rule.name] = {t.key: t.labels for t in rf.targets}
-    return History(ind, stress, prob, severities, labels)
+    return History(ind, stress, prob, severities, labels, ews.cutoff)

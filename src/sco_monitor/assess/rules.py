@@ -50,6 +50,7 @@ class RuleInputs:
     stress: StressResult | None = None
     probability: Mapping[str, CrisisProbability] = field(default_factory=dict)
     probability_history: pd.DataFrame | None = None  # calendar × country, for severity histories
+    cutoff_history: pd.DataFrame | None = None  # calendar × country: the estimated warning cut-off in force
     forecasts: Sequence[Forecast] = ()
     regime_prob: Mapping[str, float] = field(default_factory=dict)
     unavailable: Mapping[str, str] = field(default_factory=dict)  # series → why (quality flags)
@@ -370,13 +371,20 @@ def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
 
 @registry.register("probability")
 def probability_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
-    """P(crisis within the horizon) of a country from the early-warning model."""
+    """P(crisis within the horizon) of a country from the early-warning model.
+
+    With `params: {cutoff: estimated}` the warning threshold is the cut-off the model estimated
+    with its coefficients (on data before as_of; `ews.nsr_cutoff`), the critical one the rule's
+    `critical` or that cut-off if higher, and the clear level the cut-off scaled by the rule's
+    clear / warn ratio; the rule's own numbers stand where no cut-off was estimated.
+    """
     known = list(inputs.probability) or (list(inputs.probability_history.columns)
                                          if inputs.probability_history is not None else [])
     targets = scope_targets(rule, known)
+    keys = [t.key for t in targets]
     if inputs.probability_history is not None:
         values = inputs.probability_history.reindex(columns=[t.scope for t in targets])
-        values.columns = [t.key for t in targets]
+        values.columns = keys
     else:
         values = _at_as_of(inputs, {t.key: inputs.probability[t.scope].probability for t in targets
                                     if t.scope in inputs.probability
@@ -387,8 +395,28 @@ def probability_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
         cp = inputs.probability.get(t.scope)
         if cp is not None:
             out.extra[t.key] = {"horizon": cp.horizon, "probability": cp.probability}
-            out.details[t.key] = {"drivers": cp.drivers, "horizon": cp.horizon}
-    return _with(out, rule)
+            out.details[t.key] = {"drivers": cp.drivers, "horizon": cp.horizon, "cutoff": cp.cutoff}
+    out = _with(out, rule)
+    if rule.params.get("cutoff") == "estimated":
+        if inputs.probability_history is not None and inputs.cutoff_history is not None:
+            cut = inputs.cutoff_history.reindex(index=values.index, columns=[t.scope for t in targets])
+            cut.columns = keys
+        else:
+            cut = _at_as_of(inputs, {t.key: inputs.probability[t.scope].cutoff for t in targets
+                                     if t.scope in inputs.probability
+                                     and inputs.probability[t.scope].cutoff is not None}, targets)
+        _estimated_thresholds(out, rule, cut.reindex(index=values.index))
+    return out
+
+
+def _estimated_thresholds(out: RuleFrame, rule: Rule, cut: pd.DataFrame) -> None:
+    """Warn at the estimated cut-off (the rule's warn where there is none), critical at least there."""
+    warn = cut.fillna(rule.warn if rule.warn is not None else np.nan)
+    out.warn = warn
+    if rule.critical is not None:
+        out.critical = np.maximum(warn, rule.critical)
+    if rule.clear is not None and rule.warn:
+        out.clear = warn * (rule.clear / rule.warn)
 
 
 # --- severity --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ RULE_PARAMS: dict[str, dict[str, Any]] = {
     "forecast_breach": {"horizon": int, "probability": float, "measure": ("level", "change"), "model": str,
                         "orient": bool},
     "stress_level": {"measure": ("level", "value")},
-    "probability": {},
+    "probability": {"cutoff": ("fixed", "estimated")},
 }
 
 

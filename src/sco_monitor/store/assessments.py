@@ -56,7 +56,7 @@ def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_
     span = observation_span(store, series_ids)
     if span is None:
         return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
-    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days} before "
+    return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days}, from 1 January, before "
             f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
 
 
