@@ -180,3 +180,16 @@ def test_reestimation_is_warm_started_and_keeps_the_chosen_level_specification()
     assert after.fitted_at > before.fitted_at and after.spec == before.spec
     assert after.metrics["selected_at"] == before.metrics["selected_at"]
     assert after.metrics["candidates"] == before.metrics["candidates"]  # no new selection was run
+
+
+def test_a_degraded_fit_is_reestimated_once_per_period_not_every_turbulent_day() -> None:
+    data, monthly = sp500().loc["2004":].to_frame(), AssessmentConfig(reestimate_every="28d")
+    states = run_forecasts(data, SERIES[:1], date(2008, 9, 12), {}, monthly, InlineExecutor()).states
+    reasons = []
+    for day in pd.bdate_range("2008-09-15", "2008-09-26"):  # Lehman to the end of the month: one period
+        run = run_forecasts(data, SERIES[:1], day.date(), states, monthly, InlineExecutor())
+        states = run.states
+        reasons.append(events(run)[("eq.us.sp500", "volatility")])
+    degraded = [r for r in reasons if r[0] == "reestimated"]
+    assert len(degraded) == 1 and degraded[0][1].startswith("fit degraded")
+    assert all(r[0] == "extended" for r in reasons if r not in degraded)

@@ -139,7 +139,7 @@ def run_forecasts(
     re-estimated when it has no usable state, when a period of the `reestimate_every` calendar has
     begun (on the data up to the period's first day, then extended: a cold run and a replay
     re-estimate on the same data), or when its one-step errors since estimation show the fit has
-    degraded (then on all the data). Re-estimation starts from the previous parameters. Nothing
+    degraded (then on all the data, at most once per period). Re-estimation starts from the previous parameters. Nothing
     dated after `as_of` is used. One failing series never stops the others: its failure becomes a note.
     """
     as_of = to_date(as_of)
@@ -231,7 +231,10 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | Model
         except (StateMismatch, FitFailed, ValueError) as e:
             reason = f"cannot continue the stored state: {e}"
         else:
-            if fitted.degraded():
+            # at most one re-estimation for a degraded fit per period: a break is news once; after
+            # that the model keeps its new parameters until the calendar's next period
+            refitted = state.fitted_at > period_start(task.as_of, task.reestimate_every)
+            if fitted.degraded() and not refitted:
                 reason = (f"fit degraded: one-step errors since {fitted.fitted_at} have p="
                           f"{fitted.degradation_p:.1e} over {fitted.metrics['oos_n']} observations")
                 on_calendar = False
