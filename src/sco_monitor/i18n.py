@@ -106,7 +106,7 @@ SEGMENT_NAMES: dict[str, str] = {
 CATEGORY_NAMES: dict[str, str] = {
     "equity": N_("equity"), "fx": N_("fx"), "rates": N_("rates"), "commodity": N_("commodity"),
     "volatility": N_("volatility"), "macro": N_("macro"), "contagion": N_("contagion"), "stress": N_("stress"),
-    "cooperation": N_("cooperation"),
+    "cooperation": N_("cooperation"), "outlook": N_("economic outlook"),
 }
 FLAG_NAMES: dict[str, str] = {
     "gap": N_("gap"), "spike": N_("spike"), "stale": N_("stale"), "duplicate": N_("duplicate"),
