@@ -71,6 +71,7 @@ def _same(a: list[tuple], b: list[tuple]) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_replay_cli_writes_reports_alerts_and_track_and_resumes(run_cli, demo_config: Path, tmp_path: Path) -> None:
     out = tmp_path / "replay-out"
     cfg = str(demo_config)
@@ -112,6 +113,7 @@ def test_replay_cli_writes_reports_alerts_and_track_and_resumes(run_cli, demo_co
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_no_look_ahead_replay_day_equals_the_daily_cycle(run_cli, demo_config: Path, tmp_path: Path) -> None:
     """Results for day D from the replay equal `sco-monitor cycle --as-of D --no-collect` on a store
     holding only the history: the replay never used what came after D."""
