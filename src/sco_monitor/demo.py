@@ -185,7 +185,7 @@ def demo_settings(defaults: dict[str, Any], out: Path, series_ids: set[str]) -> 
         "rules": "../alerts/rules.yaml",
         "playbooks": "../alerts/playbooks.yaml",
         "store": {"url": f"sqlite:///{(out / 'var' / 'demo.db').resolve()}"},
-        "executor": {"kind": "inline"},
+        "executor": {"kind": "process"},  # one pool for the whole replay: the re-estimations fan out
         "receivers": [{"name": RECEIVER, "file": {"path": str((out / "alerts.jsonl").resolve())}}],
         "route": {"receiver": RECEIVER, "group_by": ["category", "country"]},
         "alerting": alerting,

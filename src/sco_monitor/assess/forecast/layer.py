@@ -15,7 +15,7 @@ from sco_monitor.assess.forecast.base import ModelState
 from sco_monitor.assess.forecast.run import ForecastRun, run_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
-from sco_monitor.executor import make_executor
+from sco_monitor.executor import Executor, make_executor
 
 StateKey = tuple[str, str]  # (series_id, model slot)
 
@@ -36,8 +36,13 @@ def forecast_series(config: AppConfig, frame: pd.DataFrame) -> list[Series]:
 
 
 def forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
-                   states: Mapping[StateKey, ModelState]) -> ForecastRun:
-    """Level forecasts and P(high-volatility regime) at as_of, extending the given model states."""
+                   states: Mapping[StateKey, ModelState], executor: Executor | None = None) -> ForecastRun:
+    """Level forecasts and P(high-volatility regime) at as_of, extending the given model states.
+
+    The per-series work runs on `executor` (the replay keeps one for all its days), else on one
+    made from the config for this call."""
     settings = config.settings
+    if executor is not None:
+        return run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, executor)
     with make_executor(settings.executor) as ex:
         return run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
