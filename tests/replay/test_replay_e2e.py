@@ -15,23 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from sco_monitor.context import Context
-from sco_monitor.demo import build_store, write_demo
 from sco_monitor.replay.driver import copy_history
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 
 START, END = "2008-09-01", "2008-10-31"
 SAMPLED = [date(2008, 9, 1), date(2008, 9, 29), date(2008, 10, 31)]
-
-
-@pytest.fixture
-def demo_config(tmp_path: Path) -> Path:
-    """The demo's config and store (history collected from the bundled files), no replay yet."""
-    config, chosen = write_demo(tmp_path / "demo", date.fromisoformat(START))
-    ctx = Context(config_path=config)
-    build_store(ctx, chosen, date.fromisoformat(START))
-    ctx.store.dispose()
-    return config
 
 
 def _results(store: Store, day: date) -> dict[str, list[tuple]]:

@@ -24,19 +24,8 @@ from .test_replay_e2e import MODEL_KINDS, _results
 
 pytestmark = [pytest.mark.slow, pytest.mark.long, pytest.mark.timeout(1800)]
 
-START, END = "2007-01-02", "2009-03-31"
-SAMPLED = [date(2007, 6, 29), date(2008, 3, 17), date(2008, 10, 10), date(2009, 3, 31)]
-
-
-@pytest.fixture
-def demo_config(tmp_path: Path) -> Path:
-    from sco_monitor.demo import build_store, write_demo
-
-    config, chosen = write_demo(tmp_path / "demo", date.fromisoformat(START))
-    ctx = Context(config_path=config)
-    build_store(ctx, chosen, date.fromisoformat(START))
-    ctx.store.dispose()
-    return config
+START, END = "2008-09-01", "2010-06-30"  # the demo store of test_replay_e2e (history from 1999)
+SAMPLED = [date(2008, 10, 10), date(2009, 3, 31), date(2009, 12, 31), date(2010, 6, 30)]
 
 
 def test_days_across_years_equal_the_daily_cycle(run_cli, demo_config: Path, tmp_path: Path) -> None:
