@@ -18,7 +18,7 @@ SERIES = [series("eq.us.sp500", "equity"), series("cmd.wti", "commodity", direct
           series("macro.us.core_cpi", "macro", "M")]
 SETTINGS = AssessmentConfig()
 FRAMES = pd.concat([sp500(), wti(), core_cpi()], axis=1).loc["2016-01-01":"2018-12-31"]
-D0, D1 = date(2018, 6, 29), date(2018, 7, 2)
+D0, D1 = date(2018, 6, 26), date(2018, 6, 27)  # in one 7-day period of the re-estimation calendar
 
 
 def outputs(run: ForecastRun) -> tuple:
