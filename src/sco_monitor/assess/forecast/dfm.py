@@ -118,6 +118,7 @@ class DfmFitted:
         self.panel = panel
         self.fitted_at = to_date(fitted_at)
         self.res = res
+        self._through = self.last_month if len(panel.monthly) else None  # the last month `res` is smoothed to
         self.metrics = dict(metrics or {})
 
     @property
@@ -197,8 +198,10 @@ class DfmFitted:
     def _predict(self, target: str, months: list[pd.Period], through: pd.Period) -> tuple[np.ndarray, np.ndarray]:
         """Smoothed predictive mean and variance of `target` in the given months (original units)."""
         res = self.res
-        if through > self.last_month or res is None:
-            res = self._smooth(self.panel.upto(max(through, self.last_month)))
+        if res is None or through > self._through:  # smooth once per panel and horizon, not per target
+            end = max(through, self.last_month)
+            res = self._smooth(self.panel.upto(end))
+            self.res, self._through = res, end
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pred = res.get_prediction(start=months[0], end=months[-1], information_set="smoothed")
