@@ -88,3 +88,31 @@ def test_the_report_from_the_store_has_the_outlook_with_nowcasts_fan_charts_and_
     assert "Прогноз мировой экономики" in ru_html and "<svg" in ru_html
     assert "Рост реального ВВП — Россия" in ru_html
     assert run is not None
+
+
+@pytest.mark.slow
+def test_the_replay_produces_stores_and_reports_the_nowcasts(store, tmp_path: Path) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from sco_monitor.replay.driver import run_replay
+    from sco_monitor.store import schema as t
+
+    cfg = config()
+    ctx = Context.from_parts(cfg, store)
+    frame = economy(date(2025, 10, 31))
+    store.sync_series(cfg.series.values())
+    long = frame.stack().rename("value").reset_index()
+    long.columns = ["date", "series_id", "value"]
+    store.upsert_observations(long[["series_id", "date", "value"]])
+    run_replay(ctx, date(2025, 10, 13), date(2025, 10, 15), tmp_path / "out", progress=False)
+    with store.engine.connect() as conn:
+        f = t.forecasts
+        days = conn.execute(select(f.c.as_of).where(f.c.model == "dfm", f.c.series_id == "macro.ru.gdp_growth")
+                            .distinct()).scalars().all()
+        states = conn.execute(select(t.model_states.c.family).where(
+            t.model_states.c.series_id == "macro.ru.gdp_growth", t.model_states.c.model == "nowcast")).scalars().all()
+    assert sorted(days) == [date(2025, 10, 13), date(2025, 10, 14), date(2025, 10, 15)]
+    assert states == ["dfm"]
+    doc = json.loads(next((tmp_path / "out").rglob("2025-10-15/report.json")).read_text(encoding="utf-8"))
+    assert {r["series_id"] for r in doc["outlook"]["rows"]} == {"macro.ru.gdp_growth", "macro.ru.inflation"}
+    assert doc["outlook"]["previous_report"] == "2025-10-14"
