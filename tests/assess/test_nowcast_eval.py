@@ -33,7 +33,7 @@ from sco_monitor.assess.forecast.dfm import DfmSpec
 from sco_monitor.assess.forecast.realtime import pseudo_real_time
 from sco_monitor.assess.forecast.record import accuracy, score, table
 
-pytestmark = [pytest.mark.eval, pytest.mark.slow]
+pytestmark = [pytest.mark.eval, pytest.mark.slow, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ORIGINS = [d.date() for d in pd.date_range("2005-01-31", "2016-12-31", freq="ME")]

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import runs_of, ticks, wait_for, write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.long]
 
 
 def test_one_replica_runs_the_other_stands_by_and_takes_over_when_it_dies(pg_url, tmp_path, start_daemon) -> None:

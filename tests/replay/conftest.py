@@ -77,3 +77,16 @@ def save_results(store: Store, prices: dict[str, pd.Series], start: str, end: st
 @pytest.fixture
 def results_2008(ctx: Context, real_prices: dict[str, pd.Series]) -> list[date]:
     return save_results(ctx.store, real_prices, *WINDOW)
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path) -> Path:
+    """The demo's config and store for a window from 2008-09-01 (history collected from the bundled
+    files), no replay yet."""
+    from sco_monitor.demo import build_store, write_demo
+
+    config, chosen = write_demo(tmp_path / "demo", date(2008, 9, 1))
+    ctx = Context(config_path=config)
+    build_store(ctx, chosen, date(2008, 9, 1))
+    ctx.store.dispose()
+    return config

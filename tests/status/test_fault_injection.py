@@ -36,7 +36,7 @@ from ..alerting.support import free_port
 from ..daemon.conftest import wait_for
 from .support import csv_series, history, query, today, write_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SEED = int(os.environ.get("SCO_MONITOR_FAULT_SEED", "20261201"))
 RUN_SECONDS = 60  # the faulty part; then a drain with the faults still on, bounded too

@@ -507,19 +507,16 @@ def estimate_history(
     Causal: the model (thresholds, coefficients, cut-off) used on day t was fitted at a refit
     date <= t on outcomes known by then.
     """
-    p = params or EwsParams()
-    feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
-    feats = {k: v for k, v in feats.items() if k in scopes}
-    onsets = onsets_for(ind, series, list(feats), episodes, p)
+    window = EwsWindow.of(ind, stress, series, scopes, episodes, params)
     cal = ind.calendar[ind.calendar >= pd.Timestamp(start)]
     out = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
     cut = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
     for i in range(0, len(cal), refit_every):
         block = cal[i: i + refit_every]
-        model = fit(feats, onsets, block[0], p)
+        model = window.model(block[0])
         if model is None:
             continue
-        for scope, f in feats.items():
+        for scope, f in window.feats.items():
             x = f.reindex(index=block, columns=feature_names())
             ok = x.notna().any(axis=1).to_numpy()
             out.loc[block, scope] = np.where(ok, model.probabilities(x), np.nan)

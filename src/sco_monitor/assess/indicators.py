@@ -461,10 +461,14 @@ class IndicatorsAt(Indicators):
         lagged = {lag: cols for lag, cols in self._lag_groups(raw.columns).items() if lag}
         if not lagged:
             return raw
-        raw = raw.copy()
+        # only the rows inside the longest lag can hold something to hide: copy those alone
+        pos = int(raw.index.searchsorted(self.as_of - pd.Timedelta(days=max(lagged)), side="right"))
+        if pos >= len(raw):
+            return raw
+        tail = raw.iloc[pos:].copy()
         for lag, cols in lagged.items():
-            raw.loc[raw.index > self.as_of - pd.Timedelta(days=lag), cols] = np.nan
-        return raw
+            tail.loc[tail.index > self.as_of - pd.Timedelta(days=lag), cols] = np.nan
+        return pd.concat([raw.iloc[:pos], tail])
 
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
         key = _key(indicator, params)

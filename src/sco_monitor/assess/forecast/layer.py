@@ -16,7 +16,7 @@ from sco_monitor.assess.forecast.nowcast_layer import run_nowcasts
 from sco_monitor.assess.forecast.run import ForecastRun, run_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
-from sco_monitor.executor import make_executor
+from sco_monitor.executor import Executor, make_executor
 
 StateKey = tuple[str, str]  # (series_id, model slot)
 
@@ -37,12 +37,18 @@ def forecast_series(config: AppConfig, frame: pd.DataFrame) -> list[Series]:
 
 
 def forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
-                   states: Mapping[StateKey, ModelState]) -> ForecastRun:
+                   states: Mapping[StateKey, ModelState], executor: Executor | None = None) -> ForecastRun:
     """Level forecasts, P(high-volatility regime) and the nowcast panels' forecasts (model `dfm`) at
-    as_of, extending the given model states."""
+    as_of, extending the given model states.
+
+    The per-series work runs on `executor` (the replay keeps one for all its days), else on one
+    made from the config for this call; the panels run here, one after the other."""
     settings = config.settings
-    with make_executor(settings.executor) as ex:
-        run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
+    if executor is not None:
+        run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, executor)
+    else:
+        with make_executor(settings.executor) as ex:
+            run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
     if settings.assessment.nowcasts:
         by_id = {s.id: s for s in config.universe.series}
         now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)

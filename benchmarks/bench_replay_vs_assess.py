@@ -1,0 +1,72 @@
+"""A replay of 250 business days against cold `assess` runs on the same store (target: <= 4).
+
+The demo's universe and history (offline), the shipped executor (a process pool). The peer is a
+cold assessment of the replay's last day on a fresh copy of the store (no model state: every
+model estimated, the level models chosen), timed `--repeat` times, measured in the same run; the
+replay runs the 250 days day by day (assess, alert, deliver, a report every `--report-every`
+days) from no model state either. Prints both, the ratio, and the replay's peak memory.
+
+Run: python benchmarks/bench_replay_vs_assess.py [--from 2008-01-02] [--days 250] [--report-every 20] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sco_monitor import cycle, logs  # noqa: E402
+from sco_monitor.app import known_names  # noqa: E402
+from sco_monitor.context import Context  # noqa: E402
+from sco_monitor.demo import build_store, write_demo  # noqa: E402
+from sco_monitor.replay.driver import business_days, copy_history, run_replay  # noqa: E402
+
+TARGET = 4.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2008, 1, 2))
+    ap.add_argument("--days", type=int, default=250)
+    ap.add_argument("--report-every", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    logs.configure("json", level="warning")
+    work = Path(tempfile.mkdtemp(prefix="bench-replay-assess-"))
+    config, chosen = write_demo(work / "demo", args.start)
+    ctx = Context(config_path=config, known=known_names)
+    build_store(ctx, chosen, args.start)
+    days = business_days(args.start, date(2100, 1, 1))[: args.days]
+    cold = []
+    for i in range(args.repeat):
+        store = copy_history(ctx, f"sqlite:///{work / f'cold-{i}.db'}")
+        pctx = Context.from_parts(ctx.config, store=store, run_id="bench-cold")
+        t0 = time.perf_counter()
+        cycle.step_assess(pctx, days[-1], save=True)
+        cold.append(time.perf_counter() - t0)
+        store.dispose()
+    per_assess = min(cold)
+    print(f"peer: cold `assess` of {days[-1]} on a fresh copy ({len(chosen)} series, every model estimated): "
+          + ", ".join(f"{c:.1f} s" for c in cold) + f" (best {per_assess:.1f} s)")
+    t0 = time.perf_counter()
+    summary = run_replay(ctx, days[0], days[-1], work / "out", report_every=args.report_every, progress=False)
+    replay_s = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ratio = replay_s / per_assess
+    print(f"replay: {len(summary.ran)} business days {days[0]} .. {days[-1]} (a report every {args.report_every} "
+          f"days: {summary.reports}): {replay_s:.1f} s ({1000 * replay_s / len(summary.ran):.0f} ms per day), "
+          f"peak memory {rss:.0f} MB")
+    print(f"ratio: the replay costs {ratio:.1f} cold assessments (target <= {TARGET:.0f}): "
+          f"{'met' if ratio <= TARGET else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
