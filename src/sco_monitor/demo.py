@@ -194,9 +194,21 @@ def demo_settings(defaults: dict[str, Any], out: Path, series_ids: set[str]) -> 
         "assessment": {**assessment, "forecast_series": [s for s in FORECAST if s in series_ids],
                        "reestimate_every": DEMO_REESTIMATE,
                        "spreads": [sp for sp in assessment.get("spreads") or []
-                                   if sp.get("a") in series_ids and sp.get("b") in series_ids]},
+                                   if sp.get("a") in series_ids and sp.get("b") in series_ids],
+                       "nowcasts": demo_panels(assessment.get("nowcasts") or [], series_ids)},
     })
     return settings
+
+
+def demo_panels(panels: list[dict[str, Any]], series_ids: set[str]) -> list[dict[str, Any]]:
+    """The nowcast panels over the demo's series: each keeps the series the demo has, and a panel
+    left without a target or a monthly indicator is dropped."""
+    out = []
+    for p in panels:
+        kept = {k: [s for s in p.get(k) or [] if s in series_ids] for k in ("targets", "monthly", "quarterly", "levels")}
+        if kept["targets"] and kept["monthly"]:
+            out.append({**p, **kept})
+    return out
 
 
 def _dump(path: Path, header: str, data: dict[str, Any]) -> None:

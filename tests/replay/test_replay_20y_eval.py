@@ -20,7 +20,7 @@ import yaml
 
 from sco_monitor.app import known_names
 from sco_monitor.context import Context
-from sco_monitor.demo import filter_rules
+from sco_monitor.demo import demo_panels, filter_rules
 from sco_monitor.replay.driver import run_replay
 from sco_monitor.store import Store
 
@@ -44,6 +44,8 @@ def test_twenty_years_replayed_and_scored(tmp_path: Path) -> None:
     # the packaged rules, narrowed to these series as the demo narrows them
     rules = filter_rules(yaml.safe_load((ROOT / "alerts" / "rules.yaml").read_text()), set(frame.columns))
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True))
+    # the nowcast panels narrowed the same way (a panel without its targets here is dropped)
+    settings["assessment"]["nowcasts"] = demo_panels(settings["assessment"].get("nowcasts") or [], set(frame.columns))
     settings.update({
         "universe": str(tmp_path / "universe.yaml"), "rules": str(tmp_path / "rules.yaml"),
         "playbooks": str(ROOT / "alerts" / "playbooks.yaml"),

@@ -21,13 +21,14 @@ from sco_monitor.reports.render import make_charts, render
 from . import fixtures as fx
 from .conftest import memory_inputs, with_report_settings
 
-SECTIONS_HTML = ["headline", "members", "stress", "alerts", "forecasts", "recommendations", "quality", "track", "cooperation", "mistakes"]
+SECTIONS_HTML = ["headline", "members", "stress", "alerts", "forecasts", "recommendations", "quality", "track", "cooperation", "mistakes", "outlook"]
 SECTIONS_MD = ["## 1. Headline", "## 2. Member states", "## 3. Stress index", "## 4. Alerts", "## 5. Forecasts",
                "## 6. Recommendations", "## 7. Data quality", "## 8. Track record",
-               "## 9. Economic cooperation", "## 10. Mistakes and their reasons"]
+               "## 9. Economic cooperation", "## 10. Mistakes and their reasons",
+               "## 11. World economy outlook"]
 TOP_KEYS = {"language", "as_of", "generated_at", "overall", "countries", "stress_index", "alerts", "forecasts",
             "recommendations", "joint_actions", "data_quality", "track_record", "partners",
-            "cooperation", "source", "mistakes"}
+            "cooperation", "source", "mistakes", "outlook"}
 
 
 def schema() -> dict:

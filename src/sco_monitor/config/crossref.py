@@ -100,6 +100,11 @@ def check(
     for i, sid in enumerate(settings.assessment.forecast_series):
         if sid not in series:
             raise ConfigError(path, f"assessment.forecast_series[{i}]", f"unknown series {sid!r}")
+    for i, panel in enumerate(settings.assessment.nowcasts):
+        for part in ("targets", "monthly", "quarterly"):
+            for j, sid in enumerate(getattr(panel, part)):
+                if sid not in series:
+                    raise ConfigError(path, f"assessment.nowcasts[{i}].{part}[{j}]", f"unknown series {sid!r}")
 
     names: set[str] = set()
     for i, rule in enumerate(rules.rules):

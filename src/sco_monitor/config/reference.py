@@ -29,7 +29,15 @@ from sco_monitor.config.alerting import (
 )
 from sco_monitor.config.playbooks import Action, Exposure, Playbook, When
 from sco_monitor.config.rules import Rule, Selector
-from sco_monitor.config.settings import Episode, IndicatorSpec, Schedule, Settings, SourceSettings, SpreadSpec
+from sco_monitor.config.settings import (
+    Episode,
+    IndicatorSpec,
+    NowcastPanel,
+    Schedule,
+    Settings,
+    SourceSettings,
+    SpreadSpec,
+)
 
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
@@ -41,6 +49,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("assessment.episodes[] (sco-monitor.yaml)", Episode),
     ("assessment.indicators[] (sco-monitor.yaml)", IndicatorSpec),
     ("assessment.spreads[] (sco-monitor.yaml)", SpreadSpec),
+    ("assessment.nowcasts[] (sco-monitor.yaml)", NowcastPanel),
     ("receivers[] (sco-monitor.yaml)", Receiver),
     ("receivers[].email", EmailReceiver),
     ("receivers[].webhook", WebhookReceiver),

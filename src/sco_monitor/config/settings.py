@@ -136,6 +136,42 @@ def default_indicators() -> list[IndicatorSpec]:
     ]
 
 
+class NowcastPanel(Model):
+    """One mixed-frequency nowcast panel (a DynamicFactorMQ): its targets and the indicators that move them."""
+
+    name: str = Field(description="Name of the panel (e.g. world, RUS), shown in the report.")
+    targets: list[str] = Field(
+        min_length=1,
+        description="Series nowcast: GDP growth or inflation in percent, monthly, quarterly or annual. An annual "
+        "target enters the model as the fourth quarter of its year (a quarterly series observed once a year), "
+        "and its nowcast is read at the fourth quarters. The panel's model state is stored under the first target.")
+    monthly: list[str] = Field(
+        min_length=1,
+        description="Indicator series read by month (daily series as monthly averages, the rest as the month's "
+        "last value); they enter as y/y % changes unless listed in `levels`.")
+    quarterly: list[str] = Field(default_factory=list, description="Quarterly indicator series (y/y % changes unless in `levels`).")
+    levels: list[str] = Field(
+        default_factory=list,
+        description="Indicators that enter as they are (already rates, spreads, balances or growth rates).")
+    horizon: int = Field(default=2, ge=0, le=12,
+                         description="Periods after as_of's forecast, in each target's own frequency (years for an annual target).")
+    reestimate_every: Duration = Field(
+        default="28d",
+        description="The panel's model is re-estimated by EM this often, on the calendar of periods counted from "
+        "2000-01-03, on the data up to the period's first day (from EM's own start: a warm start was "
+        "measured not to pay); in between it is extended at fixed parameters (and a day whose panel is unchanged reuses its nowcast).")
+    enabled: bool = Field(default=True, description="Whether the daily assessment runs the panel.")
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_are_indicators(cls, v: list[str], info: Any) -> list[str]:
+        known = set(info.data.get("monthly", [])) | set(info.data.get("quarterly", []))
+        for sid in v:
+            if sid not in known:
+                raise ValueError(f"{sid!r} is in levels but not among the panel's monthly or quarterly indicators")
+        return v
+
+
 class AssessmentConfig(Model):
     history_days: int = Field(default=3650, ge=60, description="Calendar days of history read per assessment at least: from 1 January of "
                               "as_of's year minus these days in whole years (every day of a year reads from the same day).")
@@ -170,6 +206,10 @@ class AssessmentConfig(Model):
         description="Quantiles of the stress index's own history where moderate, elevated, high and severe begin.",
     )
     save_days: int = Field(default=10, ge=1, description="Days of indicator and stress history written per run.")
+    nowcasts: list[NowcastPanel] = Field(
+        default_factory=list,
+        description="Nowcast panels run by the forecast layer (mixed-frequency dynamic factor models of GDP growth "
+        "and inflation, model `dfm`): see docs/world-economy.md.")
     contagion: dict[str, dict[str, float]] = Field(
         default_factory=dict,
         description="Contagion links of the early-warning model: country → large neighbour → weight in [0, 1] "
@@ -188,6 +228,19 @@ class AssessmentConfig(Model):
                     raise ValueError(f"{country}: a country is not its own neighbour")
                 if not 0 <= w <= 1:
                     raise ValueError(f"{country}.{neighbour}: expected a weight between 0 and 1, got {w!r}")
+        return v
+
+    @field_validator("nowcasts")
+    @classmethod
+    def _distinct_panels(cls, v: list[NowcastPanel]) -> list[NowcastPanel]:
+        names, keys = set(), set()
+        for p in v:
+            if p.name in names:
+                raise ValueError(f"duplicate nowcast panel name {p.name!r}")
+            if p.targets[0] in keys:
+                raise ValueError(f"panel {p.name!r}: another panel's first target is {p.targets[0]!r} (its state key)")
+            names.add(p.name)
+            keys.add(p.targets[0])
         return v
 
     @field_validator("stress_levels")

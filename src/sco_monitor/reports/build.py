@@ -20,6 +20,7 @@ from sco_monitor.config import AppConfig
 from sco_monitor.i18n import N_, _, ngettext
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.cooperation import cooperation_section
+from sco_monitor.reports.outlook import outlook_section
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
 from sco_monitor.reports.mistakes import mistakes_section
@@ -127,6 +128,7 @@ def build_report(
         track_record=_track_record(track_record),
         partners=_partners(inputs, stress),
         cooperation=cooperation_section(config, inputs.trade, prev),
+        outlook=outlook_section(assessment, config, inputs.nowcast_history, inputs.outlook_observations, prev),
         source=source() if callable(source) else source,
         mistakes=mistakes_section(mistakes),
     )

@@ -21,6 +21,7 @@ from sco_monitor.assess.model import Assessment, VarBacktest
 from sco_monitor.assess.pipeline import point_in_time
 from sco_monitor.config import AppConfig
 from sco_monitor.logs import get_logger
+from sco_monitor.reports.outlook import MODEL, outlook_targets, projection_series
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
 from sco_monitor.store.partners import PartnerView, current_views
@@ -37,6 +38,8 @@ TRADE_HISTORY_DAYS = 4 * 366
 FAN_HISTORY_DAYS = 92
 #: Days of every scope's stress history read (the one-year charts and the day before); the world's is read whole.
 STRESS_RECENT_DAYS = 370
+#: Calendar days of stored nowcasts and of the targets' history read for the outlook section.
+OUTLOOK_HISTORY_DAYS = 10 * 366
 #: Failed notifications older than this no longer appear in the report.
 FAILED_NOTIFICATIONS_WINDOW = timedelta(days=7)
 
@@ -67,6 +70,8 @@ class ReportInputs:
     partner_views: list[PartnerView] = field(default_factory=list)
     var_backtests: list[VarBacktest] = field(default_factory=list)
     trade: pd.DataFrame = field(default_factory=pd.DataFrame)  # bilateral + world exports, point in time
+    nowcast_history: pd.DataFrame = field(default_factory=pd.DataFrame)  # stored dfm forecasts, one row per step
+    outlook_observations: pd.DataFrame = field(default_factory=pd.DataFrame)  # nowcast targets + projections, point in time
 
 
 def find_previous(out_dir: Path, as_of: date) -> PreviousReport | None:
@@ -172,8 +177,11 @@ def read_inputs(
     if trade_ids:
         trade = point_in_time(store.load_frame(trade_ids, start=as_of - timedelta(days=TRADE_HISTORY_DAYS), as_of=as_of),
                               config, as_of)
+    history, outlook_obs = read_outlook(store, config, as_of, now)
     return ReportInputs(
         trade=trade,
+        nowcast_history=history,
+        outlook_observations=outlook_obs,
         partner_views=current_views(store.engine, as_of, now, config.settings.timezone),
         var_backtests=read_var_backtests(store, list(config.series), as_of),
         stress_history=stress,
@@ -187,6 +195,39 @@ def read_inputs(
         previous=previous,
         since=since,
     )
+
+
+def read_outlook(store: Store, config: AppConfig, as_of: date, now: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored DFM nowcasts of the panels' targets made by as_of (one row per step), the targets'
+    observations as known at as_of, and their WEO projections as collected by `now` (the store keeps
+    the latest vintage only)."""
+    targets = [sid for sid in outlook_targets(config) if sid in config.series]
+    if not targets:
+        return pd.DataFrame(), pd.DataFrame()
+    f = t.forecasts
+    start = as_of - timedelta(days=OUTLOOK_HISTORY_DAYS)
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(f.c.series_id, f.c.as_of, f.c.step, f.c.target_date, f.c.mean, f.c.lower, f.c.upper)
+            .where(f.c.model == MODEL, f.c.series_id.in_(targets), f.c.as_of <= as_of, f.c.as_of >= start)
+            .order_by(f.c.series_id, f.c.as_of, f.c.step)
+        ).all()
+    history = pd.DataFrame(rows, columns=["series_id", "as_of", "step", "target_date", "mean", "lower", "upper"])
+    if not history.empty:
+        history["as_of"] = [to_date(d) for d in history["as_of"]]
+        history["target_date"] = [to_date(d) for d in history["target_date"]]
+    obs = point_in_time(store.load_frame(targets, start=start, as_of=as_of), config, as_of)
+    projections = [p for sid in targets if (p := projection_series(config, sid))]
+    if projections:  # a projection is about later periods: known once collected, whatever date it is for
+        o = t.observations
+        with store.engine.connect() as conn:
+            got = conn.execute(select(o.c.series_id, o.c.date, o.c.value).where(
+                o.c.series_id.in_(projections), o.c.date >= start, o.c.fetched_at <= now)).all()
+        if got:
+            long = pd.DataFrame(got, columns=["series_id", "date", "value"])
+            long["date"] = pd.to_datetime(long["date"].astype(str))
+            obs = obs.join(long.pivot_table(index="date", columns="series_id", values="value"), how="outer")
+    return history, obs
 
 
 def read_var_backtests(store: Store, series_ids: list[str], as_of: date) -> list[VarBacktest]:

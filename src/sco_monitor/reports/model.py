@@ -344,6 +344,57 @@ class CooperationSection(Part):
     changes: list[str] = Field(default_factory=list, description="What the newest release changed, in words")
 
 
+class OutlookRow(Part):
+    """The latest nowcast of one target: its first unpublished period, the next, and how it moved."""
+
+    series_id: str
+    name: str
+    country: str
+    country_name: str
+    panel: str = ""
+    period: date | None = Field(default=None, description="The nowcast period (the first unpublished one)")
+    period_label: str = ""
+    mean: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    next_label: str = ""
+    next_period: date | None = None
+    next_mean: float | None = None
+    last_date: date | None = Field(default=None, description="The last published period of the target")
+    last_value: float | None = None
+    previous_mean: float | None = Field(default=None, description="The previous report's nowcast of the same period")
+    change: float | None = Field(default=None, description="mean - previous_mean, percentage points")
+    month_ago_mean: float | None = Field(default=None, description="The stored nowcast of the same period a month earlier")
+    month_change: float | None = None
+    projection_series: str | None = Field(default=None, description="The stored projection (IMF WEO) of the same quantity")
+    projection: float | None = Field(default=None, description="Its value for the nowcast period (latest vintage)")
+    unfavourable: bool = False
+
+
+class OutlookRecordRow(Part):
+    """The stored nowcasts of one target at one horizon against the random walk, on published outcomes."""
+
+    series_id: str
+    name: str
+    horizon: int
+    n: int
+    rmse: float | None = None
+    rw_rmse: float | None = None
+    ratio: float | None = Field(default=None, description="RMSE / the random walk's on the same periods")
+    dm_p: float | None = Field(default=None, description="Diebold-Mariano p-value against the random walk")
+
+
+class OutlookSection(Part):
+    message: str = ""
+    as_of: date | None = None
+    previous_report: date | None = None
+    rows: list[OutlookRow] = Field(default_factory=list, description="World first, then the members")
+    charts: list[ForecastItem] = Field(default_factory=list, description="The fan charts, one per target")
+    record: list[OutlookRecordRow] = Field(default_factory=list)
+    record_note: str = ""
+    changes: list[str] = Field(default_factory=list, description="How the nowcasts moved since the previous report, in words")
+
+
 # --- the report ------------------------------------------------------------------------------------------------
 class Report(Part):
     language: str = Field(default="en", description="Language of the texts (en, ru, zh); numbers are the same in every language")
@@ -360,6 +411,7 @@ class Report(Part):
     track_record: TrackRecord
     partners: PartnerSection = Field(default_factory=PartnerSection)
     cooperation: CooperationSection = Field(default_factory=CooperationSection)
+    outlook: OutlookSection = Field(default_factory=OutlookSection)
     mistakes: MistakesSection = Field(default_factory=MistakesSection)
     source: str = Field(default="", description="Where the assessment came from, e.g. the one saved for the day and when")
 

@@ -57,6 +57,8 @@ def make_charts(report: Report) -> dict[str, str]:
     for item in report.forecasts.items:
         if item.charted:
             out[f"fan-{item.series_id}"] = ch.fan_chart(item, report.as_of)
+    for item in report.outlook.charts:
+        out[f"outlook-{item.series_id}"] = ch.fan_chart(item, report.as_of)
     return out
 
 

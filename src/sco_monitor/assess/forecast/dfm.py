@@ -69,6 +69,8 @@ class Panel:
         if missing:
             raise FitFailed(f"DFM: the panel lacks {', '.join(missing)}")
         m = _by_period(frame[list(spec.monthly)], "M")
+        if len(m):  # every month, an empty one included: the model's index has no holes
+            m = m.reindex(pd.period_range(m.index.min(), m.index.max(), freq="M"))
         q = _by_period(frame[list(spec.quarterly)], "Q") if spec.quarterly else pd.DataFrame()
         return cls(m, q)
 
@@ -116,6 +118,7 @@ class DfmFitted:
         self.panel = panel
         self.fitted_at = to_date(fitted_at)
         self.res = res
+        self._through = self.last_month if len(panel.monthly) else None  # the last month `res` is smoothed to
         self.metrics = dict(metrics or {})
 
     @property
@@ -124,7 +127,12 @@ class DfmFitted:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, spec: DfmSpec, *, name: str = "", fitted_at: date | None = None) -> Self:
-        """Estimate by EM on the panel of `frame`; raises FitFailed (too short, no convergence, non-finite)."""
+        """Estimate by EM on the panel of `frame`; raises FitFailed (too short, no convergence, non-finite).
+
+        Always from EM's own initialisation: a warm start (`start_params` from the previous
+        month's estimate) was measured to take more iterations (107 against 14) and, with EM's
+        default initialisation of the state, to diverge (docs/world-economy.md).
+        """
         panel = Panel.of(frame, spec)
         n = len(panel.monthly)
         if n < 60:
@@ -138,7 +146,8 @@ class DfmFitted:
         mean, std = np.asarray(mod._endog_mean, dtype=float), np.asarray(mod._endog_std, dtype=float)
         at = fitted_at or panel.monthly.index.max().to_timestamp(how="end").date()
         return cls(spec, name=name, params=params, mean=mean, std=std, panel=panel, fitted_at=at, res=res,
-                   metrics={"llf": float(res.llf), "nobs": n})
+                   metrics={"llf": float(res.llf), "nobs": n,
+                            "em_iterations": int(getattr(getattr(res, "mle_retvals", None), "iter", 0) or 0)})
 
     def extend(self, frame: pd.DataFrame) -> Self:
         """The model at its parameters and standardisation over a newer panel (new releases, revisions).
@@ -189,8 +198,10 @@ class DfmFitted:
     def _predict(self, target: str, months: list[pd.Period], through: pd.Period) -> tuple[np.ndarray, np.ndarray]:
         """Smoothed predictive mean and variance of `target` in the given months (original units)."""
         res = self.res
-        if through > self.last_month or res is None:
-            res = self._smooth(self.panel.upto(max(through, self.last_month)))
+        if res is None or through > self._through:  # smooth once per panel and horizon, not per target
+            end = max(through, self.last_month)
+            res = self._smooth(self.panel.upto(end))
+            self.res, self._through = res, end
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pred = res.get_prediction(start=months[0], end=months[-1], information_set="smoothed")

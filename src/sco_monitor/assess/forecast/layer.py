@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from sco_monitor.assess.forecast.base import ModelState
+from sco_monitor.assess.forecast.nowcast_layer import run_nowcasts
 from sco_monitor.assess.forecast.run import ForecastRun, run_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
@@ -37,12 +38,22 @@ def forecast_series(config: AppConfig, frame: pd.DataFrame) -> list[Series]:
 
 def forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
                    states: Mapping[StateKey, ModelState], executor: Executor | None = None) -> ForecastRun:
-    """Level forecasts and P(high-volatility regime) at as_of, extending the given model states.
+    """Level forecasts, P(high-volatility regime) and the nowcast panels' forecasts (model `dfm`) at
+    as_of, extending the given model states.
 
     The per-series work runs on `executor` (the replay keeps one for all its days), else on one
-    made from the config for this call."""
+    made from the config for this call; the panels run here, one after the other."""
     settings = config.settings
     if executor is not None:
-        return run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, executor)
-    with make_executor(settings.executor) as ex:
-        return run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
+        run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, executor)
+    else:
+        with make_executor(settings.executor) as ex:
+            run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
+    if settings.assessment.nowcasts:
+        by_id = {s.id: s for s in config.universe.series}
+        now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)
+        run.forecasts += now.forecasts
+        run.states.update(now.states)
+        run.notes += now.notes
+        run.events += now.events
+    return run
