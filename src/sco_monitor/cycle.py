@@ -29,8 +29,9 @@ from sco_monitor.assess.forecast.layer import (
     forecast_series,
     states_from_rows,
 )
-from sco_monitor.assess.model import Assessment, QualityFlag
-from sco_monitor.assess.pipeline import Window, evaluate, point_in_time
+from sco_monitor.assess.forecast.run import ForecastRun
+from sco_monitor.assess.model import Assessment, Forecast, QualityFlag
+from sco_monitor.assess.pipeline import AssessmentRun, Window, evaluate, point_in_time
 from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.context import Context
@@ -83,24 +84,37 @@ def step_assess(ctx: Context, as_of: date, save: bool = True, *,
     a = config.settings.assessment
     frame = assessments.load_window(ctx.store, [s.id for s in config.universe.series], as_of, a.history_days)
     quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
-    forecasts, regime = [], {}
-    if forecaster is not None:
-        try:
-            ids = [s.id for s in forecast_series(config, frame)]
-            states = states_from_rows(model_states.load_states(ctx.store, ids))
-            run = forecaster(frame, config, as_of, states)
-            model_states.save_states(ctx.store, run.states)
-            forecasts, regime = run.forecasts, run.regime_prob
-        except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
-            log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
+
+    def models() -> ForecastRun:
+        ids = [s.id for s in forecast_series(config, frame)]
+        run = forecaster(frame, config, as_of, states_from_rows(model_states.load_states(ctx.store, ids)))
+        model_states.save_states(ctx.store, run.states)
+        return run
+
+    forecasts, regime = _forecasts(models) if forecaster is not None else ([], {})
     run_ = evaluate(frame, config, as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
+    return _saved(ctx, run_, save, a.save_days)
+
+
+def _forecasts(models: Callable[[], ForecastRun]) -> tuple[list[Forecast], dict[str, float]]:
+    """The forecasts and regime probabilities of a forecaster run; none (logged) when it fails."""
+    try:
+        run = models()
+    except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
+        log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
+        return [], {}
+    return run.forecasts, run.regime_prob
+
+
+def _saved(ctx: Context, run_: AssessmentRun, save: bool, days: int, **extra: Any) -> Assessment:
+    """Save the assessment's results (the indicator and stress rows of the last `days`) when asked, and say so."""
     res = run_.assessment
     if save:
-        assessments.save_assessment(ctx.store, as_of, result_rows(run_, a.save_days),
+        assessments.save_assessment(ctx.store, res.as_of, result_rows(run_, days),
                                     body=res.model_dump(mode="json"), saved_at=utcnow())
-    log.info("assessed", as_of=as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
+    log.info("assessed", as_of=res.as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
              warn=sum(r.severity == "warn" for r in res.rules),
-             critical=sum(r.severity == "critical" for r in res.rules), saved=save)
+             critical=sum(r.severity == "critical" for r in res.rules), saved=save, **extra)
     return res
 
 
@@ -133,34 +147,26 @@ class WindowedAssessment:
             self._year = as_of.year
         frame = point_in_time(self._frame, config, as_of)
         quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
-        forecasts, regime = [], {}
-        if self.forecaster is not None:
-            try:
-                if self._states is None:
-                    ids = [s.id for s in forecast_series(config, frame)]
-                    self._states = states_from_rows(model_states.load_states(ctx.store, ids))
-                if self.forecaster is forecast_layer:
-                    if self._executor is None:
-                        self._executor = make_executor(config.settings.executor)
-                    run = forecast_layer(frame, config, as_of, self._states, self._executor)
-                else:
-                    run = self.forecaster(frame, config, as_of, self._states)
-                self._states.update(run.states)
-                forecasts, regime = run.forecasts, run.regime_prob
-            except Exception as e:  # noqa: BLE001 - the assessment goes on without forecasts
-                log.error("forecaster_failed", error=f"{type(e).__name__}: {e}")
+
+        def models() -> ForecastRun:
+            if self._states is None:
+                ids = [s.id for s in forecast_series(config, frame)]
+                self._states = states_from_rows(model_states.load_states(ctx.store, ids))
+            if self.forecaster is forecast_layer:
+                if self._executor is None:
+                    self._executor = make_executor(config.settings.executor)
+                run = forecast_layer(frame, config, as_of, self._states, self._executor)
+            else:
+                run = self.forecaster(frame, config, as_of, self._states)
+            self._states.update(run.states)
+            return run
+
+        forecasts, regime = _forecasts(models) if self.forecaster is not None else ([], {})
         run_ = self._window.day(as_of, forecasts=forecasts, regime_prob=regime, quality=quality)
-        res = run_.assessment
-        if save:
-            # earlier days' rows are already saved (and causal): only the days since the previous one
-            days = a.save_days if self._previous is None else max(1, min(a.save_days, (as_of - self._previous).days))
-            assessments.save_assessment(ctx.store, as_of, result_rows(run_, days),
-                                        body=res.model_dump(mode="json"), saved_at=utcnow())
+        # earlier days' rows are already saved (and causal): only the days since the previous one
+        days = a.save_days if self._previous is None else max(1, min(a.save_days, (as_of - self._previous).days))
         self._previous = as_of
-        log.info("assessed", as_of=as_of.isoformat(), series=len(run_.indicators.series), rules=len(res.rules),
-                 warn=sum(r.severity == "warn" for r in res.rules),
-                 critical=sum(r.severity == "critical" for r in res.rules), saved=save, windowed=True)
-        return res
+        return _saved(ctx, run_, save, days, windowed=True)
 
     def _save_states(self, ctx: Context) -> None:
         if self._states:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+
+
+#: Day 0 of every re-estimation and refit calendar (a Monday): periods are counted from it, so every
+#: run, cold or replayed from any start, re-estimates on the same dates.
+CALENDAR_EPOCH = date(2000, 1, 3)
+
+
+def period_start(day: date, every: timedelta) -> date:
+    """First day of the calendar period of length `every` that holds `day` (periods from CALENDAR_EPOCH)."""
+    n = max(1, every.days)
+    return CALENDAR_EPOCH + timedelta(days=((day - CALENDAR_EPOCH).days // n) * n)
 
 
 def utcnow() -> datetime:

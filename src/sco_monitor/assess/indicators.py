@@ -442,8 +442,7 @@ class IndicatorsAt(Indicators):
     """`Indicators.at(day)`: a view that reads its parent's cached frames up to `day`."""
 
     def __init__(self, parent: Indicators, day: pd.Timestamp) -> None:  # noqa: D107 - a view, no recomputation
-        self._parent = parent
-        root = parent._parent if isinstance(parent, IndicatorsAt) else parent
+        root = parent._root if isinstance(parent, IndicatorsAt) else parent
         self._root = root
         self.series = root.series
         self.as_of = day

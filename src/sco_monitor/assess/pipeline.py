@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
 from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
 from sco_monitor.config import AppConfig
+from sco_monitor.timeutil import period_start
 from sco_monitor.vocabulary import WORLD, severity_rank
 
 #: Quality flags that make a series' rules report no data instead of a value.
@@ -113,7 +114,7 @@ class Window:
         everyone = list(series.values())
         ind = self.indicators if as_of == self.end else self.indicators.at(as_of)
         stress = self.stress
-        ews = self.ews.at(as_of, fit_at=refit_day(as_of, a.crisis_refit_every))
+        ews = self.ews.at(as_of, fit_at=period_start(as_of, a.crisis_refit_every))
         quality = list(quality or [])
         unavailable = covered({q.series_id: f"{q.flag}: {q.detail}".rstrip(": ") for q in quality
                                if q.flag in BLOCKING_FLAGS}, everyone)
@@ -137,16 +138,6 @@ class Window:
             stale_series=stale,
         )
         return AssessmentRun(assessment, ind, self.specs, stress.until(as_of) if as_of != self.end else stress, ews)
-
-
-#: Day 0 of the refit calendars (a Monday), as in the forecast layer's re-estimation calendar.
-CALENDAR_EPOCH = date(2000, 1, 3)
-
-
-def refit_day(as_of: date, every: timedelta) -> date:
-    """First day of the refit period holding as_of (periods of `every` counted from CALENDAR_EPOCH)."""
-    n = max(1, every.days)
-    return CALENDAR_EPOCH + timedelta(days=((as_of - CALENDAR_EPOCH).days // n) * n)
 
 
 def assess(

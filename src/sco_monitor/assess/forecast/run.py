@@ -29,7 +29,7 @@ from sco_monitor.catalog import Series
 from sco_monitor.config.settings import AssessmentConfig
 from sco_monitor.executor import Executor
 from sco_monitor.logs import get_logger
-from sco_monitor.timeutil import to_date
+from sco_monitor.timeutil import CALENDAR_EPOCH, period_start, to_date
 
 Slot = Literal["level", "volatility", "regime"]
 
@@ -41,17 +41,8 @@ LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 RETURN_FREQS = frozenset({"B", "D", "W"})
 #: Family of the state that remembers a failed estimation until the next scheduled attempt.
 NO_MODEL = "none"
-#: Day 0 of the re-estimation calendar (a Monday): periods of `reestimate_every` are counted from it,
-#: so every run, cold or replayed from any start, re-estimates on the same dates.
-CALENDAR_EPOCH = date(2000, 1, 3)
 #: Families of the level slot, for which a re-estimation may keep the chosen specification.
 LEVEL_FAMILIES = frozenset({"arima", "ets", "rw"})
-
-
-def period_start(day: date, every: timedelta) -> date:
-    """First day of the re-estimation period holding `day` (periods of `every` from CALENDAR_EPOCH)."""
-    n = max(1, every.days)
-    return CALENDAR_EPOCH + timedelta(days=((day - CALENDAR_EPOCH).days // n) * n)
 
 
 def due(fitted_at: date, as_of: date, every: timedelta) -> bool:
