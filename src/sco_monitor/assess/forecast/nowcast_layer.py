@@ -3,7 +3,7 @@ mixed-frequency dynamic factor model (`dfm.DfmFitted`) of its targets (GDP growt
 monthly and quarterly indicators, run at as_of on the point-in-time frame.
 
 Incremental like the single-series models (`run.py`): the panel's model is re-estimated by EM on
-the date-anchored calendar (`run.due`, periods from `run.CALENDAR_EPOCH`), on the data up to the
+the date-anchored calendar (`run.due`, periods from `timeutil.CALENDAR_EPOCH`), on the data up to the
 period's first day (cold: a warm start does not pay for this model, see `dfm.DfmFitted.fit`), and
 extended at fixed parameters in between. A day whose panel holds exactly the values of the stored nowcast's day, in the same
 month, reuses that nowcast (the nowcast depends on as_of only through its month): most days cost
@@ -26,18 +26,12 @@ import pandas as pd
 
 from sco_monitor.assess.forecast.base import FitFailed, ModelState
 from sco_monitor.assess.forecast.dfm import DFM_SLOT, DfmFitted, DfmSpec
-from sco_monitor.assess.forecast.run import (
-    CALENDAR_EPOCH,
-    INTERVAL_LEVEL,
-    NO_MODEL,
-    due,
-    period_start,
-)
+from sco_monitor.assess.forecast.run import INTERVAL_LEVEL, NO_MODEL, due
 from sco_monitor.assess.model import Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import NowcastPanel
 from sco_monitor.logs import get_logger
-from sco_monitor.timeutil import to_date
+from sco_monitor.timeutil import CALENDAR_EPOCH, period_start, to_date
 
 log = get_logger(__name__)
 
