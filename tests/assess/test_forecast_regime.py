@@ -91,3 +91,14 @@ def test_a_quiet_rouble_is_not_called_high_against_its_own_history() -> None:
     assert day_by_day.high_vol_probability == pytest.approx(calm["calibrated"].loc[:"2012-09-14"].iloc[-1])
     x = 100 * np.diff(np.log(y.loc[:"2012-08-31"].to_numpy())) * fitted.scale
     np.testing.assert_allclose(fitted.vol_grid, np.quantile(ewma_variance(x)[:-1], VOL_GRID))
+
+
+def test_a_warm_started_reestimation_reaches_the_cold_optimum(pre_crisis: RegimeFitted) -> None:
+    """The replay re-estimates from the previous parameters without EM: it must land on the optimum
+    a cold estimation (EM first) finds on the same data, a quarter later."""
+    later = sp500().loc["2003":"2007-03-30"]
+    cold = fit(later, RegimeSpec())
+    warm = fit(later, RegimeSpec(), start={**pre_crisis.params, "scale": pre_crisis.metrics["scale"]})
+    assert warm.params != pre_crisis.params  # re-estimated, not kept
+    assert warm.metrics["llf"] == pytest.approx(cold.metrics["llf"], abs=1e-3)
+    np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-2, atol=1e-3)

@@ -193,3 +193,21 @@ def test_a_degraded_fit_is_reestimated_once_per_period_not_every_turbulent_day()
     degraded = [r for r in reasons if r[0] == "reestimated"]
     assert len(degraded) == 1 and degraded[0][1].startswith("fit degraded")
     assert all(r[0] == "extended" for r in reasons if r not in degraded)
+
+
+def test_level_models_are_estimated_on_the_latest_level_window_observations() -> None:
+    """`level_window` bounds the level models' estimation sample (the latest observations before the
+    period's first day); the forecast still starts from the last observation."""
+    spx = [series("eq.us.sp500", "equity")]
+    data = sp500().loc["2004":"2018-06-29"].to_frame()
+    windowed = AssessmentConfig(forecast_series=["eq.us.sp500"], level_window=250)
+    full = AssessmentConfig(forecast_series=["eq.us.sp500"], level_window=0)
+    short = run_forecasts(data, spx, FRIDAY, {}, windowed, InlineExecutor())
+    long = run_forecasts(data, spx, FRIDAY, {}, full, InlineExecutor())
+    key = ("eq.us.sp500", "level")
+    # estimated on 250 observations up to Monday's period start, then extended by the days since
+    added = len(data.loc["2018-06-26":])
+    assert short.states[key].nobs <= 250 + added < long.states[key].nobs
+    assert short.states[key].last_date == long.states[key].last_date == FRIDAY
+    [fc] = [f for f in short.forecasts if f.series_id == "eq.us.sp500"]
+    assert fc.as_of == FRIDAY and len(fc.mean) == 20

@@ -429,10 +429,10 @@ class Indicators:
             frame = frame.loc[frame.index >= start]
             if frame.empty:
                 continue
-            long = frame.rename_axis("date").reset_index().melt(id_vars="date", var_name="series_id", value_name="value")
-            long = long[np.isfinite(long["value"].to_numpy(dtype=float))]
-            long["indicator"] = spec.name
-            parts.append(long)
+            values = frame.to_numpy(dtype=float)
+            cols, rows = np.nonzero(np.isfinite(values.T))  # series by series, as a melt orders them
+            parts.append(pd.DataFrame({"series_id": frame.columns.to_numpy()[cols], "indicator": spec.name,
+                                       "date": frame.index[rows], "value": values[rows, cols]}))
         if not parts:
             return pd.DataFrame(columns=["series_id", "indicator", "date", "value"])
         return pd.concat(parts, ignore_index=True)[["series_id", "indicator", "date", "value"]]

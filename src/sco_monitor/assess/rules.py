@@ -457,9 +457,17 @@ def _at(th: Threshold, pos: int, key: str) -> float | None:
     if th is None:
         return None
     if isinstance(th, pd.DataFrame):
-        v = th[key].iloc[pos] if key in th.columns else np.nan
+        v = _cell(th, pos, key) if key in th.columns else np.nan
         return None if pd.isna(v) else float(v)
     return float(th)
+
+
+def _cell(frame: pd.DataFrame, pos: int, key: str) -> Any:
+    """frame[key].iloc[pos] without building the column (this runs per target per day)."""
+    col = frame.columns.get_loc(key)
+    if not isinstance(col, int):  # a duplicated column label: the first, as frame[key] would fail anyway
+        return frame[key].iloc[pos]
+    return frame.iat[pos, col]
 
 
 def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
@@ -484,8 +492,8 @@ def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
 def evaluation_at(rule: Rule, rf: RuleFrame, codes: pd.DataFrame, t: Target, pos: int) -> RuleEvaluation:
     """The evaluation of one target on calendar row `pos` (no summary or details): what the alert
     state machine needs, for as_of and for any day of a history."""
-    value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
-    code = int(codes[t.key].iloc[pos]) if pos >= 0 else NO_DATA
+    value = _cell(rf.values, pos, t.key) if pos >= 0 else np.nan
+    code = int(_cell(codes, pos, t.key)) if pos >= 0 else NO_DATA
     warn, crit, clear = _at(rf.warn, pos, t.key), _at(rf.critical, pos, t.key), _at(rf.clear, pos, t.key)
     threshold = crit if code == CRITICAL else warn if warn is not None else crit
     return RuleEvaluation(

@@ -191,6 +191,12 @@ class AssessmentConfig(Model):
         default="91d",
         description="The level model (ARIMA orders, ETS variants, random walk) is chosen again this often, on the "
         "same kind of calendar; in between, a re-estimation refits the chosen specification only.")
+    level_window: int = Field(
+        default=1260, ge=0,
+        description="The level models (ARIMA, ETS, random walk) are estimated and chosen on at most this many of "
+        "the latest observations (1260: five years of business days; every month of a monthly series since 1920); "
+        "0 = all. A 20-step forecast needs years, not decades, of data, and the cost of a re-estimation grows "
+        "with its length.")
     forecast_series: list[str] = Field(
         default_factory=list,
         description="Market series that also get level forecasts (ARIMA/ETS, fan charts); macro series always do, "

@@ -82,6 +82,7 @@ class SeriesTask:
     horizon: int
     reestimate_every: timedelta
     reselect_every: timedelta = timedelta(days=91)
+    level_window: int = 0
     level: float = INTERVAL_LEVEL
 
 
@@ -149,7 +150,7 @@ def run_forecasts(
             series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
             slots=slots, states={slot: states[(s.id, slot)] for slot in slots if (s.id, slot) in states},
             horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
-            reselect_every=settings.reselect_every,
+            reselect_every=settings.reselect_every, level_window=settings.level_window,
         ))
     for out in executor.map(run_series, tasks):
         run.forecasts += out.forecasts
@@ -274,6 +275,8 @@ def _estimate(task: SeriesTask, slot: Slot, y: pd.Series, anchor: date, prior: M
     transform = _transform(task)
     start = {**prior.params, "scale": prior.metrics.get("scale", 1.0)} if prior is not None else None
     if slot == "level":
+        if task.level_window and len(y) > task.level_window:
+            y = y.iloc[-task.level_window:]
         if (prior is not None and prior.family in LEVEL_FAMILIES
                 and not due(_selected_at(prior), anchor, task.reselect_every)):
             spec = FORECASTERS.get(prior.family).spec_type.model_validate(prior.spec)
