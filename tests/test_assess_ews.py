@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +33,28 @@ def test_threshold_is_the_percentile_with_the_lowest_noise_to_signal_ratio() -> 
     best = min(P.percentiles, key=ratio)
     assert thresholds == {"seg_fx": best} and nsr["seg_fx"] == pytest.approx(ratio(best))
     assert "seg_equity" not in thresholds  # NSR about 1: no information, no signal
+
+
+def test_overlapping_labels_shrink_the_evidence_so_a_persistent_coincidence_is_not_a_signal() -> None:
+    """60 pre-crisis days are three overlapping 20-day windows, not 60 independent draws: a slow
+    feature on for half of them and for 30% of the calm days passes the naive test (z about 3.4) and
+    fails the overlap-adjusted one (z about 0.8), while a real signal passes both."""
+    n = 4000
+    y = np.zeros(n, dtype=bool)
+    for o in (1000, 2000, 3000):
+        y[o - P.horizon: o] = True
+    slow = np.zeros(n)
+    calm = np.flatnonzero(~y)
+    slow[calm[: int(0.3 * len(calm))]] = 0.99  # one long calm spell
+    for o in (1000, 2000, 3000):
+        slow[o - P.horizon // 2: o] = 0.99  # on for the last half of each pre-crisis window
+    real = np.where(y, 0.99, 0.1)
+    real[calm[::20]] = 0.99  # 5% false alarms
+    x = pd.DataFrame({"seg_equity": slow, "seg_fx": real})
+    naive, _ = ews.choose_thresholds(x, y, dataclasses.replace(P, robust_z=False))
+    adjusted, _ = ews.choose_thresholds(x, y, dataclasses.replace(P, robust_z=True))
+    assert set(naive) == {"seg_equity", "seg_fx"}
+    assert set(adjusted) == {"seg_fx"}
 
 
 def _panel(n: int = 1500, separate: bool = False):
