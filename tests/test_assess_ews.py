@@ -129,3 +129,23 @@ def test_configured_episodes_replace_derived_ones(tmp_path) -> None:
     out = ews.onsets_for(Indicators(f, cfg.series), list(cfg.series.values()), ["RUS", "KAZ"], eps, P)
     assert out == {"RUS": [pd.Timestamp("2010-06-01"), pd.Timestamp("2010-09-01")],
                    "KAZ": [pd.Timestamp("2010-09-01")]}
+
+
+def test_country_effects_shift_the_intercept_of_the_country_with_more_crises() -> None:
+    """The measured (not shipped) option: a country with three onsets gets a higher intercept than
+    one with one onset at the same signal, shrunk towards the pooled one."""
+    feats, onsets, idx = _panel()
+    quiet = feats["RUS"].copy()
+    feats = {"RUS": feats["RUS"], "KAZ": quiet}
+    model = ews.fit(feats, {"RUS": onsets["RUS"], "KAZ": onsets["RUS"][:1]}, idx[-1],
+                    dataclasses.replace(P, country_effects=True))
+    assert model.effects["RUS"] > model.effects["KAZ"]
+    assert model.probability({"seg_fx": 0.1}, "RUS")[0] > model.probability({"seg_fx": 0.1}, "KAZ")[0]
+
+
+def test_crisis_spells_are_left_out_of_estimation_when_asked() -> None:
+    idx = pd.bdate_range("2010-01-01", periods=400)
+    y, excl = ews._labels(idx, [idx[100]], P, [(idx[100], idx[300])])
+    assert y[100 - P.horizon: 100].all() and excl[100:301].all() and not excl[301:].any()
+    _, short = ews._labels(idx, [idx[100]], P)
+    assert short[100: 100 + P.post_crisis].all() and not short[100 + P.post_crisis:].any()
