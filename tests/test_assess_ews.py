@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +33,28 @@ def test_threshold_is_the_percentile_with_the_lowest_noise_to_signal_ratio() -> 
     best = min(P.percentiles, key=ratio)
     assert thresholds == {"seg_fx": best} and nsr["seg_fx"] == pytest.approx(ratio(best))
     assert "seg_equity" not in thresholds  # NSR about 1: no information, no signal
+
+
+def test_overlapping_labels_shrink_the_evidence_so_a_persistent_coincidence_is_not_a_signal() -> None:
+    """60 pre-crisis days are three overlapping 20-day windows, not 60 independent draws: a slow
+    feature on for half of them and for 30% of the calm days passes the naive test (z about 3.4) and
+    fails the overlap-adjusted one (z about 0.8), while a real signal passes both."""
+    n = 4000
+    y = np.zeros(n, dtype=bool)
+    for o in (1000, 2000, 3000):
+        y[o - P.horizon: o] = True
+    slow = np.zeros(n)
+    calm = np.flatnonzero(~y)
+    slow[calm[: int(0.3 * len(calm))]] = 0.99  # one long calm spell
+    for o in (1000, 2000, 3000):
+        slow[o - P.horizon // 2: o] = 0.99  # on for the last half of each pre-crisis window
+    real = np.where(y, 0.99, 0.1)
+    real[calm[::20]] = 0.99  # 5% false alarms
+    x = pd.DataFrame({"seg_equity": slow, "seg_fx": real})
+    naive, _ = ews.choose_thresholds(x, y, dataclasses.replace(P, robust_z=False))
+    adjusted, _ = ews.choose_thresholds(x, y, dataclasses.replace(P, robust_z=True))
+    assert set(naive) == {"seg_equity", "seg_fx"}
+    assert set(adjusted) == {"seg_fx"}
 
 
 def _panel(n: int = 1500, separate: bool = False):
@@ -106,3 +129,23 @@ def test_configured_episodes_replace_derived_ones(tmp_path) -> None:
     out = ews.onsets_for(Indicators(f, cfg.series), list(cfg.series.values()), ["RUS", "KAZ"], eps, P)
     assert out == {"RUS": [pd.Timestamp("2010-06-01"), pd.Timestamp("2010-09-01")],
                    "KAZ": [pd.Timestamp("2010-09-01")]}
+
+
+def test_country_effects_shift_the_intercept_of_the_country_with_more_crises() -> None:
+    """The measured (not shipped) option: a country with three onsets gets a higher intercept than
+    one with one onset at the same signal, shrunk towards the pooled one."""
+    feats, onsets, idx = _panel()
+    quiet = feats["RUS"].copy()
+    feats = {"RUS": feats["RUS"], "KAZ": quiet}
+    model = ews.fit(feats, {"RUS": onsets["RUS"], "KAZ": onsets["RUS"][:1]}, idx[-1],
+                    dataclasses.replace(P, country_effects=True))
+    assert model.effects["RUS"] > model.effects["KAZ"]
+    assert model.probability({"seg_fx": 0.1}, "RUS")[0] > model.probability({"seg_fx": 0.1}, "KAZ")[0]
+
+
+def test_crisis_spells_are_left_out_of_estimation_when_asked() -> None:
+    idx = pd.bdate_range("2010-01-01", periods=400)
+    y, excl = ews._labels(idx, [idx[100]], P, [(idx[100], idx[300])])
+    assert y[100 - P.horizon: 100].all() and excl[100:301].all() and not excl[301:].any()
+    _, short = ews._labels(idx, [idx[100]], P)
+    assert short[100: 100 + P.post_crisis].all() and not short[100 + P.post_crisis:].any()

@@ -66,6 +66,9 @@ class EwsParams:
     cutoff: str = "nsr"  # warning cut-off on P estimated in sample: nsr (signals approach) | loss (mu-loss) | none
     mu: float = 0.5  # the policy maker's weight on missed crises (Alessi and Detken 2011)
     window: int | None = None  # estimation window in business days (None: expanding)
+    country_effects: bool = False  # country intercepts, ridge-shrunk to the pooled one (N(0, 1) prior on the shift)
+    spell: bool = False  # leave out of estimation the whole crisis spell (pressure beyond k), not only post_crisis days
+    robust_z: bool = True  # the signals' significance test on an effective sample of days / H (overlapping labels)
 
 
 #: Features entering the logit linearly (never thresholded): contagion is a trade-weighted sum, so
@@ -87,6 +90,7 @@ class EwsModel:
     kind: str = "signals"  # signals (0/1 above threshold) | levels (the feature's value)
     linear: tuple[str, ...] = ()  # features entering linearly (contagion)
     cutoff: float | None = None  # warning cut-off on P estimated in sample (None: the rule's own)
+    effects: dict[str, float] = field(default_factory=dict)  # scope → its intercept's shift (country effects)
 
     def terms(self, x: pd.DataFrame) -> pd.DataFrame:
         """Each feature's log-odds contribution, row by row (the feature's signal or value times its coefficient)."""
@@ -104,16 +108,17 @@ class EwsModel:
             cols[k] = np.where(np.isfinite(v), v, 0.0) * self.params.get(k, 0.0)
         return pd.DataFrame(cols, index=x.index)
 
-    def probabilities(self, x: pd.DataFrame) -> np.ndarray:
-        eta = self.params.get("const", 0.0) + self.terms(x).sum(axis=1).to_numpy()
+    def probabilities(self, x: pd.DataFrame, scope: str | None = None) -> np.ndarray:
+        eta = self.params.get("const", 0.0) + self.effects.get(scope, 0.0) + self.terms(x).sum(axis=1).to_numpy()
         return 1.0 / (1.0 + np.exp(-eta))
 
-    def probability(self, x: Mapping[str, float]) -> tuple[float, dict[str, float]]:
-        """P(crisis within H) for one feature vector, with each signal's log-odds contribution."""
+    def probability(self, x: Mapping[str, float], scope: str | None = None) -> tuple[float, dict[str, float]]:
+        """P(crisis within H) for one feature vector (of `scope`, for its country effect), with each
+        signal's log-odds contribution."""
         row = pd.DataFrame([{k: (np.nan if v is None else v) for k, v in x.items()}])
         terms = self.terms(row).iloc[0]
         drivers = {k: float(v) for k, v in terms.items() if v != 0.0}
-        return float(self.probabilities(row)[0]), drivers
+        return float(self.probabilities(row, scope)[0]), drivers
 
 
 @dataclass
@@ -167,6 +172,14 @@ def derived_onsets(
     ind: Indicators, series: Sequence[Series], scopes: Sequence[str], p: EwsParams
 ) -> dict[str, list[pd.Timestamp]]:
     """Crisis onsets from the data: FX depreciation or equity drawdown beyond k sd of its past."""
+    return {k: [a for a, _ in v] for k, v in derived_spells(ind, series, scopes, p).items()}
+
+
+def derived_spells(
+    ind: Indicators, series: Sequence[Series], scopes: Sequence[str], p: EwsParams
+) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
+    """Crisis spells from the data: (onset, last day of pressure beyond k sd before a quiet spell of
+    `p.quiet` days). The onset is the first day of pressure after a quiet spell."""
     dep = ind.raw("fx_depreciation", window=p.pressure_window)
     dd = ind.raw("drawdown", window=p.drawdown_window)
     out = {}
@@ -182,7 +195,7 @@ def derived_onsets(
         if not parts:
             continue
         pressure = pd.concat(parts, axis=1).max(axis=1)
-        out[scope] = _onsets(pressure > p.k, p.quiet)
+        out[scope] = _spells(pressure > p.k, p.quiet)
     return out
 
 
@@ -192,13 +205,20 @@ def _z(x: pd.DataFrame, min_obs: int = 250) -> pd.DataFrame:
 
 
 def _onsets(flag: pd.Series, quiet: int) -> list[pd.Timestamp]:
+    return [a for a, _ in _spells(flag, quiet)]
+
+
+def _spells(flag: pd.Series, quiet: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     days = np.flatnonzero(flag.to_numpy(dtype=bool))
-    out, prev = [], -10**9
+    out: list[list[int]] = []
+    prev = -10**9
     for d in days:
         if d - prev > quiet:
-            out.append(flag.index[d])
+            out.append([d, d])
+        else:
+            out[-1][1] = d
         prev = d
-    return out
+    return [(flag.index[a], flag.index[b]) for a, b in out]
 
 
 def config_onsets(episodes: Sequence[object], scopes: Sequence[str]) -> dict[str, list[pd.Timestamp]]:
@@ -211,8 +231,10 @@ def config_onsets(episodes: Sequence[object], scopes: Sequence[str]) -> dict[str
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _labels(index: pd.DatetimeIndex, onsets: Sequence[pd.Timestamp], p: EwsParams) -> tuple[np.ndarray, np.ndarray]:
-    """y_t: an onset within the next H business days; excluded: within post_crisis days after one."""
+def _labels(index: pd.DatetimeIndex, onsets: Sequence[pd.Timestamp], p: EwsParams,
+            spells: Sequence[tuple[pd.Timestamp, pd.Timestamp]] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """y_t: an onset within the next H business days; excluded: within post_crisis days after one
+    (and, with spells, every day of a crisis spell: the crisis itself is neither pre-crisis nor calm)."""
     pos = index.searchsorted(pd.DatetimeIndex(onsets)) if len(onsets) else np.array([], dtype=int)
     n = len(index)
     y = np.zeros(n, dtype=bool)
@@ -220,31 +242,40 @@ def _labels(index: pd.DatetimeIndex, onsets: Sequence[pd.Timestamp], p: EwsParam
     for o in pos:
         y[max(0, o - p.horizon): o] = True
         excl[o: min(n, o + p.post_crisis)] = True
+    for a, b in spells:
+        excl[index.searchsorted(a): index.searchsorted(b, side="right")] = True
     return y, excl
 
 
 # --- estimation ---------------------------------------------------------------------------------------------
 
 
+Spells = Mapping[str, Sequence[tuple[pd.Timestamp, pd.Timestamp]]]
+
+
 def _panel(
-    feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp, p: EwsParams
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Pooled training rows: dates whose H-day outcome is known at as_of, outside post-crisis spells."""
-    xs, ys = [], []
+    feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp, p: EwsParams,
+    spells: Spells | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Pooled training rows: dates whose H-day outcome is known at as_of, outside post-crisis spells
+    (with `p.spell`, outside crisis spells as known at as_of); with each row's scope."""
+    xs, ys, scopes = [], [], []
     for scope, f in feats.items():
         f = f.loc[:as_of]
         if p.window is not None:
             f = f.iloc[-p.window:]
         if len(f) <= p.horizon:
             continue
-        y, excl = _labels(f.index, [o for o in onsets.get(scope, []) if o <= as_of], p)
+        known = [(a, min(b, as_of)) for a, b in (spells or {}).get(scope, []) if a <= as_of] if p.spell else []
+        y, excl = _labels(f.index, [o for o in onsets.get(scope, []) if o <= as_of], p, known)
         keep = ~excl
         keep[len(f) - p.horizon:] = False  # outcome not yet known
         xs.append(f.loc[keep])
         ys.append(y[keep])
+        scopes.append(np.full(int(keep.sum()), scope, dtype=object))
     if not xs:
-        return pd.DataFrame(columns=feature_names()), np.zeros(0, dtype=bool)
-    return pd.concat(xs).reindex(columns=feature_names()), np.concatenate(ys)
+        return pd.DataFrame(columns=feature_names()), np.zeros(0, dtype=bool), np.zeros(0, dtype=object)
+    return pd.concat(xs).reindex(columns=feature_names()), np.concatenate(ys), np.concatenate(scopes)
 
 
 def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], dict[str, float]]:
@@ -254,6 +285,7 @@ def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dic
     share of calm days signalled (two-proportion z >= min_z), so noise does not pass by chance.
     """
     thresholds, nsrs = {}, {}
+    scale = float(p.horizon) if p.robust_z else 1.0
     for col in x.columns:
         v = x[col].to_numpy(dtype=float)
         ok = ~np.isnan(v)
@@ -269,7 +301,8 @@ def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dic
                 continue
             hit, false = a / (a + c), b / (b + d)
             pooled = (a + b) / (a + b + c + d)
-            se = np.sqrt(pooled * (1 - pooled) * (1 / (a + c) + 1 / (b + d)))
+            # overlapping H-day labels: with robust_z the days count as (days / H) independent draws
+            se = np.sqrt(pooled * (1 - pooled) * (scale / (a + c) + scale / (b + d)))
             if se == 0 or (hit - false) / se < p.min_z:
                 continue
             nsr = false / hit
@@ -288,7 +321,7 @@ def _signals(x: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
 
 def fit(
     feats: Mapping[str, pd.DataFrame], onsets: Mapping[str, Sequence[pd.Timestamp]], as_of: pd.Timestamp,
-    p: EwsParams,
+    p: EwsParams, spells: Spells | None = None,
 ) -> EwsModel | None:
     """Thresholds, logit and warning cut-off from data before as_of; None when there is nothing to learn from.
 
@@ -296,7 +329,7 @@ def fit(
     with `method: levels` as their values); the linear features (contagion) enter as values and
     are kept only with a positive coefficient (trouble abroad cannot lower the risk at home).
     """
-    x, y = _panel(feats, onsets, as_of, p)
+    x, y, rows_scope = _panel(feats, onsets, as_of, p, spells)
     if len(y) < p.min_obs or not y.any():
         return None
     linear = [k for k in LINEAR if k in x and x[k].notna().any() and np.nanstd(x[k].to_numpy(dtype=float)) > 0]
@@ -312,17 +345,37 @@ def fit(
         model = EwsModel(thresholds, {k: nsrs[k] for k in thresholds}, {}, "", len(y), int(y.sum()),
                          kind=p.method, linear=tuple(linear))
         design = _design(model, x)
-        params, method = _logit(design, y, p, grouped=p.method == "signals")
+        effects = sorted(set(rows_scope)) if p.country_effects else []
+        if len(effects) > 1:
+            for c in effects:
+                design[f"{EFFECT}{c}"] = (rows_scope == c).astype(float)
+        params, method = _logit(design, y, p, grouped=p.method == "signals",
+                                penalised=[f"{EFFECT}{c}" for c in effects] if len(effects) > 1 else [])
         bad = [k for k in linear if params.get(k, 0.0) <= 0]
         if not bad:
             break
         linear = [k for k in linear if k not in bad]
+    model.effects = {k[len(EFFECT):]: params.pop(k) for k in list(params) if k.startswith(EFFECT)}
     model.params, model.method = params, method
+    fitted = _fitted(model, x, rows_scope)
     if p.cutoff == "loss":
-        model.cutoff = loss_cutoff(model.probabilities(x), y, p.mu)
+        model.cutoff = loss_cutoff(fitted, y, p.mu)
     elif p.cutoff == "nsr":
-        model.cutoff = nsr_cutoff(model.probabilities(x), y, p)
+        model.cutoff = nsr_cutoff(fitted, y, p)
     return model
+
+
+#: Prefix of the country-effect regressors in the logit's design.
+EFFECT = "country:"
+
+
+def _fitted(model: EwsModel, x: pd.DataFrame, rows_scope: np.ndarray) -> np.ndarray:
+    """In-sample fitted probabilities of the training rows (with each row's country effect)."""
+    if not model.effects:
+        return model.probabilities(x)
+    shift = np.array([model.effects.get(c, 0.0) for c in rows_scope])
+    eta = model.params.get("const", 0.0) + shift + model.terms(x).sum(axis=1).to_numpy()
+    return 1.0 / (1.0 + np.exp(-eta))
 
 
 def nsr_cutoff(prob: np.ndarray, y: np.ndarray, p: EwsParams) -> float | None:
@@ -370,8 +423,12 @@ def loss_cutoff(prob: np.ndarray, y: np.ndarray, mu: float) -> float | None:
     return float(cands[best[-1]])
 
 
-def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams, grouped: bool = True) -> tuple[dict[str, float], str]:
+def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams, grouped: bool = True,
+           penalised: Sequence[str] = ()) -> tuple[dict[str, float], str]:
     """Logit of y on the regressors; ridge-penalised when the MLE fails or separates.
+
+    `penalised` regressors (the country effects, collinear with the constant) always carry the
+    ridge penalty: the fit is then the penalised one, the other coefficients at a negligible one.
 
     With 0/1 signals (and a linear term rounded to 0.01) the daily panel collapses to its
     distinct patterns with counts: a binomial GLM on (crises, days) per pattern is the same
@@ -392,6 +449,11 @@ def _logit(s: pd.DataFrame, y: np.ndarray, p: EwsParams, grouped: bool = True) -
         X = np.column_stack([np.ones(len(values)), values])
         share, weights = y.astype(float), np.ones(len(values))
     glm = GLM(share, X, family=Binomial(), var_weights=weights)
+    if penalised:
+        alpha = np.array([p.ridge_weight / len(X) if n in penalised else 1e-6 / len(X) for n in names])
+        alpha[0] = 0.0
+        res = glm.fit_regularized(alpha=alpha, L1_wt=0.0, maxiter=300)
+        return dict(zip(names, np.asarray(res.params, dtype=float).tolist())), "ridge"
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -449,6 +511,7 @@ class EwsWindow:
     scopes: list[str]
     p: EwsParams
     models: dict[pd.Timestamp, EwsModel | None] = field(default_factory=dict)
+    spells: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ind: Indicators, stress: StressResult, series: Sequence[Series], scopes: Sequence[str],
@@ -456,11 +519,12 @@ class EwsWindow:
         p = params or EwsParams()
         feats = features(stress, list(dict.fromkeys([*scopes, WORLD])), ind, series, p)
         feats = {k: v for k, v in feats.items() if k in scopes}
-        return cls(feats, onsets_for(ind, series, list(feats), episodes, p), list(scopes), p)
+        spells = derived_spells(ind, series, list(feats), p) if p.spell and not episodes else {}
+        return cls(feats, onsets_for(ind, series, list(feats), episodes, p), list(scopes), p, spells=spells)
 
     def model(self, fit_at: pd.Timestamp) -> EwsModel | None:
         if fit_at not in self.models:
-            self.models[fit_at] = fit(self.feats, self.onsets, fit_at, self.p)
+            self.models[fit_at] = fit(self.feats, self.onsets, fit_at, self.p, self.spells)
         return self.models[fit_at]
 
     def at(self, as_of: date | pd.Timestamp, fit_at: date | pd.Timestamp | None = None) -> EwsResult:
@@ -477,7 +541,7 @@ class EwsWindow:
             if row.dropna().empty:
                 out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=None)
                 continue
-            prob, drivers = model.probability(row.to_dict())
+            prob, drivers = model.probability(row.to_dict(), scope)
             out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=prob, drivers=drivers,
                                              cutoff=model.cutoff)
         onsets = {k: [o for o in v if o <= as_of] for k, v in self.onsets.items()}
@@ -519,7 +583,7 @@ def estimate_history(
         for scope, f in window.feats.items():
             x = f.reindex(index=block, columns=feature_names())
             ok = x.notna().any(axis=1).to_numpy()
-            out.loc[block, scope] = np.where(ok, model.probabilities(x), np.nan)
+            out.loc[block, scope] = np.where(ok, model.probabilities(x, scope), np.nan)
             if model.cutoff is not None:
                 cut.loc[block, scope] = model.cutoff
     return EwsHistory(out, cut)

@@ -94,7 +94,8 @@ class Window:
         stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
         members = [s for s in scopes if s != WORLD]
         ews = EwsWindow.of(ind, stress, everyone, members, a.episodes,
-                           EwsParams(horizon=a.crisis_horizon, links=a.contagion))
+                           EwsParams(horizon=a.crisis_horizon, links=a.contagion,
+                                     robust_z=a.crisis_overlap_adjusted))
         return cls(config, ind, indicator_specs(config), stress, ews, end)
 
     def day(
@@ -223,7 +224,8 @@ def evaluate_history(
     members = [s for s in scopes if s != WORLD]
     start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
     ews = estimate_history(ind, stress, everyone, members, start, refit_every, a.episodes,
-                           EwsParams(horizon=a.crisis_horizon, links=a.contagion))
+                           EwsParams(horizon=a.crisis_horizon, links=a.contagion,
+                                     robust_z=a.crisis_overlap_adjusted))
     prob = ews.probability
     specs = indicator_specs(config)
     inputs = rule_kinds.RuleInputs(series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,

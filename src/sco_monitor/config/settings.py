@@ -177,6 +177,12 @@ class AssessmentConfig(Model):
                               "as_of's year minus these days in whole years (every day of a year reads from the same day).")
     forecast_horizon: int = Field(default=20, ge=1, description="Forecast horizon in observations.")
     crisis_horizon: int = Field(default=60, ge=1, description="H in P(crisis within H trading days).")
+    crisis_overlap_adjusted: bool = Field(
+        default=True,
+        description="The early-warning model keeps an indicator's signal only when its rate before crises is "
+        "significantly above its rate on other days; with this on, the test counts the days of the training panel "
+        "as days / H independent observations, because the label 'crisis within H days' of neighbouring days "
+        "overlaps (off: every day counts as an independent draw, which lets noise through).")
     crisis_refit_every: Duration = Field(
         default="28d",
         description="The crisis-probability model (thresholds and coefficients) is re-estimated this often, on the "
