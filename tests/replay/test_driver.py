@@ -218,3 +218,41 @@ def test_a_replay_runs_on_any_report_cron_the_daemon_accepts(
     tz = ZoneInfo(config.settings.timezone)
     assert [(d, g.astimezone(UTC)) for d, g in stamps] == [
         (d, datetime(d.year, d.month, d.day, *local, tzinfo=tz).astimezone(UTC)) for d in summary.ran]
+
+
+def test_windows_and_runs_of_consecutive_business_days() -> None:
+    from sco_monitor.replay.driver import runs_of, window_days
+
+    days = [date(2008, 9, 11), date(2008, 9, 12), date(2008, 9, 15), date(2009, 3, 2)]
+    assert runs_of(days) == [(date(2008, 9, 11), date(2008, 9, 15)), (date(2009, 3, 2), date(2009, 3, 2))]
+    # only business days between start and end, once each, sorted
+    assert window_days(date(2008, 9, 12), date(2009, 12, 31), [date(2009, 3, 2), date(2008, 9, 13), *days]) == days[1:]
+    with pytest.raises(UsageError, match="no business days to replay between 2010-01-01 and 2010-01-31"):
+        window_days(date(2010, 1, 1), date(2010, 1, 31), days)
+
+
+def test_a_replay_over_two_windows_runs_their_days_only(config_dir: Path, store, real_prices, tmp_path: Path) -> None:
+    """Several windows in one run (the demo's episodes): the days between them are never assessed,
+    alerted or reported, and the summary names the windows."""
+    import pandas as pd
+    from sqlalchemy import func, select
+
+    from sco_monitor.replay.driver import run_replay
+
+    config = load_config(config_dir / "sco-monitor.yaml")
+    store.sync_series(config.universe.series)
+    store.upsert_observations(pd.concat(
+        [pd.DataFrame({"series_id": sid, "date": s.index, "value": s.to_numpy()}) for sid, s in real_prices.items()]))
+    ctx = Context.from_parts(config, store=store, run_id="test")
+    days = [date(2008, 9, 15), date(2008, 9, 16), date(2008, 10, 9), date(2008, 10, 10)]
+    summary = run_replay(ctx, days[0], days[-1], tmp_path / "out", progress=False, days=days, report_every=2)
+    assert summary.ran == days and summary.days == 4 and summary.reports == 3
+    assert summary.lines()[0].startswith("replayed 4 of 4 business days in 2 windows "
+                                         "(2008-09-15 .. 2008-09-16, 2008-10-09 .. 2008-10-10)")
+    assert done_days(store) == set(days)
+    with store.engine.connect() as conn:
+        evaluated = {r[0] for r in conn.execute(select(t.rule_evaluations.c.as_of).distinct()).all()}
+        reported = {r[0] for r in conn.execute(select(t.reports.c.as_of).distinct()).all()}
+        history = conn.execute(select(func.count()).select_from(t.alert_history)
+                               .where(t.alert_history.c.date.between(date(2008, 9, 17), date(2008, 10, 8)))).scalar()
+    assert evaluated == set(days) and reported == {days[0], days[2], days[3]} and history == 0

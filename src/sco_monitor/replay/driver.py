@@ -60,6 +60,28 @@ def business_days(start: date, end: date) -> list[date]:
     return days
 
 
+def window_days(start: date, end: date, days: Sequence[date] | None = None) -> list[date]:
+    """The business days from start to end, or those of `days` between them (sorted, once each)."""
+    every = business_days(start, end)
+    if days is None:
+        return every
+    chosen = sorted(set(days) & set(every))
+    if not chosen:
+        raise UsageError(f"no business days to replay between {start} and {end}")
+    return chosen
+
+
+def runs_of(days: Sequence[date]) -> list[tuple[date, date]]:
+    """First and last day of each run of consecutive business days."""
+    out: list[tuple[date, date]] = []
+    for d in days:
+        if out and (pd.Timestamp(out[-1][1]) + pd.offsets.BDay(1)).date() == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
 def report_days(days: Sequence[date], every: int) -> set[date]:
     """Every `every`-th day of the range, counted from its first day, and always its last."""
     if every < 1:
@@ -195,11 +217,14 @@ class ReplaySummary:
     latest_report: Path | None = None
     track: TrackRecord | None = None
     track_files: tuple[Path, ...] = ()
+    windows: tuple[tuple[date, date], ...] = ()  # runs of consecutive business days, when more than one
 
     def lines(self) -> list[str]:
         """What happened, for a terminal; the latest report last."""
+        span = (f"in {len(self.windows)} windows ({', '.join(f'{a} .. {b}' for a, b in self.windows)})"
+                if len(self.windows) > 1 else f"{self.start} .. {self.end}")
         out = [
-            f"replayed {len(self.ran)} of {self.days} business days {self.start} .. {self.end} in {self.seconds:.1f} s"
+            f"replayed {len(self.ran)} of {self.days} business days {span} in {self.seconds:.1f} s"
             + (f" ({self.skipped} already done, skipped)" if self.skipped else ""),
             f"reports written: {self.reports} under {self.out_dir / 'reports'}",
         ]
@@ -241,8 +266,10 @@ def run_replay(
     into: str | None = None,
     progress: bool = True,
     logs_above_bar: bool = True,
+    days: Sequence[date] | None = None,
 ) -> ReplaySummary:
-    """Replay the cycle over the business days from start to end; see the module docstring.
+    """Replay the cycle over the business days from start to end (or over `days`, business days
+    between them: several windows in one run, such as the demo's episodes); see the module docstring.
 
     One replay per store at a time (two would interleave their days and alert states): a second
     one refuses, as a second daemon does."""
@@ -262,7 +289,7 @@ def run_replay(
                         f"{holder.instance if holder else 'another process'} holds the {lock.where}")
     try:
         return _replay(ctx, start, end, out_dir, receivers=receivers, report_every=report_every, force=force,
-                       score=score, into=into, progress=progress, logs_above_bar=logs_above_bar)
+                       score=score, into=into, progress=progress, logs_above_bar=logs_above_bar, days=days)
     finally:
         if lock is not None:
             lock.release()
@@ -270,16 +297,16 @@ def run_replay(
 
 def _replay(ctx: Context, start: date, end: date, out_dir: Path, *, receivers: ReceiverMode, report_every: int,
             force: bool, score: bool, into: str | None, progress: bool,
-            logs_above_bar: bool = True) -> ReplaySummary:
+            logs_above_bar: bool = True, days: Sequence[date] | None = None) -> ReplaySummary:
     began = time.monotonic()
     out_dir = out_dir.resolve()
-    days = business_days(start, end)
+    days = window_days(start, end, days)
     due = report_days(days, report_every)
     store = copy_history(ctx, into) if into else ctx.store
     rctx = replay_context(ctx, out_dir, receivers, store)
     alerts_file = out_dir / "alerts.jsonl" if receivers == "file" else None
     todo = plan(store, days, force, alerts_file)
-    summary = ReplaySummary(start=days[0], end=days[-1], out_dir=out_dir,
+    summary = ReplaySummary(start=days[0], end=days[-1], out_dir=out_dir, windows=tuple(runs_of(days)),
                             days=len(days), skipped=len(days) - len(todo), alerts_file=alerts_file)
     out_dir.mkdir(parents=True, exist_ok=True)
     log.info("replay_started", start=str(start), end=str(end), days=len(days), to_run=len(todo),
