@@ -88,7 +88,8 @@ def fit_level(y: pd.Series, *, transform: Transform, freq: str, horizon: int, le
 
     naive = RandomWalkSpec(drift=False, transform=transform, freq=freq)
     contenders: list[LevelSpec] = [w.spec for w in winners] + [naive]
-    scores = {_label(s): backtest_level(y, s, horizon, level) for s in contenders}
+    params = {_label(w.spec): w.params for w in winners}
+    scores = {_label(s): backtest_level(y, s, horizon, level, start=params.get(_label(s))) for s in contenders}
     scored = {k: v for k, v in scores.items() if "rmse" in v}
     if _label(naive) not in scored or len(scored) < 2:
         chosen = winners[0]
@@ -104,11 +105,13 @@ def fit_level(y: pd.Series, *, transform: Transform, freq: str, horizon: int, le
     return chosen
 
 
-def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0.9) -> dict[str, Any]:
+def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0.9,
+                   start: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Rolling-origin errors of `spec`: estimated before the first origin, extended at fixed params.
 
     Errors are in the series' unit over every origin and step (RMSE, MAE) with the share of
-    outcomes inside the `level` interval.
+    outcomes inside the `level` interval. `start`: the spec's estimate on all of `y`, as starting
+    values (the sample before the first origin is a few months shorter: the optimum is near).
     """
     n = len(y)
     step = max(1, horizon // 2)
@@ -117,7 +120,12 @@ def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0
     if len(origins) < 3:
         return {"skipped": f"{n} observations leave {len(origins)} backtest origins (needs 3)"}
     try:
-        model = fit(y.iloc[: origins[0]], spec)
+        try:
+            model = fit(y.iloc[: origins[0]], spec, start)
+        except FitFailed:
+            if start is None:
+                raise
+            model = fit(y.iloc[: origins[0]], spec)  # a warm start that fails is retried cold
     except FitFailed as e:
         return {"skipped": f"failed before the first origin: {e}"}
     errors, inside, pos = [], [], origins[0]
