@@ -48,6 +48,9 @@ class DfmSpec(Spec):
     monthly: tuple[str, ...] = Field(description="Monthly columns, transformed to be stationary (growth rates)")
     quarterly: tuple[str, ...] = Field(default=(), description="Quarterly columns (growth rates), dated in the quarter")
     targets: tuple[str, ...] = Field(description="Columns to forecast (each monthly or quarterly)")
+    differenced: tuple[str, ...] = Field(
+        default=(), description="Columns that enter as first differences (month on month, or quarter on quarter for "
+        "a quarterly column); a differenced target's forecast is integrated back onto its last published value")
     factors: int = 1
     factor_order: int = 2
     idiosyncratic_ar1: bool = True
@@ -61,6 +64,8 @@ class Panel:
 
     monthly: pd.DataFrame
     quarterly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The last published level (its period and value) of every differenced column.
+    anchors: dict[str, tuple[pd.Period, float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, frame: pd.DataFrame, spec: DfmSpec) -> Panel:
@@ -72,7 +77,16 @@ class Panel:
         if len(m):  # every month, an empty one included: the model's index has no holes
             m = m.reindex(pd.period_range(m.index.min(), m.index.max(), freq="M"))
         q = _by_period(frame[list(spec.quarterly)], "Q") if spec.quarterly else pd.DataFrame()
-        return cls(m, q)
+        if len(q):
+            q = q.reindex(pd.period_range(q.index.min(), q.index.max(), freq="Q"))
+        anchors: dict[str, tuple[pd.Period, float]] = {}
+        for part in (m, q):
+            for col in [c for c in spec.differenced if c in part.columns]:
+                level = part[col].dropna()
+                if len(level):
+                    anchors[col] = (level.index[-1], float(level.iloc[-1]))
+                part[col] = part[col].diff()  # across a missing period stays missing
+        return cls(m, q, anchors)
 
     def upto(self, month: pd.Period) -> Panel:
         """The panel through `month`, padded with empty months (the months to nowcast)."""
@@ -80,9 +94,9 @@ class Panel:
         idx = pd.period_range(start, month, freq="M")
         m = self.monthly.reindex(idx)
         if self.quarterly.empty:
-            return Panel(m)
+            return Panel(m, anchors=self.anchors)
         qidx = pd.period_range(start.asfreq("Q"), month.asfreq("Q"), freq="Q")
-        return Panel(m, self.quarterly.reindex(qidx))
+        return Panel(m, self.quarterly.reindex(qidx), self.anchors)
 
 
 def _by_period(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -172,14 +186,25 @@ class DfmFitted:
         nowcast, negative a back-cast of a quarter not yet published); a monthly target likewise
         in months. `dates` gives each target's observed series so the forecast dates follow its
         own dating (month start or end); without it periods end on their last day.
+
+        A differenced target is forecast in its level: the last published value plus the cumulated
+        forecast changes. Its standard deviation is the sum of the changes' standard deviations, the
+        bound for perfectly correlated steps (never narrower than the truth; the smoother's
+        covariances across periods are not formed).
         """
         as_of_m = pd.Period(pd.Timestamp(as_of), freq="M")
         out = []
         for target in self.spec.targets:
             q = target in self.spec.quarterly
             freq = "Q" if q else "M"
+            diff = target in self.spec.differenced
+            if diff and target not in self.panel.anchors:
+                continue  # nothing published to integrate onto
             observed = (self.panel.quarterly if q else self.panel.monthly)[target].dropna()
-            first = observed.index.max() + 1 if len(observed) else pd.Period(pd.Timestamp(as_of), freq=freq)
+            if diff:
+                first = self.panel.anchors[target][0] + 1
+            else:
+                first = observed.index.max() + 1 if len(observed) else pd.Period(pd.Timestamp(as_of), freq=freq)
             last = pd.Period(pd.Timestamp(as_of), freq=freq) + horizon
             if last < first:
                 continue
@@ -187,6 +212,8 @@ class DfmFitted:
             months = [p.asfreq("M", how="end") for p in periods]
             mean, var = self._predict(target, months, max(as_of_m, months[-1]))
             sd = np.sqrt(np.maximum(var, 0.0))
+            if diff:
+                mean, sd = self.panel.anchors[target][1] + np.cumsum(mean), np.cumsum(sd)
             z = stats.norm.ppf(0.5 + level / 2)
             out.append(Forecast(
                 series_id=target, model="dfm", as_of=to_date(as_of), dates=_dates(periods, (dates or {}).get(target)),
