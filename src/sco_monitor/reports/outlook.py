@@ -20,7 +20,7 @@ from sco_monitor.assess.model import Assessment, Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
 from sco_monitor.i18n import _
-from sco_monitor.reports.model import ForecastItem, OutlookRecordRow, OutlookRow, OutlookSection
+from sco_monitor.reports.model import ForecastItem, ForecastRecordRef, OutlookRecordRow, OutlookRow, OutlookSection
 from sco_monitor.reports.numbers import country_name, finite
 from sco_monitor.vocabulary import WORLD
 
@@ -28,6 +28,8 @@ from sco_monitor.vocabulary import WORLD
 MODEL = "dfm"
 #: Horizons of the record shown (0: the period holding the forecast's date, 1: the next).
 RECORD_HORIZONS = (0, 1)
+#: A Diebold-Mariano p-value below this counts as a significant difference from the random walk.
+SIGNIFICANCE = 0.05
 #: Days before as_of from which the stored nowcast counts as "a month earlier".
 MONTH_AGO_DAYS = 28
 #: Observations shown before the nowcast in a fan chart.
@@ -206,6 +208,27 @@ def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observ
                  date=i18n.day(first)) if first else _("No nowcast has been stored yet."))
         note = f"{msg} {note}".strip()
     return rows, note
+
+
+def record_reference(section: OutlookSection, config: AppConfig) -> ForecastRecordRef | None:
+    """The scored nowcast record as the track record names it: how many target-horizon cells the
+    nowcasts beat the random walk in, and the rows; None when no nowcast panel is configured."""
+    if not outlook_targets(config):
+        return None
+    rows = section.record
+    if not rows:
+        note = section.record_note or section.message or _("No nowcast has been stored yet.")
+        return ForecastRecordRef(message=_("Nowcast record (World economy outlook): %(note)s", note=note))
+    beaten = [r for r in rows if r.ratio is not None and r.ratio < 1]
+    significant = [r for r in beaten if r.dm_p is not None and r.dm_p < SIGNIFICANCE]
+    targets = len({r.series_id for r in rows})
+    msg = _("Nowcast record (World economy outlook): %(cells)s target-horizon cells scored on %(targets)s targets; "
+            "RMSE below the random walk's in %(beaten)s, significantly (Diebold-Mariano p < 0.05) in %(significant)s.",
+            cells=len(rows), targets=targets, beaten=len(beaten), significant=len(significant))
+    if section.record_note:
+        msg = f"{msg} {section.record_note}"
+    return ForecastRecordRef(message=msg, targets=targets, cells=len(rows), beaten=len(beaten),
+                             significant=len(significant), rows=list(rows))
 
 
 def _rw_rmse(a: object) -> float:

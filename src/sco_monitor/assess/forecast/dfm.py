@@ -275,3 +275,27 @@ def _dates(periods: pd.PeriodIndex, observed: pd.Series | None) -> list[date]:
     firsts = observed is not None and len(observed) and all(pd.Timestamp(d).day == 1 for d in observed.index[-3:])
     how = "start" if firsts else "end"
     return [p.to_timestamp(how=how).date() for p in periods]
+
+
+def factors_by_ic(frame: pd.DataFrame, spec: DfmSpec, *, kmax: int | None = None) -> tuple[int, dict[int, float]]:
+    """The number of common factors by Bai and Ng's (2002) IC_p2 on the spec's monthly panel.
+
+    The panel as the model sees it (the spec's differences taken), its months with every monthly
+    column observed, each column standardised; IC_p2(k) = ln V(k) + k (N+T)/(NT) ln min(N, T), with
+    V(k) the mean squared residual of k principal components, k up to `kmax` (by default the usual
+    rule of thumb 8 (min(N, T)/100)^(1/4), and below N). Returns the minimising k (at least 1) and
+    the criterion by k. Give it a window before the evaluation (or the data known at the
+    estimation): a criterion is a choice made from the data, not from the forecasts' scores.
+    """
+    x = Panel.of(frame, spec).monthly.dropna()
+    t, n = x.shape
+    if t < 2 * n or n < 2:
+        raise FitFailed(f"DFM: {t} complete months of {n} indicators are too few for the factor criterion")
+    if kmax is None:
+        kmax = int(8 * (min(n, t) / 100) ** 0.25)
+    z = ((x - x.mean()) / x.std(ddof=0)).to_numpy()
+    eig = np.sort(np.linalg.eigvalsh(z.T @ z / t))[::-1]  # eigenvalues of the correlation matrix
+    total = float(eig.sum())
+    penalty = (n + t) / (n * t) * np.log(min(n, t))
+    ic = {k: float(np.log(max(total - eig[:k].sum(), 1e-12) / n) + k * penalty) for k in range(1, min(kmax, n - 1) + 1)}
+    return min(ic, key=ic.get), ic
