@@ -77,7 +77,7 @@ class Panel:
         if len(m):  # every month, an empty one included: the model's index has no holes
             m = m.reindex(pd.period_range(m.index.min(), m.index.max(), freq="M"))
         q = _by_period(frame[list(spec.quarterly)], "Q") if spec.quarterly else pd.DataFrame()
-        if len(q):
+        if len(q) and any(c in q.columns for c in spec.differenced):  # a difference is over consecutive quarters
             q = q.reindex(pd.period_range(q.index.min(), q.index.max(), freq="Q"))
         anchors: dict[str, tuple[pd.Period, float]] = {}
         for part in (m, q):
