@@ -206,3 +206,19 @@ def test_the_factor_criterion_counts_the_factors_of_a_simulated_panel() -> None:
         assert chosen == k and set(ic) == {1, 2, 3, 4, 5, 6}  # kmax = int(8 (40/100)^(1/4)) = 6
     with pytest.raises(FitFailed, match="too few"):
         factors_by_ic(x.iloc[:30], spec)
+
+
+def test_the_level_interval_of_a_differenced_target_uses_the_steps_covariances() -> None:
+    frame = integrated_economy()
+    ext = DfmFitted.fit(frame.iloc[:150], DIFF_SPEC, name="SIM").extend(frame.iloc[:160])
+    fc = {f.series_id: f for f in ext.nowcast(frame.index[159].date(), 6)}
+    for target, freq in (("infl", "M"), ("gdp", "Q")):
+        f = fc[target]
+        periods = pd.period_range(ext.panel.anchors[target][0] + 1, periods=len(f.dates), freq=freq)
+        months = [p.asfreq("M", how="end") for p in periods]
+        _, var = ext._predict(target, months, months[-1])  # each step's own variance
+        sd = np.asarray(f.std)
+        assert sd[0] == pytest.approx(np.sqrt(var[0]), rel=1e-6)
+        # the factor is persistent, so the steps are positively correlated: wider than independent
+        # steps, narrower than perfectly correlated ones
+        assert np.all(sd[1:] > np.sqrt(np.cumsum(var))[1:]) and np.all(sd[1:] < np.cumsum(np.sqrt(var))[1:])

@@ -188,9 +188,8 @@ class DfmFitted:
         own dating (month start or end); without it periods end on their last day.
 
         A differenced target is forecast in its level: the last published value plus the cumulated
-        forecast changes. Its standard deviation is the sum of the changes' standard deviations, the
-        bound for perfectly correlated steps (never narrower than the truth; the smoother's
-        covariances across periods are not formed).
+        forecast changes, with the standard deviation of that sum (the steps' smoothed covariances
+        across periods, `smoothed_state_autocovariance`, not only their variances).
         """
         as_of_m = pd.Period(pd.Timestamp(as_of), freq="M")
         out = []
@@ -213,7 +212,7 @@ class DfmFitted:
             mean, var = self._predict(target, months, max(as_of_m, months[-1]))
             sd = np.sqrt(np.maximum(var, 0.0))
             if diff:
-                mean, sd = self.panel.anchors[target][1] + np.cumsum(mean), np.cumsum(sd)
+                mean, sd = self.panel.anchors[target][1] + np.cumsum(mean), self._cumulative_sd(target, months)
             z = stats.norm.ppf(0.5 + level / 2)
             out.append(Forecast(
                 series_id=target, model="dfm", as_of=to_date(as_of), dates=_dates(periods, (dates or {}).get(target)),
@@ -242,6 +241,30 @@ class DfmFitted:
         var = np.asarray(var, dtype=float)
         v = var[rows, j, j] if var.ndim == 3 else var[rows, j]
         return mean, v
+
+    def _cumulative_sd(self, target: str, months: list[pd.Period]) -> np.ndarray:
+        """Standard deviations of the sums of the target's first 1, 2, ... forecast steps (original units),
+        from the smoother's state covariances across the steps' months (the steps are correlated)."""
+        res = self.res
+        ssm = res.model.ssm
+        j = list(res.model.endog_names).index(target)
+        design, obs_cov = np.asarray(ssm["design"]), np.asarray(ssm["obs_cov"])
+        z = design[j] if design.ndim == 2 else design[j, :, 0]
+        h = float(obs_cov[j, j] if obs_cov.ndim == 2 else obs_cov[j, j, 0])
+        pos = [res.model._index.get_loc(m) for m in months]
+        sm = res.smoother_results
+        n = len(months)
+        cov = np.empty((n, n))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for a in range(n):
+                cov[a, a] = z @ sm.smoothed_state_cov[:, :, pos[a]] @ z + h
+                for b in range(a):
+                    acov = sm.smoothed_state_autocovariance(lag=pos[a] - pos[b], t=pos[a])
+                    cov[a, b] = cov[b, a] = z @ acov @ z
+        scale = float(self.std[j]) ** 2
+        total = np.array([cov[: k + 1, : k + 1].sum() for k in range(n)]) * scale
+        return np.sqrt(np.maximum(total, 0.0))
 
     # --- storage -------------------------------------------------------------------------------------
     def to_state(self) -> ModelState:
