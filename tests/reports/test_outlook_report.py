@@ -88,6 +88,16 @@ def test_the_report_from_the_store_has_the_outlook_with_nowcasts_fan_charts_and_
     assert f"| Russia real GDP growth | 0 | {r0['n']} | {r0['rmse']:.2f} | {r0['rw_rmse']:.2f} |" in track_md
     track_html = (day / "report.html").read_text(encoding="utf-8").split('<section id="track">')[1].split("</section>")[0]
     assert "Nowcast record" in track_html and 'href="#outlook"' in track_html
+    # the replay's track record (replay --score, track_record.json, /api/v1/track) scores the same nowcasts
+    from sco_monitor.replay.track import summary_lines, track_record
+
+    track = track_record(ctx, ORIGINS[0], AS_OF, known_until=AS_OF, var=False)
+    scored = {(n.target, n.horizon): n for n in track.nowcasts}
+    assert set(scored) == set(record)
+    assert scored[("macro.ru.gdp_growth", 0)].rmse == pytest.approx(r0["rmse"])
+    assert scored[("macro.ru.gdp_growth", 0)].n == r0["n"]
+    assert any(line.startswith("  nowcast macro.ru.gdp_growth h=0: RMSE ") for line in summary_lines(track))
+    assert "nowcasts" in json.loads(track.model_dump_json())
     html = (day / "report.html").read_text(encoding="utf-8").split('id="outlook"')[1]
     assert "World economy outlook" in html and html.count("<svg") >= 2  # a fan chart per target, inline
     assert "Russia real GDP growth" in html and "Scored record against the random walk" in html

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor import i18n
-from sco_monitor.assess.forecast.record import accuracy, score
+from sco_monitor.assess.forecast.record import Accuracy, accuracy, score
 from sco_monitor.assess.model import Assessment, Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
@@ -183,21 +183,28 @@ def _random_walk(forecasts: list[Forecast], outcomes: dict[str, pd.Series], lags
     return out
 
 
-def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observations: pd.DataFrame,
-            as_of: date) -> tuple[list[OutlookRecordRow], str]:
-    """RMSE of the stored nowcasts and of the random walk on the periods published by as_of."""
+def record_accuracy(config: AppConfig, targets: list[str], history: pd.DataFrame,
+                    observations: pd.DataFrame) -> tuple[list[Accuracy], list[Forecast]]:
+    """The record's rows (model `dfm`, horizons RECORD_HORIZONS, against the random walk at the same
+    origins) and the stored nowcasts they score; `observations` are the outcomes published by then."""
     forecasts = [f for f in stored_forecasts(history) if f.series_id in targets]
     outcomes = {t: observations[t].dropna() for t in targets if t in observations.columns}
     freqs = {t: _freq(config.series.get(t)) for t in targets}
     lags = {t: config.series[t].publication_lag_days for t in targets if t in config.series}
     steps = score([*forecasts, *_random_walk(forecasts, outcomes, lags)], outcomes, freqs)
+    rows = [a for a in accuracy(steps, benchmark="rw", horizons=list(RECORD_HORIZONS)) if a.model == MODEL]
+    return rows, forecasts
+
+
+def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observations: pd.DataFrame,
+            as_of: date) -> tuple[list[OutlookRecordRow], str]:
+    """RMSE of the stored nowcasts and of the random walk on the periods published by as_of."""
+    scored, forecasts = record_accuracy(config, targets, history, observations)
     rows = []
-    for a in accuracy(steps, benchmark="rw", horizons=list(RECORD_HORIZONS)):
-        if a.model != MODEL:
-            continue
+    for a in scored:
         s = config.series.get(a.target)
         rows.append(OutlookRecordRow(series_id=a.target, name=s.name_in(i18n.current()) if s else a.target,
-                                     horizon=a.horizon, n=a.n, rmse=finite(a.rmse), rw_rmse=finite(_rw_rmse(a)),
+                                     horizon=a.horizon, n=a.n, rmse=finite(a.rmse), rw_rmse=finite(rw_rmse(a)),
                                      ratio=finite(a.ratio), dm_p=finite(a.dm_p)))
     weo = [t for t in targets if projection_series(config, t)]
     note = _("WEO projections are stored as their latest vintage only, so they are shown beside the nowcast "
@@ -231,7 +238,7 @@ def record_reference(section: OutlookSection, config: AppConfig) -> ForecastReco
                              significant=len(significant), rows=list(rows))
 
 
-def _rw_rmse(a: object) -> float:
+def rw_rmse(a: object) -> float:
     ratio, rmse = getattr(a, "ratio", float("nan")), getattr(a, "rmse", float("nan"))
     return rmse / ratio if np.isfinite(ratio) and ratio > 0 else float("nan")
 
