@@ -13,7 +13,7 @@ import pytest
 
 from sco_monitor.assess.forecast.base import FitFailed
 from sco_monitor.assess.forecast.benchmarks import benchmark_forecasts, steps_to
-from sco_monitor.assess.forecast.dfm import DfmFitted, DfmSpec
+from sco_monitor.assess.forecast.dfm import DfmFitted, DfmSpec, factors_by_ic
 from sco_monitor.assess.forecast.record import accuracy, diebold_mariano, horizon_of, score, table
 
 MONTHLY = ("ind1", "ind2", "ind3", "infl")
@@ -139,3 +139,86 @@ def test_the_record_scores_only_published_targets_by_horizon_against_the_benchma
     assert mean_h0.ratio == pytest.approx(mean_h0.rmse / rw_h0.rmse)
     assert np.isfinite(mean_h0.dm_p) and np.isnan(rw_h0.ratio)
     assert "mean" in table(rows)
+
+
+def integrated_economy(n: int = 180, seed: int = 11) -> pd.DataFrame:
+    """Indicators are monthly changes driven by an AR(1) factor; the targets are levels that cumulate
+    such changes (a y/y rate near a unit root): a monthly `infl` and a quarterly average `gdp`."""
+    rng = np.random.default_rng(seed)
+    f = np.zeros(n)
+    for t in range(1, n):
+        f[t] = 0.6 * f[t - 1] + rng.normal()
+    idx = pd.date_range("2000-01-31", periods=n, freq="ME")
+    m = pd.DataFrame({f"ind{i}": np.cumsum((0.8 + 0.2 * i) * f + 0.4 * rng.normal(size=n)) for i in (1, 2, 3)},
+                     index=idx)
+    m["infl"] = 5 + np.cumsum(0.3 * f + 0.1 * rng.normal(size=n))
+    activity = pd.Series(np.cumsum(0.5 * f + 0.1 * rng.normal(size=n)), index=idx)
+    return m.join(activity.resample("QE").mean().rename("gdp"), how="outer")
+
+
+DIFF_SPEC = SPEC.model_copy(update={"differenced": (*MONTHLY, "gdp")})
+
+
+def test_a_differenced_target_is_nowcast_in_its_level_from_its_last_published_value() -> None:
+    frame = integrated_economy()
+    fitted = DfmFitted.fit(frame.iloc[:150], DIFF_SPEC, name="SIM")
+    panel = frame.iloc[:160].copy()
+    panel.iloc[-1, panel.columns.get_loc("infl")] = np.nan  # the last month's inflation is not published yet
+    ext = fitted.extend(panel)
+    last_infl = panel["infl"].dropna()
+    assert ext.panel.anchors["infl"] == (pd.Period(last_infl.index[-1], "M"), pytest.approx(last_infl.iloc[-1]))
+    assert ext.panel.monthly["infl"].dropna().iloc[-1] == pytest.approx(last_infl.iloc[-1] - last_infl.iloc[-2])
+    fc = {f.series_id: f for f in ext.nowcast(panel.index[-1].date(), 3)}
+    infl = fc["infl"]
+    assert infl.dates[0] == panel.index[-1].date()  # the first unpublished month, in levels
+    step = infl.mean[0] - last_infl.iloc[-1]
+    assert abs(step) < 5 * panel["infl"].diff().std()  # a change onto the last level, not a level of changes
+    assert all(b >= a for a, b in zip(infl.std, infl.std[1:], strict=False))
+    assert fc["gdp"].dates[0] > panel["gdp"].dropna().index[-1].date()
+
+
+def test_on_an_integrated_target_the_differenced_model_beats_the_random_walk_and_the_level_model() -> None:
+    frame = integrated_economy()
+    diff = DfmFitted.fit(frame.iloc[:120], DIFF_SPEC, name="SIM")
+    errors: dict[str, list[float]] = {"diff": [], "rw": []}
+    for end in range(120, 177, 3):  # quarter ends: the quarter's indicators are in, its gdp is not
+        panel = frame.iloc[:end].copy()
+        quarter_end = panel.index[-1]
+        truth = panel.loc[quarter_end, "gdp"]
+        panel.loc[quarter_end, "gdp"] = np.nan
+        fc = {f.series_id: f for f in diff.extend(panel).nowcast(quarter_end.date(), 0)}["gdp"]
+        errors["diff"].append(fc.mean[-1] - truth)
+        errors["rw"].append(panel["gdp"].dropna().iloc[-1] - truth)
+    rmse = {k: float(np.sqrt(np.mean(np.square(v)))) for k, v in errors.items()}
+    assert rmse["diff"] < 0.7 * rmse["rw"], rmse
+
+
+def test_the_factor_criterion_counts_the_factors_of_a_simulated_panel() -> None:
+    rng = np.random.default_rng(5)  # Bai and Ng's design: N(0, 1) factors and loadings, N = 40, T = 240
+    n, cols = 240, 40
+    for k in (1, 2, 3):
+        f = rng.normal(size=(n, k))
+        loadings = rng.normal(size=(k, cols))
+        x = pd.DataFrame(f @ loadings + rng.normal(size=(n, cols)), columns=[f"x{i}" for i in range(cols)],
+                         index=pd.date_range("2000-01-31", periods=n, freq="ME"))
+        spec = DfmSpec(monthly=tuple(x.columns), targets=("x0",))
+        chosen, ic = factors_by_ic(x, spec)
+        assert chosen == k and set(ic) == {1, 2, 3, 4, 5, 6}  # kmax = int(8 (40/100)^(1/4)) = 6
+    with pytest.raises(FitFailed, match="too few"):
+        factors_by_ic(x.iloc[:30], spec)
+
+
+def test_the_level_interval_of_a_differenced_target_uses_the_steps_covariances() -> None:
+    frame = integrated_economy()
+    ext = DfmFitted.fit(frame.iloc[:150], DIFF_SPEC, name="SIM").extend(frame.iloc[:160])
+    fc = {f.series_id: f for f in ext.nowcast(frame.index[159].date(), 6)}
+    for target, freq in (("infl", "M"), ("gdp", "Q")):
+        f = fc[target]
+        periods = pd.period_range(ext.panel.anchors[target][0] + 1, periods=len(f.dates), freq=freq)
+        months = [p.asfreq("M", how="end") for p in periods]
+        _, var = ext._predict(target, months, months[-1])  # each step's own variance
+        sd = np.asarray(f.std)
+        assert sd[0] == pytest.approx(np.sqrt(var[0]), rel=1e-6)
+        # the factor is persistent, so the steps are positively correlated: wider than independent
+        # steps, narrower than perfectly correlated ones
+        assert np.all(sd[1:] > np.sqrt(np.cumsum(var))[1:]) and np.all(sd[1:] < np.cumsum(np.sqrt(var))[1:])

@@ -135,3 +135,28 @@ def test_a_live_nowcast_of_a_contraction_fires_the_growth_rule(config) -> None: 
     q20 = min(m - 0.8416212 * s for m, s in zip(hit[1].mean, hit[1].std, strict=True))
     assert hit[0].value == pytest.approx(q20, abs=1e-3)  # the value is the live nowcast's 20% quantile
     assert np.isfinite(hit[0].value) and hit[0].value < 0
+
+
+def test_a_differenced_panel_nowcasts_its_monthly_target_from_the_last_published_value(series) -> None:  # noqa: ANN001
+    as_of = date(2025, 10, 15)
+    frame = point_in_time(economy(date(2025, 10, 31)), as_of)
+    target = "macro.ru.cpi_m"  # a monthly index level, close to a unit root: the case for differences
+    panel = NowcastPanel(name="RUS-m", targets=[target], monthly=[m for m in MONTHLY if m != target],
+                         levels=["rate.ru.policy"], horizon=2, differenced=True, factors=2)
+    run = run_nowcasts(frame, [panel], series, as_of, {})
+    assert not run.notes, run.notes
+    (fc,) = [f for f in run.forecasts if f.series_id == target]
+    published = frame[target].dropna()
+    assert fc.dates[0] > published.index[-1].date()
+    step = np.abs(np.diff(published.to_numpy()[-36:])).max()
+    assert abs(fc.mean[0] - published.iloc[-1]) < 3 * step  # a change onto the last level, not a level
+    state = run.states[(target, "nowcast")]
+    assert state.spec["factors"] == 2 and target in state.spec["differenced"]
+    assert all(b >= a for a, b in zip(fc.std, fc.std[1:], strict=False))
+
+
+def test_a_differenced_panel_with_annual_targets_fails_with_the_reason(series) -> None:  # noqa: ANN001
+    as_of = date(2025, 10, 15)
+    frame = point_in_time(economy(date(2025, 10, 31)), as_of)
+    run = run_nowcasts(frame, [PANEL.model_copy(update={"differenced": True})], series, as_of, {})
+    assert not run.forecasts and "annual targets have no quarter-on-quarter change" in run.notes[0]

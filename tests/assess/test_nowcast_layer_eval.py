@@ -36,7 +36,8 @@ def test_daily_cost_of_the_wiring_on_the_real_russian_panel() -> None:
                         frequency="Q" if c == target else "M", unit="percent", direction="down") for c in frame.columns}
     # the indicators are already y/y growth rates or changes: they enter as they are
     panel = NowcastPanel(name="RUS", targets=[target, "ru.cpi_yoy"], monthly=[c for c in monthly if c != "ru.cpi_yoy"],
-                         levels=[c for c in monthly if c != "ru.cpi_yoy"], horizon=1)
+                         levels=[c for c in monthly if c != "ru.cpi_yoy"], horizon=1,
+                         differenced=True)  # the evaluated model (test_nowcast_eval.py: one factor by IC_p2)
     # a daily series in the panel, as in the default RUS panel: the month's average so far moves every day
     fx = pd.read_csv(_need(ROOT / "fx" / "cbr-usdrub-daily-1992-2017.csv"), index_col=0,
                      parse_dates=True).iloc[:, 0].loc["2000":"2014"]

@@ -78,6 +78,26 @@ def test_the_report_from_the_store_has_the_outlook_with_nowcasts_fan_charts_and_
     r0 = record[("macro.ru.gdp_growth", 0)]
     assert r0["n"] >= 3 and r0["rmse"] > 0 and r0["rw_rmse"] > 0 and r0["ratio"] == pytest.approx(r0["rmse"] / r0["rw_rmse"])
     assert "latest vintage" in wo["record_note"]
+    tr = doc["track_record"]["forecasts"]  # the track record names the nowcast record, with the same rows
+    assert tr["rows"] == wo["record"] and tr["cells"] == len(wo["record"])
+    assert tr["targets"] == len({r["series_id"] for r in wo["record"]})
+    assert tr["beaten"] == sum(1 for r in wo["record"] if r["ratio"] is not None and r["ratio"] < 1)
+    assert f"{tr['cells']} target-horizon cells scored on {tr['targets']} targets" in tr["message"]
+    track_md = (day / "report.md").read_text(encoding="utf-8").split("## 8. Track record")[1].split("## 9.")[0]
+    assert "### Nowcast record" in track_md and tr["message"] in track_md
+    assert f"| Russia real GDP growth | 0 | {r0['n']} | {r0['rmse']:.2f} | {r0['rw_rmse']:.2f} |" in track_md
+    track_html = (day / "report.html").read_text(encoding="utf-8").split('<section id="track">')[1].split("</section>")[0]
+    assert "Nowcast record" in track_html and 'href="#outlook"' in track_html
+    # the replay's track record (replay --score, track_record.json, /api/v1/track) scores the same nowcasts
+    from sco_monitor.replay.track import summary_lines, track_record
+
+    track = track_record(ctx, ORIGINS[0], AS_OF, known_until=AS_OF, var=False)
+    scored = {(n.target, n.horizon): n for n in track.nowcasts}
+    assert set(scored) == set(record)
+    assert scored[("macro.ru.gdp_growth", 0)].rmse == pytest.approx(r0["rmse"])
+    assert scored[("macro.ru.gdp_growth", 0)].n == r0["n"]
+    assert any(line.startswith("  nowcast macro.ru.gdp_growth h=0: RMSE ") for line in summary_lines(track))
+    assert "nowcasts" in json.loads(track.model_dump_json())
     html = (day / "report.html").read_text(encoding="utf-8").split('id="outlook"')[1]
     assert "World economy outlook" in html and html.count("<svg") >= 2  # a fan chart per target, inline
     assert "Russia real GDP growth" in html and "Scored record against the random walk" in html
@@ -87,6 +107,8 @@ def test_the_report_from_the_store_has_the_outlook_with_nowcasts_fan_charts_and_
     ru_html = (day / "report.ru.html").read_text(encoding="utf-8").split('id="outlook"')[1]
     assert "Прогноз мировой экономики" in ru_html and "<svg" in ru_html
     assert "Рост реального ВВП — Россия" in ru_html
+    ru_track = (day / "report.ru.html").read_text(encoding="utf-8").split('<section id="track">')[1].split("</section>")[0]
+    assert "Nowcast record" not in ru_track and "Рост реального ВВП — Россия" in ru_track  # translated, with its rows
     assert run is not None
 
 

@@ -155,6 +155,15 @@ class NowcastPanel(Model):
         description="Indicators that enter as they are (already rates, spreads, balances or growth rates).")
     horizon: int = Field(default=2, ge=0, le=12,
                          description="Periods after as_of's forecast, in each target's own frequency (years for an annual target).")
+    differenced: bool = Field(
+        default=False,
+        description="Every column (targets and indicators, after the y/y transformation) enters the model as its "
+        "first difference (month on month, quarter on quarter), and each target's nowcast is its last published value "
+        "plus the forecast changes: for y/y rates near a unit root, where it beat the random walk that the level "
+        "model lost to (docs/world-economy.md). Monthly and quarterly targets only: an annual target fails the panel.")
+    factors: int = Field(default=1, ge=1, le=4,
+                         description="Common factors of the panel's model (choose by an information criterion on "
+                         "past data, e.g. `dfm.factors_by_ic`, not by the forecasts' scores).")
     reestimate_every: Duration = Field(
         default="28d",
         description="The panel's model is re-estimated by EM this often, on the calendar of periods counted from "

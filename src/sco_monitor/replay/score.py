@@ -166,6 +166,18 @@ class Timeline(Out):
     episodes: list[tuple[date, date | None]] = Field(default_factory=list)
 
 
+class NowcastScore(Out):
+    """The stored DFM nowcasts of one target at one horizon against the random walk, on published outcomes."""
+
+    target: str
+    horizon: int = Field(description="Periods from the one holding the nowcast's date (0) to the target period")
+    n: int
+    rmse: float | None = None
+    rw_rmse: float | None = None
+    ratio: float | None = Field(default=None, description="RMSE / the random walk's on the same origins and periods")
+    dm_p: float | None = Field(default=None, description="Diebold-Mariano p-value against the random walk")
+
+
 class TrackRecord(Out):
     """What `replay --score` writes and what the daily report renders."""
 
@@ -182,6 +194,9 @@ class TrackRecord(Out):
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
     var_backtests: list[VarBacktest] = Field(
         default_factory=list, description="99% one-day GARCH VaR of each daily market series over the last 250 days")
+    nowcasts: list[NowcastScore] = Field(
+        default_factory=list, description="The scored nowcast record (the stored DFM nowcasts with published outcomes, "
+        "by target and horizon, against the random walk), as the report's World economy outlook shows it")
 
 
 # --- small pure helpers ------------------------------------------------------------------------

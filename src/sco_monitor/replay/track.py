@@ -7,7 +7,7 @@ the daily report (`report_section`: outcomes known up to the report's as_of, not
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from sco_monitor.replay.episodes import (
     from_config,
     merge,
 )
-from sco_monitor.replay.score import CI_LEVEL, TrackRecord, firing, score
+from sco_monitor.replay.score import CI_LEVEL, NowcastScore, TrackRecord, firing, score
 from sco_monitor.vocabulary import WORLD
 
 
@@ -104,11 +104,13 @@ def track_record(
     horizon: int | None = None,
     derived: DerivedEpisodes | None = None,
     var: bool = True,
+    nowcasts: bool = True,
 ) -> TrackRecord:
     """Score what the store holds between start and end; outcomes known up to `known_until`
     (default: the last stored observation, never before `end`). `derived` reuses crisis days
     already derived (see DerivedEpisodes). With `var`, the GARCH VaR of each daily market series
-    is backtested over the last 250 days up to `end` (see `var_backtests`)."""
+    is backtested over the last 250 days up to `end` (see `var_backtests`); with `nowcasts`, the
+    stored nowcasts made by `end` are scored against the outcomes published by `known_until`."""
     store, cfg = ctx.store, ctx.config
     horizon = horizon or cfg.settings.assessment.crisis_horizon
     probability = results.read_probability(store, None, start, end, horizon)
@@ -140,7 +142,33 @@ def track_record(
     )
     if var:
         track.var_backtests = var_backtests(ctx, last)
+    if nowcasts:
+        track.nowcasts = nowcast_scores(ctx, last, known_until)
     return track
+
+
+def nowcast_scores(ctx: Context, end: date, known_until: date) -> list[NowcastScore]:
+    """The scored nowcast record: the stored DFM nowcasts made by `end` against the outcomes
+    published by `known_until`, by target and horizon, with the random walk at the same origins
+    (the rows of the report's World economy outlook record)."""
+    from sco_monitor.reports.inputs import read_outlook
+    from sco_monitor.reports.outlook import outlook_targets, record_accuracy, rw_rmse
+
+    targets = outlook_targets(ctx.config)
+    if not targets:
+        return []
+    now = datetime.combine(known_until + timedelta(days=1), time.min, tzinfo=UTC)
+    history, observations = read_outlook(ctx.store, ctx.config, known_until, now)
+    if history.empty:
+        return []
+    history = history[history["as_of"] <= end]
+    rows, _ = record_accuracy(ctx.config, targets, history, observations)
+    return [NowcastScore(target=a.target, horizon=a.horizon, n=a.n, rmse=_finite(a.rmse), rw_rmse=_finite(rw_rmse(a)),
+                         ratio=_finite(a.ratio), dm_p=_finite(a.dm_p)) for a in rows]
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and pd.notna(v) and abs(float(v)) != float("inf") else None
 
 
 def var_backtests(ctx: Context, end: date) -> list[VarBacktest]:
@@ -181,7 +209,7 @@ def report_section(ctx: Context, as_of: date, lookback_days: int = 5 * 365,
     for the report: a message, scalars, flat tables and `chart_svg`; None while nothing is stored."""
     try:
         track = track_record(ctx, as_of - timedelta(days=lookback_days), as_of, known_until=as_of, derived=derived,
-                             var=False)  # the report's forecast section has its own VaR backtests
+                             var=False, nowcasts=False)  # the report has its own VaR backtests and nowcast record
     except NothingToScore:
         return None
     return report_dict(track)
@@ -267,7 +295,7 @@ def summary_lines(track: TrackRecord) -> list[str]:
     ]
     if not s.enough:
         lines.append(f"  {s.not_enough}: no hit rate, false-alarm rate or AUROC")
-        return lines
+        return lines + _nowcast_lines(track)
 
     def ci(point: float | None, interval: tuple[float, float] | None) -> str:
         return _with_ci(point, interval) or "n/a (too few scored days)"
@@ -284,8 +312,18 @@ def summary_lines(track: TrackRecord) -> list[str]:
         red = f" (red: {', '.join(zones['red'])})" if zones["red"] else ""
         lines.append(f"  VaR 99% backtests, last 250 days: green {len(zones['green'])}, yellow {len(zones['yellow'])}, "
                      f"red {len(zones['red'])}{red}")
+    lines += _nowcast_lines(track)
     useful = [r.rule for r in track.rules if r.useful]
     if track.rules:
         lines.append(f"  rules earning their keep: {', '.join(useful) if useful else 'none'} "
                      f"(of {len(track.rules)})")
     return lines
+
+
+def _nowcast_lines(track: TrackRecord) -> list[str]:
+    """One line per target and horizon of the scored nowcast record."""
+    def num(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    return [f"  nowcast {n.target} h={n.horizon}: RMSE {num(n.rmse)}, random walk {num(n.rw_rmse)}, "
+            f"ratio {num(n.ratio)}, DM p {num(n.dm_p)} ({n.n} nowcasts)" for n in track.nowcasts]

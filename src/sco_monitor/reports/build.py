@@ -20,7 +20,7 @@ from sco_monitor.config import AppConfig
 from sco_monitor.i18n import N_, _, ngettext
 from sco_monitor.reports.alerts import alert_items
 from sco_monitor.reports.cooperation import cooperation_section
-from sco_monitor.reports.outlook import outlook_section
+from sco_monitor.reports.outlook import outlook_section, record_reference
 from sco_monitor.reports.breaches import BREACHING, breach_of, country_of, worst_first
 from sco_monitor.reports.inputs import ReportInputs
 from sco_monitor.reports.mistakes import mistakes_section
@@ -113,6 +113,7 @@ def build_report(
     forecasts = _forecasts(assessment, config, inputs)
     quality = _data_quality(assessment, config, inputs)
     overall = _overall(as_of, stress, countries, alerts, forecasts, recommendations, joint, quality, inputs, prev)
+    outlook = outlook_section(assessment, config, inputs.nowcast_history, inputs.outlook_observations, prev)
     return Report(
         language=i18n.current(),
         as_of=as_of,
@@ -125,10 +126,10 @@ def build_report(
         recommendations=recommendations,
         joint_actions=joint,
         data_quality=quality,
-        track_record=_track_record(track_record),
+        track_record=_track_record(track_record).model_copy(update={"forecasts": record_reference(outlook, config)}),
         partners=_partners(inputs, stress),
         cooperation=cooperation_section(config, inputs.trade, prev),
-        outlook=outlook_section(assessment, config, inputs.nowcast_history, inputs.outlook_observations, prev),
+        outlook=outlook,
         source=source() if callable(source) else source,
         mistakes=mistakes_section(mistakes),
     )

@@ -276,6 +276,8 @@ class TrackRecord(Part):
 
     available: bool
     message: str
+    forecasts: ForecastRecordRef | None = Field(
+        default=None, description="The scored nowcast record (World economy outlook); None without nowcast panels")
 
 
 # --- 9. mistakes and their reasons ------------------------------------------------------------------------
@@ -382,6 +384,17 @@ class OutlookRecordRow(Part):
     rw_rmse: float | None = None
     ratio: float | None = Field(default=None, description="RMSE / the random walk's on the same periods")
     dm_p: float | None = Field(default=None, description="Diebold-Mariano p-value against the random walk")
+
+
+class ForecastRecordRef(Part):
+    """The scored nowcast record as the track record names it; the same rows as the outlook section's record."""
+
+    message: str
+    targets: int = Field(default=0, description="Targets with at least one scored nowcast")
+    cells: int = Field(default=0, description="Target-horizon cells scored")
+    beaten: int = Field(default=0, description="Cells where the nowcast's RMSE is below the random walk's")
+    significant: int = Field(default=0, description="Of those, cells with a Diebold-Mariano p-value below 0.05")
+    rows: list[OutlookRecordRow] = Field(default_factory=list)
 
 
 class OutlookSection(Part):

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor import i18n
-from sco_monitor.assess.forecast.record import accuracy, score
+from sco_monitor.assess.forecast.record import Accuracy, accuracy, score
 from sco_monitor.assess.model import Assessment, Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
 from sco_monitor.i18n import _
-from sco_monitor.reports.model import ForecastItem, OutlookRecordRow, OutlookRow, OutlookSection
+from sco_monitor.reports.model import ForecastItem, ForecastRecordRef, OutlookRecordRow, OutlookRow, OutlookSection
 from sco_monitor.reports.numbers import country_name, finite
 from sco_monitor.vocabulary import WORLD
 
@@ -28,6 +28,8 @@ from sco_monitor.vocabulary import WORLD
 MODEL = "dfm"
 #: Horizons of the record shown (0: the period holding the forecast's date, 1: the next).
 RECORD_HORIZONS = (0, 1)
+#: A Diebold-Mariano p-value below this counts as a significant difference from the random walk.
+SIGNIFICANCE = 0.05
 #: Days before as_of from which the stored nowcast counts as "a month earlier".
 MONTH_AGO_DAYS = 28
 #: Observations shown before the nowcast in a fan chart.
@@ -181,21 +183,28 @@ def _random_walk(forecasts: list[Forecast], outcomes: dict[str, pd.Series], lags
     return out
 
 
-def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observations: pd.DataFrame,
-            as_of: date) -> tuple[list[OutlookRecordRow], str]:
-    """RMSE of the stored nowcasts and of the random walk on the periods published by as_of."""
+def record_accuracy(config: AppConfig, targets: list[str], history: pd.DataFrame,
+                    observations: pd.DataFrame) -> tuple[list[Accuracy], list[Forecast]]:
+    """The record's rows (model `dfm`, horizons RECORD_HORIZONS, against the random walk at the same
+    origins) and the stored nowcasts they score; `observations` are the outcomes published by then."""
     forecasts = [f for f in stored_forecasts(history) if f.series_id in targets]
     outcomes = {t: observations[t].dropna() for t in targets if t in observations.columns}
     freqs = {t: _freq(config.series.get(t)) for t in targets}
     lags = {t: config.series[t].publication_lag_days for t in targets if t in config.series}
     steps = score([*forecasts, *_random_walk(forecasts, outcomes, lags)], outcomes, freqs)
+    rows = [a for a in accuracy(steps, benchmark="rw", horizons=list(RECORD_HORIZONS)) if a.model == MODEL]
+    return rows, forecasts
+
+
+def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observations: pd.DataFrame,
+            as_of: date) -> tuple[list[OutlookRecordRow], str]:
+    """RMSE of the stored nowcasts and of the random walk on the periods published by as_of."""
+    scored, forecasts = record_accuracy(config, targets, history, observations)
     rows = []
-    for a in accuracy(steps, benchmark="rw", horizons=list(RECORD_HORIZONS)):
-        if a.model != MODEL:
-            continue
+    for a in scored:
         s = config.series.get(a.target)
         rows.append(OutlookRecordRow(series_id=a.target, name=s.name_in(i18n.current()) if s else a.target,
-                                     horizon=a.horizon, n=a.n, rmse=finite(a.rmse), rw_rmse=finite(_rw_rmse(a)),
+                                     horizon=a.horizon, n=a.n, rmse=finite(a.rmse), rw_rmse=finite(rw_rmse(a)),
                                      ratio=finite(a.ratio), dm_p=finite(a.dm_p)))
     weo = [t for t in targets if projection_series(config, t)]
     note = _("WEO projections are stored as their latest vintage only, so they are shown beside the nowcast "
@@ -208,7 +217,28 @@ def _record(config: AppConfig, targets: list[str], history: pd.DataFrame, observ
     return rows, note
 
 
-def _rw_rmse(a: object) -> float:
+def record_reference(section: OutlookSection, config: AppConfig) -> ForecastRecordRef | None:
+    """The scored nowcast record as the track record names it: how many target-horizon cells the
+    nowcasts beat the random walk in, and the rows; None when no nowcast panel is configured."""
+    if not outlook_targets(config):
+        return None
+    rows = section.record
+    if not rows:
+        note = section.record_note or section.message or _("No nowcast has been stored yet.")
+        return ForecastRecordRef(message=_("Nowcast record (World economy outlook): %(note)s", note=note))
+    beaten = [r for r in rows if r.ratio is not None and r.ratio < 1]
+    significant = [r for r in beaten if r.dm_p is not None and r.dm_p < SIGNIFICANCE]
+    targets = len({r.series_id for r in rows})
+    msg = _("Nowcast record (World economy outlook): %(cells)s target-horizon cells scored on %(targets)s targets; "
+            "RMSE below the random walk's in %(beaten)s, significantly (Diebold-Mariano p < 0.05) in %(significant)s.",
+            cells=len(rows), targets=targets, beaten=len(beaten), significant=len(significant))
+    if section.record_note:
+        msg = f"{msg} {section.record_note}"
+    return ForecastRecordRef(message=msg, targets=targets, cells=len(rows), beaten=len(beaten),
+                             significant=len(significant), rows=list(rows))
+
+
+def rw_rmse(a: object) -> float:
     ratio, rmse = getattr(a, "ratio", float("nan")), getattr(a, "rmse", float("nan"))
     return rmse / ratio if np.isfinite(ratio) and ratio > 0 else float("nan")
 

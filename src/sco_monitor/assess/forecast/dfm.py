@@ -48,6 +48,9 @@ class DfmSpec(Spec):
     monthly: tuple[str, ...] = Field(description="Monthly columns, transformed to be stationary (growth rates)")
     quarterly: tuple[str, ...] = Field(default=(), description="Quarterly columns (growth rates), dated in the quarter")
     targets: tuple[str, ...] = Field(description="Columns to forecast (each monthly or quarterly)")
+    differenced: tuple[str, ...] = Field(
+        default=(), description="Columns that enter as first differences (month on month, or quarter on quarter for "
+        "a quarterly column); a differenced target's forecast is integrated back onto its last published value")
     factors: int = 1
     factor_order: int = 2
     idiosyncratic_ar1: bool = True
@@ -61,6 +64,8 @@ class Panel:
 
     monthly: pd.DataFrame
     quarterly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The last published level (its period and value) of every differenced column.
+    anchors: dict[str, tuple[pd.Period, float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, frame: pd.DataFrame, spec: DfmSpec) -> Panel:
@@ -72,7 +77,16 @@ class Panel:
         if len(m):  # every month, an empty one included: the model's index has no holes
             m = m.reindex(pd.period_range(m.index.min(), m.index.max(), freq="M"))
         q = _by_period(frame[list(spec.quarterly)], "Q") if spec.quarterly else pd.DataFrame()
-        return cls(m, q)
+        if len(q) and any(c in q.columns for c in spec.differenced):  # a difference is over consecutive quarters
+            q = q.reindex(pd.period_range(q.index.min(), q.index.max(), freq="Q"))
+        anchors: dict[str, tuple[pd.Period, float]] = {}
+        for part in (m, q):
+            for col in [c for c in spec.differenced if c in part.columns]:
+                level = part[col].dropna()
+                if len(level):
+                    anchors[col] = (level.index[-1], float(level.iloc[-1]))
+                part[col] = part[col].diff()  # across a missing period stays missing
+        return cls(m, q, anchors)
 
     def upto(self, month: pd.Period) -> Panel:
         """The panel through `month`, padded with empty months (the months to nowcast)."""
@@ -80,9 +94,9 @@ class Panel:
         idx = pd.period_range(start, month, freq="M")
         m = self.monthly.reindex(idx)
         if self.quarterly.empty:
-            return Panel(m)
+            return Panel(m, anchors=self.anchors)
         qidx = pd.period_range(start.asfreq("Q"), month.asfreq("Q"), freq="Q")
-        return Panel(m, self.quarterly.reindex(qidx))
+        return Panel(m, self.quarterly.reindex(qidx), self.anchors)
 
 
 def _by_period(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -172,14 +186,24 @@ class DfmFitted:
         nowcast, negative a back-cast of a quarter not yet published); a monthly target likewise
         in months. `dates` gives each target's observed series so the forecast dates follow its
         own dating (month start or end); without it periods end on their last day.
+
+        A differenced target is forecast in its level: the last published value plus the cumulated
+        forecast changes, with the standard deviation of that sum (the steps' smoothed covariances
+        across periods, `smoothed_state_autocovariance`, not only their variances).
         """
         as_of_m = pd.Period(pd.Timestamp(as_of), freq="M")
         out = []
         for target in self.spec.targets:
             q = target in self.spec.quarterly
             freq = "Q" if q else "M"
+            diff = target in self.spec.differenced
+            if diff and target not in self.panel.anchors:
+                continue  # nothing published to integrate onto
             observed = (self.panel.quarterly if q else self.panel.monthly)[target].dropna()
-            first = observed.index.max() + 1 if len(observed) else pd.Period(pd.Timestamp(as_of), freq=freq)
+            if diff:
+                first = self.panel.anchors[target][0] + 1
+            else:
+                first = observed.index.max() + 1 if len(observed) else pd.Period(pd.Timestamp(as_of), freq=freq)
             last = pd.Period(pd.Timestamp(as_of), freq=freq) + horizon
             if last < first:
                 continue
@@ -187,6 +211,8 @@ class DfmFitted:
             months = [p.asfreq("M", how="end") for p in periods]
             mean, var = self._predict(target, months, max(as_of_m, months[-1]))
             sd = np.sqrt(np.maximum(var, 0.0))
+            if diff:
+                mean, sd = self.panel.anchors[target][1] + np.cumsum(mean), self._cumulative_sd(target, months)
             z = stats.norm.ppf(0.5 + level / 2)
             out.append(Forecast(
                 series_id=target, model="dfm", as_of=to_date(as_of), dates=_dates(periods, (dates or {}).get(target)),
@@ -215,6 +241,30 @@ class DfmFitted:
         var = np.asarray(var, dtype=float)
         v = var[rows, j, j] if var.ndim == 3 else var[rows, j]
         return mean, v
+
+    def _cumulative_sd(self, target: str, months: list[pd.Period]) -> np.ndarray:
+        """Standard deviations of the sums of the target's first 1, 2, ... forecast steps (original units),
+        from the smoother's state covariances across the steps' months (the steps are correlated)."""
+        res = self.res
+        ssm = res.model.ssm
+        j = list(res.model.endog_names).index(target)
+        design, obs_cov = np.asarray(ssm["design"]), np.asarray(ssm["obs_cov"])
+        z = design[j] if design.ndim == 2 else design[j, :, 0]
+        h = float(obs_cov[j, j] if obs_cov.ndim == 2 else obs_cov[j, j, 0])
+        pos = [res.model._index.get_loc(m) for m in months]
+        sm = res.smoother_results
+        n = len(months)
+        cov = np.empty((n, n))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for a in range(n):
+                cov[a, a] = z @ sm.smoothed_state_cov[:, :, pos[a]] @ z + h
+                for b in range(a):
+                    acov = sm.smoothed_state_autocovariance(lag=pos[a] - pos[b], t=pos[a])
+                    cov[a, b] = cov[b, a] = z @ acov @ z
+        scale = float(self.std[j]) ** 2
+        total = np.array([cov[: k + 1, : k + 1].sum() for k in range(n)]) * scale
+        return np.sqrt(np.maximum(total, 0.0))
 
     # --- storage -------------------------------------------------------------------------------------
     def to_state(self) -> ModelState:
@@ -248,3 +298,27 @@ def _dates(periods: pd.PeriodIndex, observed: pd.Series | None) -> list[date]:
     firsts = observed is not None and len(observed) and all(pd.Timestamp(d).day == 1 for d in observed.index[-3:])
     how = "start" if firsts else "end"
     return [p.to_timestamp(how=how).date() for p in periods]
+
+
+def factors_by_ic(frame: pd.DataFrame, spec: DfmSpec, *, kmax: int | None = None) -> tuple[int, dict[int, float]]:
+    """The number of common factors by Bai and Ng's (2002) IC_p2 on the spec's monthly panel.
+
+    The panel as the model sees it (the spec's differences taken), its months with every monthly
+    column observed, each column standardised; IC_p2(k) = ln V(k) + k (N+T)/(NT) ln min(N, T), with
+    V(k) the mean squared residual of k principal components, k up to `kmax` (by default the usual
+    rule of thumb 8 (min(N, T)/100)^(1/4), and below N). Returns the minimising k (at least 1) and
+    the criterion by k. Give it a window before the evaluation (or the data known at the
+    estimation): a criterion is a choice made from the data, not from the forecasts' scores.
+    """
+    x = Panel.of(frame, spec).monthly.dropna()
+    t, n = x.shape
+    if t < 2 * n or n < 2:
+        raise FitFailed(f"DFM: {t} complete months of {n} indicators are too few for the factor criterion")
+    if kmax is None:
+        kmax = int(8 * (min(n, t) / 100) ** 0.25)
+    z = ((x - x.mean()) / x.std(ddof=0)).to_numpy()
+    eig = np.sort(np.linalg.eigvalsh(z.T @ z / t))[::-1]  # eigenvalues of the correlation matrix
+    total = float(eig.sum())
+    penalty = (n + t) / (n * t) * np.log(min(n, t))
+    ic = {k: float(np.log(max(total - eig[:k].sum(), 1e-12) / n) + k * penalty) for k in range(1, min(kmax, n - 1) + 1)}
+    return min(ic, key=ic.get), ic

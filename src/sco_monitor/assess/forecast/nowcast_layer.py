@@ -134,7 +134,11 @@ def build_panel(frame: pd.DataFrame, panel: NowcastPanel, series: Mapping[str, S
     if not [c for c in monthly if c not in target_freq]:
         raise FitFailed("no monthly indicator has observations")
     data = pd.DataFrame(cols).sort_index()
-    spec = DfmSpec(monthly=tuple(monthly), quarterly=tuple(quarterly), targets=tuple(target_freq))
+    annual = [t for t, f in target_freq.items() if f == "A"]
+    if panel.differenced and annual:
+        raise FitFailed(f"differenced: annual targets have no quarter-on-quarter change ({', '.join(annual)})")
+    spec = DfmSpec(monthly=tuple(monthly), quarterly=tuple(quarterly), targets=tuple(target_freq),
+                   differenced=(*monthly, *quarterly) if panel.differenced else (), factors=panel.factors)
     return PanelData(data[[*monthly, *quarterly]], spec, target_freq, tuple(dropped))
 
 

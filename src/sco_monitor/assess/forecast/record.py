@@ -146,5 +146,23 @@ def table(rows: Sequence[Accuracy]) -> str:
     return "\n".join(lines)
 
 
+def versus(steps: Sequence[ScoredStep], *, model: str = "dfm", benchmarks: Sequence[str] = ("rw", "mean", "arima"),
+           horizons: Sequence[int] | None = None) -> str:
+    """One model's RMSE by target and horizon with its RMSE ratio and DM p-value against each benchmark
+    (each pair on the steps both forecast), as a fixed-width text table."""
+    by = {b: {(r.target, r.horizon): r for r in accuracy(steps, benchmark=b, horizons=horizons) if r.model == model}
+          for b in benchmarks}
+    keys = sorted({k for rows in by.values() for k in rows})
+    head = f"{'target':<22} {'h':>3} {'n':>4} {model + ' RMSE':>9}" + "".join(
+        f" {'/' + b:>7} {'p':>6}" for b in benchmarks)
+    lines = [head, "-" * len(head)]
+    for k in keys:
+        first = next(rows[k] for rows in by.values() if k in rows)
+        cells = "".join(f" {_f(by[b][k].ratio, 7, 3)} {_f(by[b][k].dm_p, 6, 3)}" if k in by[b] else f" {'·':>7} {'·':>6}"
+                        for b in benchmarks)
+        lines.append(f"{k[0]:<22} {k[1]:>3} {first.n:>4} {first.rmse:>9.3f}{cells}")
+    return "\n".join(lines)
+
+
 def _f(v: float, width: int, digits: int) -> str:
     return f"{v:>{width}.{digits}f}" if np.isfinite(v) else f"{'·':>{width}}"
