@@ -7,6 +7,7 @@ equal `evaluate` on each day's own point-in-time frame.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from sco_monitor.app import known_names
 from sco_monitor.assess.pipeline import Window, evaluate
+from sco_monitor.assess.rows import result_rows
 from sco_monitor.context import Context
 from sco_monitor.demo import build_store, write_demo
 from sco_monitor.store.assessments import load_window, window_start
@@ -41,10 +43,16 @@ def test_every_day_read_from_one_pass_equals_its_own_assessment(demo_ctx: Contex
     window = Window.of(load_window(demo_ctx.store, ids, DAYS[0], history, end=end), config, end)
     for day in DAYS:
         assert window_start(day, history) == window_start(end, history)
-        own = evaluate(load_window(demo_ctx.store, ids, day, history), config, day).assessment
-        from_pass = window.day(day).assessment
+        own_run, pass_run = evaluate(load_window(demo_ctx.store, ids, day, history), config, day), window.day(day)
+        own, from_pass = own_run.assessment, pass_run.assessment
         assert from_pass.model_dump(mode="json") == own.model_dump(mode="json"), day
         assert own.rules and any(r.severity != "no_data" for r in own.rules)
+        # and the rows saved for the day (indicator values of the last 45 days, inside the lags too)
+        own_rows, pass_rows = result_rows(own_run, 45), result_rows(pass_run, 45)
+        for table, rows in own_rows.items():
+            key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
+            assert sorted(map(key, pass_rows[table])) == sorted(map(key, rows)), (day, table)
+        assert own_rows["indicator_values"], day
     # and the pass did see the future of the earlier days, which they must not show
     sept = window.day(date(2008, 9, 15)).assessment
     assert max(v.date for v in sept.stress_index.values() if v.date) <= date(2008, 9, 15)

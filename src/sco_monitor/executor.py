@@ -24,8 +24,9 @@ R = TypeVar("R")
 
 #: Modules a process pool imports once, before forking its workers (the forecasting stack).
 DEFAULT_PRELOAD: tuple[str, ...] = ("sco_monitor.assess.forecast.run",)
-#: Tasks are sent in chunks: about this many chunks per worker balances load and overhead.
-CHUNKS_PER_WORKER = 4
+#: Tasks are sent in chunks: about this many chunks per worker balances load and overhead (a
+#: forecasting run's few dozen tasks go one by one, costliest first, so no worker waits on a long chunk).
+CHUNKS_PER_WORKER = 16
 
 
 class Executor(ABC):

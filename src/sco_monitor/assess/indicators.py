@@ -405,7 +405,7 @@ class Indicators:
         """Series → indicator → value at as_of (the last knowable value), for reports."""
         out: dict[str, dict[str, float]] = {}
         for spec in [Spec("level", "level"), *specs]:
-            raw = self.spec(spec, aligned=False)
+            raw = self._spec_rows(spec, hidden=False)  # each lag group is cut at as_of - lag below
             for lag, cols in self._lag_groups(raw.columns).items():
                 part = raw[cols]
                 if self.as_of is not None:
@@ -418,6 +418,12 @@ class Indicators:
                         out.setdefault(str(sid), {})[spec.name] = float(v)
         return out
 
+    def _spec_rows(self, spec: Spec, start: pd.Timestamp | None = None, hidden: bool = True) -> pd.DataFrame:
+        """A configured indicator's observation-dated rows from `start`; `hidden=False` lets a caller
+        that cuts each lag group itself skip the hiding (a view then reads its root's rows)."""
+        frame = self.spec(spec, aligned=False)
+        return frame if start is None else frame.loc[frame.index >= start]
+
     def recent(self, specs: Sequence[Spec], days: int) -> pd.DataFrame:
         """Long frame (series_id, indicator, date, value) of observation-dated values in the last `days`."""
         if self.as_of is None:
@@ -425,8 +431,7 @@ class Indicators:
         start = self.as_of - pd.Timedelta(days=days)
         parts = []
         for spec in specs:
-            frame = self.spec(spec, aligned=False)
-            frame = frame.loc[frame.index >= start]
+            frame = self._spec_rows(spec, start)
             if frame.empty:
                 continue
             values = frame.to_numpy(dtype=float)
@@ -453,6 +458,14 @@ class IndicatorsAt(Indicators):
         self.observed = frozenset(self.frame.columns[self.frame.notna().any()])
         self._raw, self._aligned, self._fresh = {}, {}, {}
         self._last = None
+
+    def _spec_rows(self, spec: Spec, start: pd.Timestamp | None = None, hidden: bool = True) -> pd.DataFrame:
+        """The root's rows up to as_of (from `start`), hidden only where asked and only those rows:
+        hiding is cell by cell, so hiding a slice equals slicing the hidden frame."""
+        rows = Indicators.spec(self._root, spec, aligned=False).loc[: self.as_of]
+        if start is not None:
+            rows = rows.loc[rows.index >= start]
+        return self._hide(rows) if hidden else rows
 
     def _hide(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Observation-dated values with what was still inside its publication lag at as_of removed."""

@@ -41,6 +41,8 @@ LOG_KINDS = frozenset({"equity", "fx", "commodity", "volatility", "bond"})
 RETURN_FREQS = frozenset({"B", "D", "W"})
 #: Family of the state that remembers a failed estimation until the next scheduled attempt.
 NO_MODEL = "none"
+#: Scheduling order of the slots in a run: the level models (ARIMA/ETS selection) cost the most.
+SLOT_COST: dict[str, int] = {"level": 0, "regime": 1, "volatility": 2}
 #: Families of the level slot, for which a re-estimation may keep the chosen specification.
 LEVEL_FAMILIES = frozenset({"arima", "ets", "rw"})
 
@@ -146,13 +148,17 @@ def run_forecasts(
         if y.empty:
             run.notes.append(f"{s.id}: no observations up to {as_of}; no forecast")
             continue
-        tasks.append(SeriesTask(
+        # one task per slot, so a series' expensive level model does not hold up its other models
+        tasks += [SeriesTask(
             series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
-            slots=slots, states={slot: states[(s.id, slot)] for slot in slots if (s.id, slot) in states},
+            slots=(slot,), states={slot: states[(s.id, slot)]} if (s.id, slot) in states else {},
             horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
             reselect_every=settings.reselect_every, level_window=settings.level_window,
-        ))
-    for out in executor.map(run_series, tasks):
+        ) for slot in slots]
+    # the costliest kinds of model first, so the pool's last task is a cheap one; results in task order
+    order = sorted(range(len(tasks)), key=lambda i: SLOT_COST[tasks[i].slots[0]])
+    done = dict(zip(order, executor.map(run_series, [tasks[i] for i in order]), strict=True))
+    for out in (done[i] for i in range(len(tasks))):
         run.forecasts += out.forecasts
         run.return_forecasts += out.return_forecasts
         run.states.update({(out.series_id, slot): st for slot, st in out.states.items()})
@@ -167,7 +173,7 @@ def run_forecasts(
             if e["event"] in ("fallback", "failed", "skipped"):
                 run.notes.append(f"{e['series']} {e['slot']}: {e['detail']}")
                 log.warning(f"forecast.{e['event']}", series=e["series"], slot=e["slot"], detail=e["detail"])
-    log.info("forecast_run", as_of=as_of.isoformat(), series=len(tasks), executor=executor.kind,
+    log.info("forecast_run", as_of=as_of.isoformat(), series=len({t.series_id for t in tasks}), executor=executor.kind,
              reestimated=run.count("reestimated"), extended=run.count("extended"),
              fallbacks=run.count("fallback"), failed=run.count("failed"),
              seconds=round(time.perf_counter() - start, 3))
