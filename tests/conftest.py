@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from sco_monitor.executor import limit_blas_threads
+
+limit_blas_threads()  # as the CLI does: xdist's workers each running a BLAS thread per core oversubscribe them
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 TEST_DATA = Path(__file__).resolve().parent / "data"

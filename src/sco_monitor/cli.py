@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+from sco_monitor.executor import limit_blas_threads
+
+limit_blas_threads()  # before numpy loads (pandas, statsmodels): see executor.BLAS_THREADS
+
+import sys  # noqa: E402
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional

@@ -42,7 +42,7 @@ DEFAULT_WINDOWS: tuple[tuple[date, date], ...] = (
     (date(2014, 9, 22), date(2014, 12, 31)),  # the rouble's fall and the December rate shock
     (date(2015, 5, 25), date(2015, 9, 15)),  # the Chinese equity crash and the yuan's devaluation
 )
-DEMO_REESTIMATE = "30d"  # model parameters monthly (daily extension in between) keeps the demo in minutes
+DEMO_REESTIMATE = "30d"  # model parameters monthly (daily extension in between) keeps the demo near a minute
 WARMUP = timedelta(days=120)  # a series needs this much history before the window to be included
 RECEIVER = "demo-file"
 FORECAST = ["eq.us.spx", "fx.usd_rub"]  # bounded so the demo stays fast

@@ -473,14 +473,16 @@ class IndicatorsAt(Indicators):
         lagged = {lag: cols for lag, cols in self._lag_groups(raw.columns).items() if lag}
         if not lagged:
             return raw
-        # only the rows inside the longest lag can hold something to hide: copy those alone
+        # only the rows inside the longest lag can hold something to hide
         pos = int(raw.index.searchsorted(self.as_of - pd.Timedelta(days=max(lagged)), side="right"))
         if pos >= len(raw):
             return raw
-        tail = raw.iloc[pos:].copy()
+        values = raw.to_numpy(dtype=float, copy=True)  # numbers only (indicator frames): cells, not pandas' setitem
+        dates = raw.index[pos:]
         for lag, cols in lagged.items():
-            tail.loc[tail.index > self.as_of - pd.Timedelta(days=lag), cols] = np.nan
-        return pd.concat([raw.iloc[:pos], tail])
+            rows = pos + np.flatnonzero(dates > self.as_of - pd.Timedelta(days=lag))
+            values[np.ix_(rows, raw.columns.get_indexer(cols))] = np.nan
+        return pd.DataFrame(values, index=raw.index, columns=raw.columns)
 
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
         key = _key(indicator, params)
