@@ -70,3 +70,36 @@ def test_the_window_of_a_day_starts_on_the_first_of_january(tmp_path: Path) -> N
     assert window_start(date(2008, 9, 15), 3650) == window_start(date(2008, 1, 1), 3650) == date(1998, 1, 1)
     assert window_start(date(2008, 1, 1), 365) == date(2007, 1, 1)
     assert window_start(date(2008, 12, 31), 400) == date(2006, 1, 1)
+
+
+@pytest.mark.slow
+def test_the_next_days_forecasts_started_early_on_the_pool_equal_those_run_on_the_day(demo_ctx: Context) -> None:
+    """The replay starts day D+1's forecasts on the process pool right after D's (from D's states and
+    D+1's point-in-time frame) and collects them on D+1: the assessments equal those of a forecaster
+    run on each day itself, in this process, on the same store."""
+    import dataclasses
+
+    from sco_monitor.assess.forecast.layer import forecast_layer
+    from sco_monitor.cycle import WindowedAssessment
+    from sco_monitor.executor import InlineExecutor
+
+    config = demo_ctx.config
+    quick = dataclasses.replace(config, settings=config.settings.model_copy(update={
+        "assessment": config.settings.assessment.model_copy(update={"forecast_series": []})}))
+    assert quick.settings.executor.kind == "process"
+    ctx = Context.from_parts(quick, store=demo_ctx.store, run_id="window-test")
+    days = [date(2008, 10, 8), date(2008, 10, 9), date(2008, 10, 10), date(2008, 10, 13)]
+
+    def on_the_day(frame, cfg, as_of, states):  # the synchronous path: no early start
+        return forecast_layer(frame, cfg, as_of, states, InlineExecutor())
+
+    early, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
+    started = []
+    for day in days:
+        a = early(ctx, day, save=False)
+        started.append(early._next[0] if early._next else None)
+        b = plain(ctx, day, save=False)
+        assert a.forecasts and a.model_dump(mode="json") == b.model_dump(mode="json"), day
+    early.close(ctx)
+    plain.close(ctx)
+    assert started == days[1:] + [None]  # each day started the next one's run; the last had none to start

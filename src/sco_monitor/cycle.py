@@ -9,6 +9,7 @@ results) is done here and in `store/`; `assess/` only computes.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,7 @@ from sco_monitor.assess.forecast.layer import (
     Forecaster,
     forecast_layer,
     forecast_series,
+    start_forecast_layer,
     states_from_rows,
 )
 from sco_monitor.assess.forecast.run import ForecastRun
@@ -34,6 +36,7 @@ from sco_monitor.assess.model import Assessment, Forecast, QualityFlag
 from sco_monitor.assess.pipeline import AssessmentRun, Window, evaluate, point_in_time
 from sco_monitor.assess.rows import result_rows
 from sco_monitor.collect import CollectSummary, collect_context
+from sco_monitor.config import AppConfig
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
 from sco_monitor.executor import Executor, make_executor
@@ -135,6 +138,7 @@ class WindowedAssessment:
         self._states: dict[tuple[str, str], Any] | None = None
         self._previous: date | None = None
         self._executor: Executor | None = None  # one pool for every day, not one per day
+        self._next: tuple[date, Callable[[], ForecastRun]] | None = None  # the next day's run, started
 
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
@@ -155,9 +159,13 @@ class WindowedAssessment:
             if self.forecaster is forecast_layer:
                 if self._executor is None:
                     self._executor = make_executor(config.settings.executor)
-                run = forecast_layer(frame, config, as_of, self._states, self._executor)
-            else:
-                run = self.forecaster(frame, config, as_of, self._states)
+                started, self._next = self._next, None
+                run = (started[1] if started and started[0] == as_of
+                       else start_forecast_layer(frame, config, as_of, dict(self._states), self._executor))()
+                self._states.update(run.states)
+                self._start_next(config, as_of)
+                return run
+            run = self.forecaster(frame, config, as_of, self._states)
             self._states.update(run.states)
             return run
 
@@ -167,6 +175,19 @@ class WindowedAssessment:
         days = a.save_days if self._previous is None else max(1, min(a.save_days, (as_of - self._previous).days))
         self._previous = as_of
         return _saved(ctx, run_, save, days, windowed=True)
+
+    def _start_next(self, config: AppConfig, as_of: date) -> None:
+        """Start the next day's forecasts on the pool from today's states, so the pool models while
+        this process finishes the day (rules, saving, alerts, the report): the same inputs as when
+        started tomorrow, so the same results. Only inside the year's window, whose frame is loaded."""
+        i = bisect.bisect_right(self.days, as_of)
+        if i == len(self.days) or self._window is None or self._frame is None or self._states is None:
+            return
+        nxt = self.days[i]
+        if nxt.year != as_of.year or nxt > self._window.end:
+            return
+        frame = point_in_time(self._frame, config, nxt)
+        self._next = (nxt, start_forecast_layer(frame, config, nxt, dict(self._states), self._executor))
 
     def _save_states(self, ctx: Context) -> None:
         if self._states:

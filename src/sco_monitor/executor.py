@@ -52,6 +52,12 @@ class Executor(ABC):
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """[fn(x) for x in items], in that order; an exception in fn propagates."""
 
+    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Callable[[], list[R]]:
+        """`map` begun now and collected by calling the result, so the caller works meanwhile (the
+        replay prepares a day while the pool forecasts the next). Here: all the work at collection;
+        a pool starts it at once."""
+        return lambda: self.map(fn, items)
+
     def close(self) -> None:
         """Release workers; the executor is unusable afterwards."""
 
@@ -119,10 +125,14 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        return self.start(fn, items)()
+
+    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Callable[[], list[R]]:
         if not items:
-            return []
+            return list
         size = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
-        return list(self._pool.map(fn, items, chunksize=size))
+        results = self._pool.map(fn, items, chunksize=size)  # submitted now, results come in order
+        return lambda: list(results)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sco_monitor.assess.forecast.base import ModelState
 from sco_monitor.assess.forecast.nowcast_layer import run_nowcasts
-from sco_monitor.assess.forecast.run import ForecastRun, run_forecasts
+from sco_monitor.assess.forecast.run import ForecastRun, start_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
 from sco_monitor.executor import Executor, make_executor
@@ -43,17 +43,29 @@ def forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
 
     The per-series work runs on `executor` (the replay keeps one for all its days), else on one
     made from the config for this call; the panels run here, one after the other."""
-    settings = config.settings
     if executor is not None:
-        run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, executor)
-    else:
-        with make_executor(settings.executor) as ex:
-            run = run_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment, ex)
-    if settings.assessment.nowcasts:
-        by_id = {s.id: s for s in config.universe.series}
-        now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)
-        run.forecasts += now.forecasts
-        run.states.update(now.states)
-        run.notes += now.notes
-        run.events += now.events
-    return run
+        return start_forecast_layer(frame, config, as_of, states, executor)()
+    with make_executor(config.settings.executor) as ex:
+        return start_forecast_layer(frame, config, as_of, states, ex)()
+
+
+def start_forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
+                         states: Mapping[StateKey, ModelState], executor: Executor) -> Callable[[], ForecastRun]:
+    """`forecast_layer` with the per-series work started on `executor` now; calling the result
+    waits for it and runs the panels."""
+    settings = config.settings
+    pending = start_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment,
+                              executor)
+
+    def collect() -> ForecastRun:
+        run = pending()
+        if settings.assessment.nowcasts:
+            by_id = {s.id: s for s in config.universe.series}
+            now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)
+            run.forecasts += now.forecasts
+            run.states.update(now.states)
+            run.notes += now.notes
+            run.events += now.events
+        return run
+
+    return collect

@@ -7,6 +7,7 @@ work (`run_series`) takes and returns plain picklable values so any executor can
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -127,6 +128,18 @@ def run_forecasts(
     settings: AssessmentConfig,
     executor: Executor,
 ) -> ForecastRun:
+    """`start_forecasts` collected at once."""
+    return start_forecasts(frames, series, as_of, states, settings, executor)()
+
+
+def start_forecasts(
+    frames: pd.DataFrame,
+    series: list[Series],
+    as_of: date,
+    states: dict[tuple[str, str], ModelState],
+    settings: AssessmentConfig,
+    executor: Executor,
+) -> Callable[[], ForecastRun]:
     """Forecast every series' default models at `as_of` from the wide frame of levels.
 
     Stored states are extended with the observations since their last date; a model is
@@ -135,6 +148,7 @@ def run_forecasts(
     re-estimate on the same data), or when its one-step errors since estimation show the fit has
     degraded (then on all the data, at most once per period). Re-estimation starts from the previous parameters. Nothing
     dated after `as_of` is used. One failing series never stops the others: its failure becomes a note.
+    The work starts on `executor` now; calling the result waits for it and returns the run.
     """
     as_of = to_date(as_of)
     start = time.perf_counter()
@@ -157,7 +171,14 @@ def run_forecasts(
         ) for slot in slots]
     # the costliest kinds of model first, so the pool's last task is a cheap one; results in task order
     order = sorted(range(len(tasks)), key=lambda i: SLOT_COST[tasks[i].slots[0]])
-    done = dict(zip(order, executor.map(run_series, [tasks[i] for i in order]), strict=True))
+    pending = executor.start(run_series, [tasks[i] for i in order])
+    return lambda: _collected(run, tasks, order, pending(), executor.kind, start)
+
+
+def _collected(run: ForecastRun, tasks: list[SeriesTask], order: list[int], outcomes: list[SeriesOutcome],
+               executor: str, start: float) -> ForecastRun:
+    """The run with the tasks' outcomes merged in task order (they ran costliest first)."""
+    done = dict(zip(order, outcomes, strict=True))
     for out in (done[i] for i in range(len(tasks))):
         run.forecasts += out.forecasts
         run.return_forecasts += out.return_forecasts
@@ -173,7 +194,7 @@ def run_forecasts(
             if e["event"] in ("fallback", "failed", "skipped"):
                 run.notes.append(f"{e['series']} {e['slot']}: {e['detail']}")
                 log.warning(f"forecast.{e['event']}", series=e["series"], slot=e["slot"], detail=e["detail"])
-    log.info("forecast_run", as_of=as_of.isoformat(), series=len({t.series_id for t in tasks}), executor=executor.kind,
+    log.info("forecast_run", as_of=run.as_of.isoformat(), series=len({t.series_id for t in tasks}), executor=executor,
              reestimated=run.count("reestimated"), extended=run.count("extended"),
              fallbacks=run.count("fallback"), failed=run.count("failed"),
              seconds=round(time.perf_counter() - start, 3))
