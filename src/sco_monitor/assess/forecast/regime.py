@@ -142,8 +142,9 @@ class RegimeFitted(Fitted):
             try:
                 with guarded(spec.label):
                     # from an earlier optimum the quasi-Newton steps alone converge to the same one;
-                    # EM's five smoother passes only pay from a rough start (measured: 0.13 s vs 0.44 s)
-                    res = mod.fit(start_params=first, disp=False, em_iter=0 if warm is not None and first is warm else 5)
+                    # EM's smoother passes (statsmodels' default) only pay from a rough start (0.13 s vs 0.44 s)
+                    no_em = {"em_iter": 0} if warm is not None and first is warm else {}
+                    res = mod.fit(start_params=first, disp=False, **no_em)
                     require_converged(res, spec.label)
                 params = np.asarray(res.params, dtype=float)
                 check_finite(spec.label, params=params, llf=res.llf)
