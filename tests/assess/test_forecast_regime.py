@@ -94,11 +94,19 @@ def test_a_quiet_rouble_is_not_called_high_against_its_own_history() -> None:
 
 
 def test_a_warm_started_reestimation_reaches_the_cold_optimum(pre_crisis: RegimeFitted) -> None:
-    """The replay re-estimates from the previous parameters without EM: it must land on the optimum
-    a cold estimation (EM first) finds on the same data, a quarter later."""
+    """The replay re-estimates from the previous parameters by EM steps alone: on the data of a
+    quarter later it must climb from where it started to within a log-likelihood of 0.05 of the
+    optimum a cold estimation (EM, then quasi-Newton) finds, and to a regime probability within the
+    0.05 that model-based values of a replay and a cold cycle may differ by (the likelihood is flat
+    there: 0.03 of log-likelihood moves it by about 0.03)."""
     later = sp500().loc["2003":"2007-03-30"]
     cold = fit(later, RegimeSpec())
     warm = fit(later, RegimeSpec(), start={**pre_crisis.params, "scale": pre_crisis.metrics["scale"]})
+    x = 100 * np.diff(np.log(later.to_numpy())) * pre_crisis.scale
+    kept = MarkovRegression(x, k_regimes=2, trend="c", switching_variance=True).loglike(
+        np.array(list(pre_crisis.params.values())))
     assert warm.params != pre_crisis.params  # re-estimated, not kept
-    assert warm.metrics["llf"] == pytest.approx(cold.metrics["llf"], abs=1e-3)
-    np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-2, atol=1e-3)
+    assert warm.metrics["llf"] > kept + 0.05  # the steps climbed
+    assert warm.metrics["llf"] == pytest.approx(cold.metrics["llf"], abs=0.05)
+    np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=5e-2, atol=1e-2)
+    assert warm.high_probability == pytest.approx(cold.high_probability, abs=0.05)
