@@ -301,6 +301,7 @@ class Indicators:
         self._raw: dict[tuple, pd.DataFrame] = {}
         self._aligned: dict[tuple, pd.DataFrame] = {}
         self._fresh: dict[int, pd.DataFrame] = {}
+        self._rows_cache: dict[tuple, SpecRows] = {}
         self._last: dict[str, date] | None = None
 
     def at(self, day: date | pd.Timestamp) -> Indicators:
@@ -405,42 +406,72 @@ class Indicators:
         """Series → indicator → value at as_of (the last knowable value), for reports."""
         out: dict[str, dict[str, float]] = {}
         for spec in [Spec("level", "level"), *specs]:
-            raw = self._spec_rows(spec, hidden=False)  # each lag group is cut at as_of - lag below
-            for lag, cols in self._lag_groups(raw.columns).items():
-                part = raw[cols]
-                if self.as_of is not None:
-                    part = part.loc[: self.as_of - pd.Timedelta(days=lag)]
-                values = part.to_numpy(dtype=float)
-                pos, valid = _last_valid(values)
-                last = values[pos, np.arange(values.shape[1])] if values.shape[0] else np.full(len(cols), np.nan)
-                for sid, ok, v in zip(cols, valid, last):
+            rows = self._rows(spec)
+            for lag, cols in rows.lag_groups:
+                cut = len(rows.dates) if self.as_of is None else int(np.searchsorted(
+                    rows.dates, (self.as_of - pd.Timedelta(days=lag)).to_datetime64(), side="right"))
+                if cut == 0:
+                    continue
+                pos = rows.last[cut - 1, cols]
+                values = rows.values[np.clip(pos, 0, None), cols]
+                for sid, ok, v in zip(rows.columns[cols], pos >= 0, values):
                     if ok and np.isfinite(v):
                         out.setdefault(str(sid), {})[spec.name] = float(v)
         return out
-
-    def _spec_rows(self, spec: Spec, start: pd.Timestamp | None = None, hidden: bool = True) -> pd.DataFrame:
-        """A configured indicator's observation-dated rows from `start`; `hidden=False` lets a caller
-        that cuts each lag group itself skip the hiding (a view then reads its root's rows)."""
-        frame = self.spec(spec, aligned=False)
-        return frame if start is None else frame.loc[frame.index >= start]
 
     def recent(self, specs: Sequence[Spec], days: int) -> pd.DataFrame:
         """Long frame (series_id, indicator, date, value) of observation-dated values in the last `days`."""
         if self.as_of is None:
             return pd.DataFrame(columns=["series_id", "indicator", "date", "value"])
-        start = self.as_of - pd.Timedelta(days=days)
+        start = (self.as_of - pd.Timedelta(days=days)).to_datetime64()
         parts = []
         for spec in specs:
-            frame = self._spec_rows(spec, start)
-            if frame.empty:
+            rows = self._rows(spec)
+            a = int(np.searchsorted(rows.dates, start, side="left"))
+            b = int(np.searchsorted(rows.dates, self.as_of.to_datetime64(), side="right"))
+            if b <= a or not len(rows.columns):
                 continue
-            values = frame.to_numpy(dtype=float)
-            cols, rows = np.nonzero(np.isfinite(values.T))  # series by series, as a melt orders them
-            parts.append(pd.DataFrame({"series_id": frame.columns.to_numpy()[cols], "indicator": spec.name,
-                                       "date": frame.index[rows], "value": values[rows, cols]}))
+            values, dates = self._hidden(rows, rows.values[a:b], rows.dates[a:b])
+            cols, at = np.nonzero(np.isfinite(values.T))  # series by series, as a melt orders them
+            parts.append(pd.DataFrame({"series_id": rows.columns[cols], "indicator": spec.name,
+                                       "date": dates[at], "value": values[at, cols]}))
         if not parts:
             return pd.DataFrame(columns=["series_id", "indicator", "date", "value"])
         return pd.concat(parts, ignore_index=True)[["series_id", "indicator", "date", "value"]]
+
+    def _rows(self, spec: Spec) -> SpecRows:
+        """A configured indicator's observation-dated rows as arrays, computed once (views read their root's)."""
+        key = (spec.indicator, spec.kinds, _key(spec.indicator, spec.params))
+        if key not in self._rows_cache:
+            frame = self.spec(spec, aligned=False)
+            self._rows_cache[key] = SpecRows.of(frame, self._lag_groups(frame.columns))
+        return self._rows_cache[key]
+
+    def _hidden(self, rows: SpecRows, values: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of values as this object saw them (a point-in-time frame holds nothing unpublished)."""
+        return values, dates
+
+
+@dataclass(frozen=True)
+class SpecRows:
+    """One indicator's observation-dated values as arrays, with the row of each column's last value
+    up to every row: a day's latest value and recent rows are then slices, not frame copies."""
+
+    dates: np.ndarray  # datetime64[ns], ascending
+    values: np.ndarray  # rows x columns
+    columns: np.ndarray  # series ids
+    last: np.ndarray  # rows x columns: row of the last non-NaN value up to this row, -1 before the first
+    lag_groups: tuple[tuple[int, np.ndarray], ...]  # (publication lag in days, column positions)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, lags: Mapping[int, list[str]]) -> SpecRows:
+        values = frame.to_numpy(dtype=float)
+        rows = np.arange(len(values))[:, None]
+        last = np.maximum.accumulate(np.where(np.isnan(values), -1, rows), axis=0) if len(values) else \
+            np.zeros(values.shape, dtype=int)
+        columns = frame.columns.to_numpy()
+        groups = tuple((lag, frame.columns.get_indexer(cols)) for lag, cols in lags.items())
+        return cls(frame.index.to_numpy(dtype="datetime64[ns]"), values, columns, last, groups)
 
 
 class IndicatorsAt(Indicators):
@@ -459,13 +490,20 @@ class IndicatorsAt(Indicators):
         self._raw, self._aligned, self._fresh = {}, {}, {}
         self._last = None
 
-    def _spec_rows(self, spec: Spec, start: pd.Timestamp | None = None, hidden: bool = True) -> pd.DataFrame:
-        """The root's rows up to as_of (from `start`), hidden only where asked and only those rows:
-        hiding is cell by cell, so hiding a slice equals slicing the hidden frame."""
-        rows = Indicators.spec(self._root, spec, aligned=False).loc[: self.as_of]
-        if start is not None:
-            rows = rows.loc[rows.index >= start]
-        return self._hide(rows) if hidden else rows
+    def _rows(self, spec: Spec) -> SpecRows:
+        return self._root._rows(spec)
+
+    def _hidden(self, rows: SpecRows, values: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What was still inside its publication lag at as_of removed, cell by cell (so hiding a slice
+        equals slicing the hidden frame)."""
+        lagged = [(lag, cols) for lag, cols in rows.lag_groups if lag]
+        if not lagged:
+            return values, dates
+        values = values.copy()
+        for lag, cols in lagged:
+            inside = dates > (self.as_of - pd.Timedelta(days=lag)).to_datetime64()
+            values[np.ix_(np.flatnonzero(inside), cols)] = np.nan
+        return values, dates
 
     def _hide(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Observation-dated values with what was still inside its publication lag at as_of removed."""

@@ -345,12 +345,12 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
             for which, rank in _thresholds(rule).items():
                 if rank is not None:
                     bounds[which][t.key] = _bound(sc.bounds, rank).reindex(cal)
-    out = RuleFrame(targets, pd.DataFrame(values, index=cal, columns=[t.key for t in targets]), reasons=reasons)
+    keys = [t.key for t in targets]
+    out = RuleFrame(targets, _calendar_frame(values, cal, keys), reasons=reasons)
     if by_level:
-        cols = out.values.columns
         for which in ("warn", "critical", "clear"):
             if _thresholds(rule)[which] is not None:
-                setattr(out, which, pd.DataFrame(bounds[which], index=cal, columns=cols))
+                setattr(out, which, _calendar_frame(bounds[which], cal, keys))
     else:
         _with(out, rule)
     if inputs.stress is not None:
@@ -360,6 +360,14 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
                 out.extra[t.key] = {"level": sv.level, "index": sv.value}
                 out.details[t.key] = {"level": sv.level, "segments": sv.segments, "note": sv.note}
     return out
+
+
+def _calendar_frame(columns: Mapping[str, pd.Series], cal: pd.DatetimeIndex, keys: list[str]) -> pd.DataFrame:
+    """Series already on the calendar as one frame of these keys (NaN where absent): one block,
+    without pandas aligning every column (this runs per rule per day)."""
+    empty = np.full(len(cal), np.nan)
+    cells = [columns[k].to_numpy(dtype=float) if k in columns else empty for k in keys]
+    return pd.DataFrame(np.column_stack(cells) if cells else np.empty((len(cal), 0)), index=cal, columns=keys)
 
 
 def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
