@@ -223,7 +223,7 @@ def test_auroc_target(results) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="measured: 5 of 8 episodes warned in [-60, +5] after 20 quiet days "
-                   "(target 80%, 7 of 8): Russia 2008 warned from 2008-08-08, just before -60, and on since; "
+                   "(target 80%, 7 of 8): Russia 2008 warned from 2008-08-05 (64 business days before) and on since; "
                    "China 2015 equity (max P 0.03) and US 2020 (max P 0.04) not warned")
 def test_episodes_warned_target(results) -> None:
     _, warned, n = results[SHIPPED]
