@@ -149,3 +149,31 @@ def test_crisis_spells_are_left_out_of_estimation_when_asked() -> None:
     assert y[100 - P.horizon: 100].all() and excl[100:301].all() and not excl[301:].any()
     _, short = ews._labels(idx, [idx[100]], P)
     assert short[100: 100 + P.post_crisis].all() and not short[100 + P.post_crisis:].any()
+
+
+def test_a_segment_rising_fast_ranks_high_and_its_rise_is_causal(tmp_path) -> None:
+    """The rise features: the change of a segment's sub-index over a month and a quarter, as an
+    expanding rank; high just after a depreciation, back down once the segment sits high, and a
+    day's value never moves when later data arrive."""
+    cfg = write_config(tmp_path)
+    f = random_walks(["fx.usd_rub"], periods=1400, vol=0.004, level=30)
+    f.iloc[1000:1010] *= np.cumprod(np.full(10, 1.02))[:, None]  # 2% a day for ten days, then kept
+    f.iloc[1010:] *= 1.02 ** 10
+    series = list(cfg.series.values())
+    ind = Indicators(f, cfg.series)
+    feats = ews.features(stress_index(ind, series, ["WLD", "RUS"]), ["RUS"], p=P)["RUS"]
+    rise, level = feats["seg_fx_rise21"], feats["seg_fx"]
+    assert {ews.rise_name("fx", w) for w in P.change_windows} <= set(feats.columns)
+    assert rise.iloc[1010] > 0.95 and level.iloc[1010] > 0.9
+    assert rise.iloc[1100] < rise.iloc[1010]  # sitting high is not rising
+    short = Indicators(f.iloc[:1050], cfg.series)
+    early = ews.features(stress_index(short, series, ["WLD", "RUS"]), ["RUS"], p=P)["RUS"]["seg_fx_rise21"]
+    pd.testing.assert_series_equal(early.iloc[:1050], rise.iloc[:1050], check_names=False)
+    none = ews.features(stress_index(ind, series, ["WLD", "RUS"]), ["RUS"], p=dataclasses.replace(P, change_windows=()))
+    assert not any("_rise" in c for c in none["RUS"].columns)
+
+
+def test_a_rise_driver_is_named_in_words() -> None:
+    from sco_monitor import i18n
+    assert i18n.driver_name("seg_fx_rise63") == "fx rising over 63 business days"
+    assert i18n.driver_name("seg_fx") == "fx"

@@ -141,8 +141,12 @@ def category_name(category: str | None) -> str:
 
 
 def driver_name(driver: str | None) -> str:
-    """A crisis-probability driver: seg_fx → the FX segment's name, world → world stress."""
+    """A crisis-probability driver: seg_fx → the FX segment's name, seg_fx_rise63 → its rise over 63
+    business days, world → world stress."""
     if driver and driver.startswith("seg_"):
+        segment, _, days = driver[4:].partition("_rise")
+        if days.isdigit():
+            return gettext("%(segment)s rising over %(days)s business days", segment=segment_name(segment), days=days)
         return segment_name(driver[4:])
     return _word(DRIVER_NAMES, driver) if driver in DRIVER_NAMES else (driver or "")
 

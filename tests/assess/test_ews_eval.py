@@ -4,12 +4,13 @@ The model is estimated recursively (every 63 business days, a quarter, on data b
 thresholds, coefficients and the derived crisis onsets it learns from). The episode list below is
 the evaluation target, never an input: the model learns from onsets derived from the data
 (exchange-market pressure or equity drawdown beyond 3 standard deviations of its own past).
-Three variants are scored: the stress-index features alone and with the leading indicators and
+Three variants are scored: the stress-index features (each segment's level and its rise over a
+month and a quarter, `EwsParams.change_windows`) alone and with the leading indicators and
 contagion, both at the fixed P >= 0.3, and the shipped model, whose warning cut-off is estimated
 with the model at each refit (`ews.nsr_cutoff`), as the shipped probability rule applies it; all
 with the overlap-adjusted significance test of the signals (`assessment.crisis_overlap_adjusted`).
-Alternatives tried and not shipped are printed below them (the model before that test among
-them). The issue's targets still not met are strict xfails carrying the measured numbers. Run
+Alternatives tried and not shipped are printed below them (the models before that test and before
+the rises among them). The issue's target still not met is a strict xfail carrying the measured numbers. Run
 with -s for the tables.
 """
 
@@ -55,6 +56,8 @@ REFIT = 63  # business days between re-estimations
 SHIPPED = "shipped: leading indicators, contagion, estimated cut-off"
 #: The model shipped before the overlap-adjusted significance test (every day an independent draw).
 BEFORE = "before: naive significance test"
+#: The model shipped before the segments' rises over a month and a quarter (levels only).
+LEVELS_ONLY = "before: segment levels only, no rises"
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +83,7 @@ def scored():
     }
     tried = {  # alternatives measured and not shipped (docs/methods-skill.md says why)
         BEFORE: dataclasses.replace(shipped, robust_z=False),
+        LEVELS_ONLY: dataclasses.replace(shipped, change_windows=()),
         "country intercepts, ridge-shrunk": dataclasses.replace(shipped, country_effects=True),
         "crisis spells left out of estimation": dataclasses.replace(shipped, spell=True),
         "cut-off minimising mu-loss (mu 0.5)": dataclasses.replace(shipped, cutoff="loss"),
@@ -202,22 +206,25 @@ def test_skill_table(results) -> None:
     assert warned >= WARNED_REACHED
     before, _, _ = results[BEFORE]
     assert pool.auroc > before.auroc  # the overlap-adjusted test adds skill over the naive one
-    fixed, fixed_warned, _ = results["leading indicators and contagion, fixed P >= 0.3"]
-    base, _, _ = results["stress features only, fixed P >= 0.3"]
-    assert fixed.auroc > base.auroc  # the leading indicators add skill
+    levels, levels_warned, _ = results[LEVELS_ONLY]
+    assert pool.auroc > levels.auroc  # the segments' rises add skill over their levels alone
+    assert warned >= levels_warned and pool.nsr < levels.nsr  # ... without losing episodes or adding noise
+    _, fixed_warned, _ = results["leading indicators and contagion, fixed P >= 0.3"]
     assert warned > fixed_warned  # the estimated cut-off warns more episodes in time than the fixed 0.3
+    # the leading indicators no longer add pooled AUROC once the rises are in (0.801 against 0.808 for
+    # the stress features alone: Russia gains, China's credit gap, above 10 pp since 2009, costs it);
+    # they stay, as the issue asks, and the table prints both
 
 
-@pytest.mark.xfail(strict=True, reason="measured: pooled AUROC 0.767 [0.66, 0.88] against the target 0.80 "
-                   "(US 2020 pre-crisis days rank below most calm days; Russia 1998 at 0.50)")
 def test_auroc_target(results) -> None:
+    """The issue's target, met since the segments' rises (0.801 [0.71, 0.90]; 0.767 on levels only)."""
     pool, _, _ = results[SHIPPED]
     assert pool.auroc is not None and pool.auroc >= 0.80
 
 
-@pytest.mark.xfail(strict=True, reason="measured: 4 of 8 episodes warned in [-60, +5] after 20 quiet days "
-                   "(target 80%, 7 of 8): Russia 2008 warned from before -60, China 2015 equity, the yuan "
-                   "and US 2020 not warned")
+@pytest.mark.xfail(strict=True, reason="measured: 5 of 8 episodes warned in [-60, +5] after 20 quiet days "
+                   "(target 80%, 7 of 8): Russia 2008 warned from 2008-08-05 (64 business days before) and on since; "
+                   "China 2015 equity (max P 0.03) and US 2020 (max P 0.04) not warned")
 def test_episodes_warned_target(results) -> None:
     _, warned, n = results[SHIPPED]
     assert warned >= 0.8 * n
@@ -231,6 +238,6 @@ def _pooled_line(pool) -> str:
             f"{pool.usefulness:+.3f} (relative {pool.relative_usefulness:+.2f})")
 
 
-#: The honest level reached on the two targets not met (AUROC target 0.80, episodes 80% = 7 of 8;
-#: measured 0.767 and 4: `test_auroc_target` and `test_episodes_warned_target` are strict xfails).
-AUROC_REACHED, WARNED_REACHED = 0.75, 4
+#: The honest levels reached (AUROC target 0.80, met: `test_auroc_target`; episodes 80% = 7 of 8,
+#: measured 5: `test_episodes_warned_target` is a strict xfail).
+AUROC_REACHED, WARNED_REACHED = 0.80, 5

@@ -12,6 +12,12 @@ composite), pooled across countries. A logit of "crisis within H days" on the si
 the pooled panel, gives P(crisis within H days) per country; when it does not converge or the
 signals separate the sample perfectly, a ridge-penalised logit is used instead.
 
+Beside each segment's level, its rise over a month and a quarter (`change_windows`: the change of
+the sub-index over 21 and 63 business days, as an expanding percentile rank): the signals
+literature reads indicators as growth rates and deviations from trend, not only levels
+(Kaminsky, Lizondo and Reinhart 1998; Lo Duca et al. 2017), and a segment whose stress climbs
+fast is a different state from one that has sat high for a year.
+
 Besides the stress index, the leading indicators of `ews_indicators` (credit-to-GDP gap, exchange
 rate against trend, reserves, exports, policy-rate shock, equity drawdown, contagion from linked
 neighbours) are features where the universe has their data.
@@ -33,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess.contagion import contagion, link_weights, trade_weights
-from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, scope_features
+from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, expanding_rank, scope_features
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
 from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
@@ -69,6 +75,7 @@ class EwsParams:
     country_effects: bool = False  # country intercepts, ridge-shrunk to the pooled one (N(0, 1) prior on the shift)
     spell: bool = False  # leave out of estimation the whole crisis spell (pressure beyond k), not only post_crisis days
     robust_z: bool = True  # the signals' significance test on an effective sample of days / H (overlapping labels)
+    change_windows: tuple[int, ...] = (21, 63)  # each segment's rise over a month and a quarter (business days)
 
 
 #: Features entering the logit linearly (never thresholded): contagion is a trade-weighted sum, so
@@ -150,6 +157,9 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
         if sc is None or sc.index.empty:
             continue
         f = sc.subindices.rename(columns=lambda s: f"seg_{s}").copy()
+        for seg in sc.subindices.columns:
+            for w in p.change_windows:
+                f[rise_name(seg, w)] = expanding_rank(sc.subindices[seg].diff(w), stress.params.min_obs)
         f["stress"] = ranks[scope]
         if world_rank is not None and scope != WORLD:
             f["world"] = world_rank.reindex(f.index)
@@ -164,8 +174,15 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
     return out
 
 
-def feature_names() -> list[str]:
-    return [f"seg_{s}" for s in SEGMENTS] + ["stress", "world", *EXTRA_FEATURES]
+def rise_name(segment: str, window: int) -> str:
+    """The feature of a segment's rise over `window` business days: seg_equity_rise63."""
+    return f"seg_{segment}_rise{window}"
+
+
+def feature_names(change_windows: Sequence[int] = ()) -> list[str]:
+    """Every feature the model may use, in a fixed order (the segments' rises over `change_windows`)."""
+    return ([f"seg_{s}" for s in SEGMENTS] + [rise_name(s, w) for s in SEGMENTS for w in change_windows]
+            + ["stress", "world", *EXTRA_FEATURES])
 
 
 def derived_onsets(
@@ -274,8 +291,8 @@ def _panel(
         ys.append(y[keep])
         scopes.append(np.full(int(keep.sum()), scope, dtype=object))
     if not xs:
-        return pd.DataFrame(columns=feature_names()), np.zeros(0, dtype=bool), np.zeros(0, dtype=object)
-    return pd.concat(xs).reindex(columns=feature_names()), np.concatenate(ys), np.concatenate(scopes)
+        return pd.DataFrame(columns=feature_names(p.change_windows)), np.zeros(0, dtype=bool), np.zeros(0, dtype=object)
+    return pd.concat(xs).reindex(columns=feature_names(p.change_windows)), np.concatenate(ys), np.concatenate(scopes)
 
 
 def choose_thresholds(x: pd.DataFrame, y: np.ndarray, p: EwsParams) -> tuple[dict[str, float], dict[str, float]]:
@@ -581,7 +598,7 @@ def estimate_history(
         if model is None:
             continue
         for scope, f in window.feats.items():
-            x = f.reindex(index=block, columns=feature_names())
+            x = f.reindex(index=block, columns=feature_names(window.p.change_windows))
             ok = x.notna().any(axis=1).to_numpy()
             out.loc[block, scope] = np.where(ok, model.probabilities(x, scope), np.nan)
             if model.cutoff is not None:
