@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -54,10 +54,18 @@ class RuleInputs:
     forecasts: Sequence[Forecast] = ()
     regime_prob: Mapping[str, float] = field(default_factory=dict)
     unavailable: Mapping[str, str] = field(default_factory=dict)  # series → why (quality flags)
+    whole_calendar: bool = True  # False: rule frames hold as_of's row only (all a day's evaluation reads)
 
     @property
     def as_of(self) -> pd.Timestamp:
         return self.indicators.as_of
+
+    @property
+    def calendar(self) -> pd.DatetimeIndex:
+        """The rows a rule frame covers: the whole calendar for severity histories, the as_of row for a
+        day's evaluation (every value of a row depends on that row's inputs only, so it is the same row)."""
+        cal = self.indicators.calendar
+        return cal if self.whole_calendar or not len(cal) else cal[-1:]
 
 
 @dataclass
@@ -130,20 +138,20 @@ def _sign(s: Series) -> float:
 
 def _series_frame(targets: list[Target], inputs: RuleInputs, frame: pd.DataFrame, orient: bool) -> RuleFrame:
     """Expand a calendar × series frame to calendar × target keys (oriented when asked)."""
-    ind = inputs.indicators
+    cal = inputs.calendar
     ids = [t.series.id for t in targets]
     keys = [t.key for t in targets]
-    values = frame.reindex(index=ind.calendar, columns=ids).to_numpy(dtype=float)
+    values = frame.reindex(index=cal, columns=ids).to_numpy(dtype=float)
     if orient:
         values = values * np.array([_sign(t.series) for t in targets])
-    fresh = ind.fresh().reindex(index=ind.calendar, columns=ids, fill_value=False).to_numpy(dtype=bool)
+    fresh = inputs.indicators.fresh().reindex(index=cal, columns=ids, fill_value=False).to_numpy(dtype=bool)
     reasons = {}
     for i, t in enumerate(targets):
         if t.series.id in inputs.unavailable:
-            fresh[:, i] &= ind.calendar < inputs.as_of
+            fresh[:, i] &= cal < inputs.as_of
             reasons[t.key] = inputs.unavailable[t.series.id]
-    return RuleFrame(targets, pd.DataFrame(values, index=ind.calendar, columns=keys),
-                     pd.DataFrame(fresh, index=ind.calendar, columns=keys), reasons=reasons)
+    return RuleFrame(targets, pd.DataFrame(values, index=cal, columns=keys),
+                     pd.DataFrame(fresh, index=cal, columns=keys), reasons=reasons)
 
 
 def _thresholds(rule: Rule) -> dict[str, float | None]:
@@ -330,7 +338,7 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     """A scope's composite stress index against named levels (that scope's own bounds) or values."""
     scopes = inputs.stress.scopes if inputs.stress is not None else {}
     targets = scope_targets(rule, list(scopes))
-    cal = inputs.indicators.calendar
+    cal = inputs.calendar
     values, reasons = {}, {}
     by_level = rule.params.get("measure", "level") == "level"
     bounds: dict[str, dict[str, pd.Series]] = {"warn": {}, "critical": {}, "clear": {}}
@@ -480,7 +488,7 @@ def _cell(frame: pd.DataFrame, pos: int, key: str) -> Any:
 
 def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
     """The rule on each of its targets at as_of."""
-    rf = registry.get(rule.kind)(rule, inputs)
+    rf = registry.get(rule.kind)(rule, replace(inputs, whole_calendar=False))
     codes = severity_codes(rf, rule)
     pos = int(rf.values.index.searchsorted(inputs.as_of, side="right")) - 1
     last = inputs.indicators.last_known()
