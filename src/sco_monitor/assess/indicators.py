@@ -545,5 +545,11 @@ class IndicatorsAt(Indicators):
         return self._fresh[grace_days]
 
     def _cut(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A calendar frame of the root cut to this view's calendar (values at knowable dates: no hiding)."""
-        return frame.reindex(self.calendar) if len(self.calendar) != len(frame) else frame
+        """A calendar frame of the root cut to this view's calendar (values at knowable dates: no hiding);
+        where that calendar is the root's first rows, their slice (no copy of the years before)."""
+        n = len(self.calendar)
+        if n == len(frame):
+            return frame
+        if n and n <= len(frame) and frame.index[n - 1] == self.calendar[-1] and frame.index[0] == self.calendar[0]:
+            return frame.iloc[:n]
+        return frame.reindex(self.calendar)
