@@ -45,5 +45,9 @@ def test_one_replica_runs_the_other_stands_by_and_takes_over_when_it_dies(pg_url
     assert len(scheduled) == len(set(scheduled))
     assert all(r.status in ("ok", "interrupted", "cancelled", "skipped") for r in runs)
     assert any(e["event"] == "store_lock_taken_over" for e in b.events())
+    # A run killed (kill -9) after its write but before its run record was finished is run again by
+    # the new active replica: at least once, not exactly once, for that one fire time only.
     written = [s for s, _ in ticks(pg_url, "tick")]
-    assert len(written) == len(set(written))
+    repeated = len(written) - len(set(written))
+    unfinished = [r for r in runs if r.instance == active and r.status != "ok"]
+    assert repeated <= min(1, len(unfinished)), (written, [(r.scheduled_at, r.status) for r in unfinished])
