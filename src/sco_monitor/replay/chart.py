@@ -6,12 +6,16 @@ import io
 from datetime import date, timedelta
 
 import matplotlib
+import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure  # no pyplot: no global backend, safe in threads
 
 from sco_monitor.replay.score import TrackRecord
 
 COLORS = {"episode": "#b0b0b0", "warn": "#f0a020", "critical": "#d03020"}
+_SPANS = {"episode": "episodes", "warn": "warn", "critical": "critical"}  # the timeline's field of each kind
+_BAND = {"episode": (0.4, 0.8), "warn": (0.22, 0.44), "critical": (0.22, 0.44)}  # below the row's centre, height
 
 
 def _bars(spans: list[tuple[date, date | None]], last: date) -> list[tuple[float, float]]:
@@ -28,11 +32,14 @@ def track_chart_svg(track: TrackRecord) -> str:
     height = 0.9 + 0.42 * max(len(rows), 1)
     fig = Figure(figsize=(9.0, height), dpi=96)
     ax = fig.add_subplot()
-    for i, country in enumerate(reversed(rows)):
-        tl = track.timeline[country]
-        ax.broken_barh(_bars(tl.episodes, track.end), (i - 0.4, 0.8), facecolors=COLORS["episode"])
-        ax.broken_barh(_bars(tl.warn, track.end), (i - 0.22, 0.44), facecolors=COLORS["warn"])
-        ax.broken_barh(_bars(tl.critical, track.end), (i - 0.22, 0.44), facecolors=COLORS["critical"])
+    # one collection per kind for all rows (rows never overlap; within a row episodes lie under
+    # warnings under critical alerts), not three per country: a chart drawn for every report
+    for kind, (below, tall) in _BAND.items():
+        boxes = [[(x0, y0), (x0, y0 + tall), (x0 + dx, y0 + tall), (x0 + dx, y0)]
+                 for i, country in enumerate(reversed(rows)) for y0 in (i - below,)
+                 for x0, dx in _bars(getattr(track.timeline[country], _SPANS[kind]), track.end)]
+        if boxes:
+            ax.add_collection(PolyCollection(np.array(boxes), facecolors=COLORS[kind]))
     ax.set_yticks(range(len(rows)), list(reversed(rows)))
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     ax.set_xlim(date2num(track.start), date2num(track.end + timedelta(days=1)))

@@ -415,7 +415,7 @@ def score(
     long frames (country, date, value). enough: the support rates and AUROC need; intervals:
     bootstrap an interval for each AUROC given.
     """
-    cal = pd.DatetimeIndex(sorted(pd.to_datetime(list(days)))).unique()
+    cal = pd.DatetimeIndex(days).sort_values().unique()
     if cal.empty:
         raise ValueError("nothing to score: no assessment days in the range")
     start, end = to_date(cal[0]), to_date(cal[-1])
@@ -433,9 +433,9 @@ def score(
     )
 
     lab = {c: labels(cal, episodes.get(c, []), horizon, known_until) for c in countries}
-    warn_on = {c: _on(sig[sig["country"] == c] if not sig.empty else sig, cal) for c in countries}
-    crit_on = {c: _on(sig[(sig["country"] == c) & (sig["severity"] == "critical")] if not sig.empty else sig, cal)
-               for c in countries}
+    on = _Firing(sig, cal)
+    warn_on = {c: on.days(country=c) for c in countries}
+    crit_on = {c: on.days(country=c, critical=True) for c in countries}
 
     episode_rows: list[EpisodeScore] = []
     country_rows: list[CountryScore] = []
@@ -465,7 +465,7 @@ def score(
             episodes=[(s.start, s.end) for s in episodes.get(c, []) if s.start <= end and (s.end or s.start) >= start],
         )
 
-    rule_rows = _rule_rows(sig, cal, lab, episodes, horizon, start, end, watched or {}, categories, enough)
+    rule_rows = _rule_rows(on, cal, lab, episodes, horizon, start, end, watched or {}, categories, enough)
     total_w, total_c = Rates(), Rates()
     for row in country_rows:
         total_w, total_c = add(total_w, row.warn, enough), add(total_c, row.critical, enough)
@@ -487,11 +487,37 @@ def score(
     )
 
 
-def _on(frame: pd.DataFrame, cal: pd.DatetimeIndex) -> np.ndarray:
-    on = np.zeros(len(cal), dtype=bool)
-    if not frame.empty:
-        on[cal.get_indexer(pd.DatetimeIndex(frame["date"].unique()))] = True
-    return on
+class _Firing:
+    """Firing days on the calendar by country, rule and severity: the signals' calendar positions
+    are looked up once and grouped, not filtered out of the frame again for every country and rule."""
+
+    def __init__(self, sig: pd.DataFrame, cal: pd.DatetimeIndex) -> None:
+        self.n = len(cal)
+        if sig.empty:
+            self.pos = np.empty(0, dtype=np.intp)
+            self.by_country: dict[str, np.ndarray] = {}
+            self.by_rule: dict[str, dict[str, np.ndarray]] = {}
+            self.critical = np.empty(0, dtype=bool)
+            return
+        self.pos = cal.get_indexer(pd.DatetimeIndex(sig["date"]))  # every signal day is on the calendar
+        self.critical = (sig["severity"] == "critical").to_numpy()
+        self.by_country = {str(c): rows for c, rows in sig.groupby("country", sort=False).indices.items()}
+        self.by_rule = {}
+        for (rule, country), rows in sig.groupby(["rule", "country"], sort=False).indices.items():
+            self.by_rule.setdefault(str(rule), {})[str(country)] = rows
+
+    def days(self, *, country: str, rule: str | None = None, critical: bool = False) -> np.ndarray:
+        """Calendar mask of the days with a firing signal of the country (and rule; critical only)."""
+        rows = (self.by_country if rule is None else self.by_rule.get(rule, {})).get(country)
+        on = np.zeros(self.n, dtype=bool)
+        if rows is not None:
+            if critical:
+                rows = rows[self.critical[rows]]
+            on[self.pos[rows]] = True
+        return on
+
+    def countries(self, rule: str) -> set[str]:
+        return set(self.by_rule.get(rule, {}))
 
 
 def _scores(frame: pd.DataFrame | None, cal: pd.DatetimeIndex) -> dict[str, np.ndarray]:
@@ -538,7 +564,7 @@ def _rules_in_time(sig: pd.DataFrame, country: str, span: Span, horizon: int) ->
 
 
 def _rule_rows(
-    sig: pd.DataFrame,
+    firing_days: _Firing,
     cal: pd.DatetimeIndex,
     lab: Mapping[str, np.ndarray],
     episodes: Mapping[str, Sequence[Span]],
@@ -549,14 +575,13 @@ def _rule_rows(
     categories: Mapping[str, str],
     enough: Enough = ENOUGH,
 ) -> list[RuleScore]:
-    names = sorted(set(watched) | (set(sig["rule"]) if not sig.empty else set()))
+    names = sorted(set(watched) | set(firing_days.by_rule))
     rows: list[RuleScore] = []
     for rule in names:
-        f = sig[sig["rule"] == rule] if not sig.empty else sig
-        countries = sorted(set(watched.get(rule, [])) | (set(f["country"]) if not f.empty else set()))
+        countries = sorted(set(watched.get(rule, [])) | firing_days.countries(rule))
         total, leads, n_eps, n_warned, signal_days = Rates(), [], 0, 0, 0
         for c in countries:
-            on = _on(f[f["country"] == c] if not f.empty else f, cal)
+            on = firing_days.days(country=c, rule=rule)
             signal_days += int(on.sum())
             if c in lab:
                 total = add(total, rates(lab[c], on, enough), enough)

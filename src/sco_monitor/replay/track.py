@@ -115,8 +115,7 @@ def track_record(
     horizon = horizon or cfg.settings.assessment.crisis_horizon
     probability = results.read_probability(store, None, start, end, horizon)
     stress = results.read_stress(store, None, start, end)
-    days = sorted(set(results.evaluation_days(store, start, end))
-                  | {d.date() for d in probability["date"]} | {d.date() for d in stress["date"]})
+    days = sorted(set(results.evaluation_days(store, start, end)) | _days(probability["date"]) | _days(stress["date"]))
     if not days:
         span = f"between {start or 'the start'} and {end or 'the end'}"
         raise NothingToScore(f"no assessment results stored {span}; run `sco-monitor replay` first")
@@ -127,8 +126,8 @@ def track_record(
     signals = firing(results.read_breaches(store, days[0], last), calendar,
                      {r.name: r.for_ for r in cfg.rules.rules}, {r.name: r.within for r in cfg.rules.rules})
     watched = results.watched(store, last)
-    countries = ({c for cs in watched.values() for c in cs} | set(signals["country"])
-                 | set(probability["country"]) | set(stress["scope"]))
+    countries = ({c for cs in watched.values() for c in cs} | set(signals["country"].unique())
+                 | set(probability["country"].unique()) | set(stress["scope"].unique()))
     track = score(
         days=calendar,
         signals=signals,
@@ -145,6 +144,11 @@ def track_record(
     if nowcasts:
         track.nowcasts = nowcast_scores(ctx, last, known_until)
     return track
+
+
+def _days(dates: pd.Series) -> set[date]:
+    """The distinct days of a datetime column (one conversion per day, not per row)."""
+    return set(pd.DatetimeIndex(dates.unique()).date)
 
 
 def nowcast_scores(ctx: Context, end: date, known_until: date) -> list[NowcastScore]:

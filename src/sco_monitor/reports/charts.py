@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from datetime import date
@@ -15,11 +16,13 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from babel.dates import format_date  # noqa: E402
 from markupsafe import escape  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from sco_monitor import i18n  # noqa: E402
 
@@ -102,6 +105,44 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=72)
 
 
+_CANVASES = threading.local()  # each thread its own figures: a figure is drawn by one thread at a time
+
+
+def _canvas(kind: str, width: float, height: float, rect: tuple[float, float, float, float]) -> tuple[Figure, Axes]:
+    """A figure with one axes at `rect`, wiped clean: the same SVG as a new one for about two thirds
+    of the cost, since building an axes and its ticks is much of what a small chart costs, and a
+    report draws its charts at a few fixed sizes. Reused per chart kind (whatever else a kind sets on
+    its axes it sets the same way every time), size and style (artists take the fonts and colours in
+    force when they are made); call inside `matplotlib.rc_context(_rc())`."""
+    pool: dict[tuple, tuple[Figure, Axes]] = _CANVASES.__dict__.setdefault("pool", {})
+    key = (kind, width, height, rect, str(dict.items(matplotlib.rcParams)))
+    if key not in pool:
+        if len(pool) >= 32:  # a few kinds and sizes x languages; more means the style keeps changing
+            pool.clear()
+        fig = _figure(width, height)
+        pool[key] = (fig, fig.add_axes(rect))
+        return pool[key]
+    fig, ax = pool[key]
+    _wipe(fig, ax)
+    return fig, ax
+
+
+def _wipe(fig: Figure, ax: Axes) -> None:
+    """Back to a new figure's state: no artists, no data limits, default limits, locators and grid."""
+    for artist in [*fig.texts, *ax.lines, *ax.patches, *ax.texts, *ax.collections, *ax.images, *ax.artists]:
+        artist.remove()
+    fig.patches.clear()  # patches are appended to it directly (see segments_chart): they have no remove()
+    ax.containers.clear()
+    ax.dataLim.set_points(Bbox.null().get_points())
+    ax.ignore_existing_data_limits = True
+    ax.set_xscale("linear")  # the default locators and formatters
+    ax.set_yscale("linear")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_autoscale_on(True)
+    ax.grid(False)
+
+
 def _title(fig: Figure, text: str, color: str = INK) -> None:
     """A figure-level title: cheaper than an axes title, which re-measures the tick labels."""
     fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=10, fontweight="bold", color=color)
@@ -141,8 +182,7 @@ def _x(days: Sequence[date]) -> np.ndarray:
 def stress_chart(points: Sequence[Point], thresholds: dict[str, float], title: str, key: str) -> str:
     """The stress index over time on its level bands, the latest value marked."""
     with matplotlib.rc_context(_rc()):
-        fig = _figure(7.6, 2.7)
-        ax = fig.add_axes((0.07, 0.17, 0.82, 0.69))
+        fig, ax = _canvas("stress", 7.6, 2.7, (0.07, 0.17, 0.82, 0.69))
         _title(fig, title)
         ys = [p[1] for p in points]
         top = max([*ys, *thresholds.values(), 1e-9]) * 1.08 if (ys or thresholds) else 1.0
@@ -167,8 +207,7 @@ def segments_chart(scopes: Sequence[ScopeStress], key: str = "segments") -> str:
     rows = [s for s in scopes if s.segments][::-1]
     height = 0.75 + 0.26 * max(len(rows), 1)
     with matplotlib.rc_context(_rc()):
-        fig = _figure(7.6, height)
-        ax = fig.add_axes((0.16, 0.3 / height, 0.82, 1 - 0.72 / height))
+        fig, ax = _canvas("segments", 7.6, height, (0.16, 0.3 / height, 0.82, 1 - 0.72 / height))
         ys = np.arange(len(rows))
         left = np.zeros(len(rows))
         used = []
@@ -197,8 +236,7 @@ def fan_chart(item: ForecastItem, as_of: date) -> str:
     """Recent history, the forecast mean and its interval, the rule threshold; unfavourable in red."""
     accent = SEVERITY_COLORS["critical"] if item.unfavourable else "#2563eb"
     with matplotlib.rc_context(_rc()):
-        fig = _figure(4.6, 2.6)
-        ax = fig.add_axes((0.15, 0.16, 0.82, 0.71))
+        fig, ax = _canvas("fan", 4.6, 2.6, (0.15, 0.16, 0.82, 0.71))
         _title(fig, item.name + ("  · " + i18n.gettext("unfavourable") if item.unfavourable else ""), accent if item.unfavourable else INK)
         first = last = as_of
         if item.history:
