@@ -441,7 +441,7 @@ class Indicators:
 
     def _rows(self, spec: Spec) -> SpecRows:
         """A configured indicator's observation-dated rows as arrays, computed once (views read their root's)."""
-        key = (spec.indicator, spec.kinds, _key(spec.indicator, spec.params))
+        key = (spec.kinds, *_key(spec.indicator, spec.params))
         if key not in self._rows_cache:
             frame = self.spec(spec, aligned=False)
             self._rows_cache[key] = SpecRows.of(frame, self._lag_groups(frame.columns))
@@ -500,10 +500,16 @@ class IndicatorsAt(Indicators):
         if not lagged:
             return values, dates
         values = values.copy()
-        for lag, cols in lagged:
-            inside = dates > (self.as_of - pd.Timedelta(days=lag)).to_datetime64()
-            values[np.ix_(np.flatnonzero(inside), cols)] = np.nan
+        self._blank_unpublished(values, dates, lagged)
         return values, dates
+
+    def _blank_unpublished(self, values: np.ndarray, dates: np.ndarray | pd.DatetimeIndex,
+                           lagged: Sequence[tuple[int, np.ndarray]]) -> None:
+        """In place: the cells (rows x column positions of each lag group) observed on dates still
+        inside their publication lag at as_of."""
+        for lag, cols in lagged:
+            inside = np.asarray(dates > (self.as_of - pd.Timedelta(days=lag)).to_datetime64())
+            values[np.ix_(np.flatnonzero(inside), cols)] = np.nan
 
     def _hide(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Observation-dated values with what was still inside its publication lag at as_of removed."""
@@ -516,10 +522,8 @@ class IndicatorsAt(Indicators):
         if pos >= len(raw):
             return raw
         values = raw.to_numpy(dtype=float, copy=True)  # numbers only (indicator frames): cells, not pandas' setitem
-        dates = raw.index[pos:]
-        for lag, cols in lagged.items():
-            rows = pos + np.flatnonzero(dates > self.as_of - pd.Timedelta(days=lag))
-            values[np.ix_(rows, raw.columns.get_indexer(cols))] = np.nan
+        self._blank_unpublished(values[pos:], raw.index[pos:],
+                                [(lag, raw.columns.get_indexer(cols)) for lag, cols in lagged.items()])
         return pd.DataFrame(values, index=raw.index, columns=raw.columns)
 
     def raw(self, indicator: str, columns: Sequence[str] | None = None, **params: Any) -> pd.DataFrame:
