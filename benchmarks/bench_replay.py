@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sco_monitor import cycle
 from sco_monitor.assess.model import Assessment
+from sco_monitor.assess.rules import MODEL_KINDS
 from sco_monitor.context import Context
 from sco_monitor.demo import (
     CATALOG,
@@ -68,12 +69,6 @@ SERIES: list[DemoSeries] = [
     DemoSeries("fx.eur_usd", "EUR/USD (ECB)", "fx", "EMU", "USD per EUR", "down", origin=ECB_ORIGIN,
                currency="USD", quote="EUR"),
 ]
-
-
-#: Rule kinds whose values come from the forecast models: a replay re-estimates them warm from the
-#: previous parameters and a cold assessment from scratch, so they agree to the estimator's
-#: tolerance (their severities are compared exactly), not to the last digit like data-based values.
-MODEL_KINDS = {"vol_regime", "forecast_breach"}
 
 
 def stored(store: Store, day: date, horizon: int) -> dict[str, dict[str, tuple]]:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from sco_monitor.assess import rules as rule_kinds
 from sco_monitor.context import Context
 from sco_monitor.replay.driver import copy_history
 from sco_monitor.store import Store
@@ -43,7 +44,7 @@ def _results(store: Store, day: date) -> dict[str, list[tuple]]:
 #: parameters, and a fit degraded in the turbulence is re-estimated on the day the replay saw it,
 #: which a cold cycle never does; so their values differ by up to a few hundredths. Severities must
 #: still agree exactly; everything computed from data agrees exactly.
-MODEL_KINDS = {"vol_regime", "forecast_breach"}
+MODEL_KINDS = rule_kinds.MODEL_KINDS
 
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:

@@ -94,6 +94,11 @@ class RuleFrame:
     reasons: dict[str, str] = field(default_factory=dict)  # key → why there is no value
 
 
+#: Rule kinds whose values come from fitted forecast models (regime probabilities, forecast
+#: breaches): a replay warm-starts their re-estimation and a cold cycle does not, so the two agree
+#: on these to the estimator's tolerance, and exactly on every other kind.
+MODEL_KINDS = frozenset({"vol_regime", "forecast_breach"})
+
 RuleKindFn = Callable[[Rule, RuleInputs], RuleFrame]
 registry: Registry[RuleKindFn] = Registry("rule kind")
 
