@@ -73,16 +73,20 @@ def test_the_window_of_a_day_starts_on_the_first_of_january(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_the_next_days_forecasts_started_early_on_the_pool_equal_those_run_on_the_day(demo_ctx: Context) -> None:
-    """The replay starts day D+1's forecasts on the process pool right after D's (from D's states and
-    D+1's point-in-time frame) and collects them on D+1: the assessments equal those of a forecaster
-    run on each day itself, in this process, on the same store."""
+def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day(
+        demo_ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay forecasts a block of days per task on the process pool, each worker keeping its
+    model in memory from day to day, and starts the next block when one is collected: the
+    assessments and the models' states equal those of the forecaster run on each day itself (states
+    restored every day), in this process, on the same store."""
     import dataclasses
 
+    from sco_monitor import cycle
     from sco_monitor.assess.forecast.layer import forecast_layer
     from sco_monitor.cycle import WindowedAssessment
     from sco_monitor.executor import InlineExecutor
 
+    monkeypatch.setattr(cycle, "FORECAST_DAYS", 2)
     config = demo_ctx.config
     quick = dataclasses.replace(config, settings=config.settings.model_copy(update={
         "assessment": config.settings.assessment.model_copy(update={"forecast_series": []})}))
@@ -90,16 +94,19 @@ def test_the_next_days_forecasts_started_early_on_the_pool_equal_those_run_on_th
     ctx = Context.from_parts(quick, store=demo_ctx.store, run_id="window-test")
     days = [date(2008, 10, 8), date(2008, 10, 9), date(2008, 10, 10), date(2008, 10, 13)]
 
-    def on_the_day(frame, cfg, as_of, states):  # the synchronous path: no early start
+    def on_the_day(frame, cfg, as_of, states):  # one day at a time, every model restored from its state
         return forecast_layer(frame, cfg, as_of, states, InlineExecutor())
 
-    early, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
+    blocks, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
     started = []
     for day in days:
-        a = early(ctx, day, save=False)
-        started.append(early._next[0] if early._next else None)
+        a = blocks(ctx, day, save=False)
+        started.append(blocks._next[0] if blocks._next else None)
         b = plain(ctx, day, save=False)
-        assert a.forecasts and a.model_dump(mode="json") == b.model_dump(mode="json"), day
-    early.close(ctx)
+        assert a.forecasts and any(r.kind == "vol_regime" and r.value is not None for r in a.rules), day
+        assert a.model_dump(mode="json") == b.model_dump(mode="json"), day
+    assert blocks._states == plain._states
+    blocks.close(ctx)
     plain.close(ctx)
-    assert started == days[1:] + [None]  # each day started the next one's run; the last had none to start
+    # the first block's collection started the second; the second had none to start
+    assert started == [days[2:], days[2:], None, None]

@@ -28,8 +28,9 @@ from sco_monitor.assess.forecast.layer import (
     Forecaster,
     forecast_layer,
     forecast_series,
-    start_forecast_layer,
+    start_series_days,
     states_from_rows,
+    with_nowcasts,
 )
 from sco_monitor.assess.forecast.run import ForecastRun
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag
@@ -121,12 +122,19 @@ def _saved(ctx: Context, run_: AssessmentRun, save: bool, days: int, **extra: An
     return res
 
 
+#: Days of forecasts one replay task covers: a worker extends its model over them without a state
+#: round trip; the next days' tasks start as soon as these are in, while this process works through them.
+FORECAST_DAYS = 20
+
+
 class WindowedAssessment:
     """`step_assess` for consecutive days (the replay): the store is read once per calendar year
     and the causal parts of the assessment are computed once per year (`pipeline.Window`); only
     what carries state goes day by day: the forecast models, extended (or re-estimated on their
-    calendar) from the previous day's states kept in memory. Each day's assessment and results are
-    those `step_assess` gives on that day (tests/test_assess_window.py, tests/replay)."""
+    calendar) from the previous day's models, kept in memory. The default forecaster's series run
+    `FORECAST_DAYS` days per task on the executor (`start_series_days`), the next block started
+    while this process assesses the current one. Each day's assessment and results are those
+    `step_assess` gives on that day (tests/test_assess_window.py, tests/replay)."""
 
     def __init__(self, ctx: Context, days: Sequence[date], *, forecaster: Forecaster | None = forecast_layer) -> None:
         self.days = sorted(days)
@@ -138,7 +146,8 @@ class WindowedAssessment:
         self._states: dict[tuple[str, str], Any] | None = None
         self._previous: date | None = None
         self._executor: Executor | None = None  # one pool for every day, not one per day
-        self._next: tuple[date, Callable[[], ForecastRun]] | None = None  # the next day's run, started
+        self._runs: dict[date, ForecastRun] = {}  # the current block's per-series runs, by day
+        self._next: tuple[list[date], Callable[[], list[ForecastRun]]] | None = None  # the next block, started
 
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
@@ -149,6 +158,7 @@ class WindowedAssessment:
             self._frame = assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end)
             self._window = Window.of(self._frame, config, end)
             self._year = as_of.year
+            self._runs, self._next = {}, None
         frame = point_in_time(self._frame, config, as_of)
         quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
 
@@ -157,15 +167,9 @@ class WindowedAssessment:
                 ids = [s.id for s in forecast_series(config, frame)]
                 self._states = states_from_rows(model_states.load_states(ctx.store, ids))
             if self.forecaster is forecast_layer:
-                if self._executor is None:
-                    self._executor = make_executor(config.settings.executor)
-                started, self._next = self._next, None
-                run = (started[1] if started and started[0] == as_of
-                       else start_forecast_layer(frame, config, as_of, dict(self._states), self._executor))()
-                self._states.update(run.states)
-                self._start_next(config, as_of)
-                return run
-            run = self.forecaster(frame, config, as_of, self._states)
+                run = with_nowcasts(self._series_run(config, as_of), frame, config, as_of, self._states)
+            else:
+                run = self.forecaster(frame, config, as_of, self._states)
             self._states.update(run.states)
             return run
 
@@ -176,18 +180,41 @@ class WindowedAssessment:
         self._previous = as_of
         return _saved(ctx, run_, save, days, windowed=True)
 
-    def _start_next(self, config: AppConfig, as_of: date) -> None:
-        """Start the next day's forecasts on the pool from today's states, so the pool models while
-        this process finishes the day (rules, saving, alerts, the report): the same inputs as when
-        started tomorrow, so the same results. Only inside the year's window, whose frame is loaded."""
-        i = bisect.bisect_right(self.days, as_of)
-        if i == len(self.days) or self._window is None or self._frame is None or self._states is None:
-            return
+    def _series_run(self, config: AppConfig, as_of: date) -> ForecastRun:
+        """The day's per-series run, from its block (started earlier, or now); collecting a block
+        starts the next one from the block's last states."""
+        if as_of not in self._runs:
+            block, pending = (self._next if self._next is not None and self._next[0][0] == as_of
+                              else self._start(config, self._block(as_of), self._states or {}))
+            self._next = None
+            runs = pending()
+            self._runs = dict(zip(block, runs, strict=True))
+            following = self._block_after(block[-1])
+            if following:
+                self._next = self._start(config, following, {**(self._states or {}), **runs[-1].states})
+        return self._runs.pop(as_of)
+
+    def _start(self, config: AppConfig, block: list[date],
+               states: Mapping[tuple[str, str], Any]) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
+        if self._executor is None:
+            self._executor = make_executor(config.settings.executor)
+        assert self._frame is not None
+        return block, start_series_days(self._frame, config, block, states, self._executor)
+
+    def _block(self, first: date) -> list[date]:
+        """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""
+        assert self._window is not None
+        i = bisect.bisect_left(self.days, first)
+        rest = self.days[i:] if i < len(self.days) and self.days[i] == first else []
+        same = [d for d in rest[:FORECAST_DAYS] if d.year == first.year and d <= self._window.end]
+        return same or [first]
+
+    def _block_after(self, last: date) -> list[date]:
+        i = bisect.bisect_right(self.days, last)
+        if i == len(self.days) or self._window is None:
+            return []
         nxt = self.days[i]
-        if nxt.year != as_of.year or nxt > self._window.end:
-            return
-        frame = point_in_time(self._frame, config, nxt)
-        self._next = (nxt, start_forecast_layer(frame, config, nxt, dict(self._states), self._executor))
+        return self._block(nxt) if nxt.year == last.year and nxt <= self._window.end else []
 
     def _save_states(self, ctx: Context) -> None:
         if self._states:

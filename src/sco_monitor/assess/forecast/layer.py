@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,7 @@ import pandas as pd
 
 from sco_monitor.assess.forecast.base import ModelState
 from sco_monitor.assess.forecast.nowcast_layer import run_nowcasts
-from sco_monitor.assess.forecast.run import ForecastRun, start_forecasts
+from sco_monitor.assess.forecast.run import ForecastRun, start_forecast_days, start_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
 from sco_monitor.executor import Executor, make_executor
@@ -57,15 +57,28 @@ def start_forecast_layer(frame: pd.DataFrame, config: AppConfig, as_of: date,
     pending = start_forecasts(frame, forecast_series(config, frame), as_of, dict(states), settings.assessment,
                               executor)
 
-    def collect() -> ForecastRun:
-        run = pending()
-        if settings.assessment.nowcasts:
-            by_id = {s.id: s for s in config.universe.series}
-            now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)
-            run.forecasts += now.forecasts
-            run.states.update(now.states)
-            run.notes += now.notes
-            run.events += now.events
-        return run
+    return lambda: with_nowcasts(pending(), frame, config, as_of, states)
 
-    return collect
+
+def with_nowcasts(run: ForecastRun, frame: pd.DataFrame, config: AppConfig, as_of: date,
+                  states: Mapping[StateKey, ModelState]) -> ForecastRun:
+    """The run with the nowcast panels' forecasts, notes and states added (the panels run here)."""
+    settings = config.settings
+    if settings.assessment.nowcasts:
+        by_id = {s.id: s for s in config.universe.series}
+        now = run_nowcasts(frame, settings.assessment.nowcasts, by_id, as_of, states)
+        run.forecasts += now.forecasts
+        run.states.update(now.states)
+        run.notes += now.notes
+        run.events += now.events
+    return run
+
+
+def start_series_days(frame: pd.DataFrame, config: AppConfig, days: Sequence[date],
+                      states: Mapping[StateKey, ModelState], executor: Executor) -> Callable[[], list[ForecastRun]]:
+    """The per-series part of `forecast_layer` on each of `days` at once, from the year's frame of
+    levels (`run.start_forecast_days`: each series cut to what D's point-in-time frame shows); the
+    replay adds each day's panels with `with_nowcasts`."""
+    lags = {s.id: s.publication_lag_days for s in config.universe.series if s.publication_lag_days}
+    return start_forecast_days(frame, forecast_series(config, frame), days, dict(states),
+                               config.settings.assessment, executor, lags)

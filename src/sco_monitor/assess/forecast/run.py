@@ -6,8 +6,9 @@ work (`run_series`) takes and returns plain picklable values so any executor can
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -87,6 +88,20 @@ class SeriesTask:
     reselect_every: timedelta = timedelta(days=91)
     level_window: int = 0
     level: float = INTERVAL_LEVEL
+    #: publish the return forecasts, volatility and VaR (the assessment reads only the level
+    #: forecasts and the regime probability; the replay asks for those alone)
+    return_outputs: bool = True
+
+
+@dataclass(frozen=True)
+class SeriesDaysTask:
+    """One task over consecutive days (the replay): `task` as of the last day (its `y` up to that
+    day, its `states` those before the first day); on each day the series is cut to what was
+    visible then (`lag_days` after its date)."""
+
+    task: SeriesTask
+    days: tuple[date, ...]
+    lag_days: int = 0
 
 
 @dataclass
@@ -99,6 +114,7 @@ class SeriesOutcome:
     var: dict[str, Any] | None = None
     regime_prob: float | None = None
     events: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -152,27 +168,84 @@ def start_forecasts(
     """
     as_of = to_date(as_of)
     start = time.perf_counter()
-    frames = frames.loc[: pd.Timestamp(as_of)]
     run = ForecastRun(as_of=as_of)
+    absent: list[str] = []
+    tasks = _tasks(frames.loc[: pd.Timestamp(as_of)], series, as_of, states, settings, absent)
+    run.notes += [_no_observations(sid, as_of) for sid in absent]
+    # the costliest kinds of model first, so the pool's last task is a cheap one; results in task order
+    order = _costliest_first(tasks)
+    pending = executor.start(run_series, [tasks[i] for i in order])
+    return lambda: _collected(run, tasks, order, pending(), executor.kind, start)
+
+
+def _tasks(frames: pd.DataFrame, series: list[Series], as_of: date, states: Mapping[tuple[str, str], ModelState],
+           settings: AssessmentConfig, absent: list[str], return_outputs: bool = True) -> list[SeriesTask]:
+    """One task per series and slot, so a series' expensive level model does not hold up its other
+    models; the ids of series without observations go to `absent`."""
     tasks: list[SeriesTask] = []
     for s in series:
-        slots = plan_slots(s, settings)
         y = frames[s.id] if s.id in frames.columns else pd.Series(dtype=float)
         y = clean(y.dropna()).rename(s.id)
         if y.empty:
-            run.notes.append(f"{s.id}: no observations up to {as_of}; no forecast")
+            absent.append(s.id)
             continue
-        # one task per slot, so a series' expensive level model does not hold up its other models
         tasks += [SeriesTask(
             series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
             slots=(slot,), states={slot: states[(s.id, slot)]} if (s.id, slot) in states else {},
             horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
             reselect_every=settings.reselect_every, level_window=settings.level_window,
-        ) for slot in slots]
-    # the costliest kinds of model first, so the pool's last task is a cheap one; results in task order
-    order = sorted(range(len(tasks)), key=lambda i: SLOT_COST[tasks[i].slots[0]])
-    pending = executor.start(run_series, [tasks[i] for i in order])
-    return lambda: _collected(run, tasks, order, pending(), executor.kind, start)
+            return_outputs=return_outputs,
+        ) for slot in plan_slots(s, settings)]
+    return tasks
+
+
+def _no_observations(series_id: str, as_of: date) -> str:
+    return f"{series_id}: no observations up to {as_of}; no forecast"
+
+
+def _costliest_first(tasks: Sequence[SeriesTask]) -> list[int]:
+    return sorted(range(len(tasks)), key=lambda i: SLOT_COST[tasks[i].slots[0]])
+
+
+def start_forecast_days(
+    frames: pd.DataFrame,
+    series: list[Series],
+    days: Sequence[date],
+    states: Mapping[tuple[str, str], ModelState],
+    settings: AssessmentConfig,
+    executor: Executor,
+    lags: Mapping[str, int] | None = None,
+) -> Callable[[], list[ForecastRun]]:
+    """`start_forecasts` on each of `days` (increasing) at once, for the replay: one task per series
+    and slot over all the days, whose worker keeps the model in memory from one day to the next (no
+    state restored, no task sent per day). Day D sees each series up to D minus its publication lag
+    (`lags`, days), as D's point-in-time frame does; each day's run equals `start_forecasts` on D
+    from the previous day's states. Only the last day's run carries the states (the ones to save);
+    only what the assessment reads is published (level forecasts, regime probabilities)."""
+    days = [to_date(d) for d in days]
+    absent: list[str] = []
+    tasks = _tasks(frames.loc[: pd.Timestamp(days[-1])], series, days[-1], states, settings, absent,
+                   return_outputs=False)
+    lag = dict(lags or {})
+    jobs = [SeriesDaysTask(t, tuple(days), lag.get(t.series_id, 0)) for t in tasks]
+    order = _costliest_first(tasks)
+    pending = executor.start(run_series_days, [jobs[i] for i in order])
+
+    def collect() -> list[ForecastRun]:
+        by_task = dict(zip(order, pending(), strict=True))
+        runs = []
+        for k, day in enumerate(days):
+            run = ForecastRun(as_of=day, notes=[_no_observations(sid, day) for sid in absent])
+            outcomes = [by_task[i][k] for i in range(len(tasks))]
+            if k < len(days) - 1:
+                for out in outcomes:
+                    out.states = {}
+            # logged seconds: the day's own model time in the workers
+            runs.append(_collected(run, tasks, list(range(len(tasks))), outcomes, executor.kind,
+                                   time.perf_counter() - sum(o.seconds for o in outcomes)))
+        return runs
+
+    return collect
 
 
 def _collected(run: ForecastRun, tasks: list[SeriesTask], order: list[int], outcomes: list[SeriesOutcome],
@@ -180,6 +253,7 @@ def _collected(run: ForecastRun, tasks: list[SeriesTask], order: list[int], outc
     """The run with the tasks' outcomes merged in task order (they ran costliest first)."""
     done = dict(zip(order, outcomes, strict=True))
     for out in (done[i] for i in range(len(tasks))):
+        run.notes += out.notes
         run.forecasts += out.forecasts
         run.return_forecasts += out.return_forecasts
         run.states.update({(out.series_id, slot): st for slot, st in out.states.items()})
@@ -207,21 +281,53 @@ def run_series(task: SeriesTask) -> SeriesOutcome:
     t0 = time.perf_counter()
     out = SeriesOutcome(task.series_id)
     for slot in task.slots:
-        try:
-            fitted = _advance(task, slot, out)
-            if isinstance(fitted, ModelState):  # no model until the next scheduled attempt
-                out.states[slot] = fitted
-                continue
-            _publish(task, slot, fitted, out)
-            out.states[slot] = fitted.to_state(slot)
-        except Exception as e:  # noqa: BLE001 - one model's failure must not stop the series or the run
-            out.events.append(_event(task, slot, "failed", f"{type(e).__name__}: {e}"))
+        _run_slot(task, slot, out)
     out.seconds = time.perf_counter() - t0
     return out
 
 
-def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | ModelState:
-    """Extend the stored model, or re-estimate it and say why.
+def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
+    """`run_series` on each day of `job`, the model kept in memory from one day to the next (extended
+    as `restore` would extend its state: the same model at fixed parameters); an outcome per day."""
+    task, outs = job.task, []
+    (slot,) = task.slots
+    state, live = task.states.get(slot), None
+    dates = task.y.index
+    for day in job.days:
+        t0 = time.perf_counter()
+        out = SeriesOutcome(task.series_id)
+        cut = int(dates.searchsorted(pd.Timestamp(day) - pd.Timedelta(days=job.lag_days), side="right"))
+        if cut == 0:
+            out.notes.append(_no_observations(task.series_id, day))
+        else:
+            today = dataclasses.replace(task, y=task.y.iloc[:cut], as_of=day,
+                                        states={slot: state} if state is not None else {})
+            live = _run_slot(today, slot, out, live)
+            state = out.states.get(slot, state)
+        out.seconds = time.perf_counter() - t0
+        outs.append(out)
+    return outs
+
+
+def _run_slot(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | None:
+    """One slot's day: advance (from `live`, the model of the previous day, when given), publish,
+    record the state; the fitted model, or None when there is none."""
+    try:
+        fitted = _advance(task, slot, out, live)
+        if isinstance(fitted, ModelState):  # no model until the next scheduled attempt
+            out.states[slot] = fitted
+            return None
+        _publish(task, slot, fitted, out)
+        out.states[slot] = fitted.to_state(slot)
+        return fitted
+    except Exception as e:  # noqa: BLE001 - one model's failure must not stop the series or the run
+        out.events.append(_event(task, slot, "failed", f"{type(e).__name__}: {e}"))
+        return None
+
+
+def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | ModelState:
+    """Extend the stored model, or re-estimate it and say why. `live`: the model the stored state
+    was made from, kept in memory (extended directly instead of restored from the state).
 
     A failed estimation returns a "no model" state, so the attempt is repeated on the
     schedule (or when the data change), not every day.
@@ -246,7 +352,7 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | Model
         return state
     else:
         try:
-            fitted = restore(state, task.y)
+            fitted = _continued(live, task.y) if _same_model(live, state) else restore(state, task.y)
         except (StateMismatch, FitFailed, ValueError) as e:
             reason = f"cannot continue the stored state: {e}"
         else:
@@ -272,6 +378,17 @@ def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome) -> Fitted | Model
     if "fallback" in fitted.metrics:
         out.events.append(_event(task, slot, "fallback", str(fitted.metrics["fallback"])))
     return fitted
+
+
+def _same_model(live: Fitted | None, state: ModelState) -> bool:
+    return (live is not None and live.family == state.family and live.last_date == state.last_date
+            and live.fitted_at == state.fitted_at and live.nobs == state.nobs)
+
+
+def _continued(live: Fitted, y: pd.Series) -> Fitted:
+    """`live` extended with the observations after its last date (what `restore` does from its state)."""
+    cut = int(y.index.searchsorted(pd.Timestamp(live.last_date), side="right"))
+    return live.extend(y.iloc[cut:]) if cut < len(y) else live
 
 
 def _estimate_at(task: SeriesTask, slot: Slot, anchor: date, prior: ModelState | None) -> Fitted:
@@ -329,10 +446,15 @@ def _selected_at(state: ModelState) -> date:
 
 
 def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -> None:
-    fc = fitted.forecast(task.horizon, task.level, as_of=task.as_of)
     if slot == "level":
-        out.forecasts.append(fc)
-    elif slot == "volatility":
+        out.forecasts.append(fitted.forecast(task.horizon, task.level, as_of=task.as_of))
+        return
+    if not task.return_outputs:
+        if slot == "regime":
+            out.regime_prob = fitted.high_vol_probability  # type: ignore[attr-defined]
+        return
+    fc = fitted.forecast(task.horizon, task.level, as_of=task.as_of)
+    if slot == "volatility":
         out.return_forecasts.append(fc)
         out.volatility = float(fitted.conditional_volatility.iloc[-1])  # type: ignore[attr-defined]
         out.var = fitted.risk(task.direction)  # type: ignore[attr-defined]
