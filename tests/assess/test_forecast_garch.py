@@ -116,3 +116,32 @@ def test_the_fast_quantiles_are_arch_s_standardised_error_laws() -> None:
     e = EwmaFitted.fit(sp500().iloc[-300:], EwmaSpec())
     np.testing.assert_allclose(e.std_ppf(p), Normal().ppf(p), rtol=1e-12)
     np.testing.assert_allclose(e.std_cdf(z), Normal().cdf(z), rtol=1e-12)
+
+
+def test_a_garch_pass_ahead_gives_the_extensions_of_refiltering_each_day() -> None:
+    from sco_monitor.assess.forecast.garch import AHEAD_MIN_RETURNS
+
+    y = sp500().loc["2003":"2008-10-31"]
+    n = int(y.index.searchsorted(pd.Timestamp("2008-09-01")))
+    assert n > AHEAD_MIN_RETURNS
+    ahead, plain = fit(y.iloc[:n], GarchSpec()), fit(y.iloc[:n], GarchSpec())
+    ahead.filter_ahead(y.iloc[n:])
+    assert ahead._ahead is not None
+    for i in range(n + 1, len(y) + 1):
+        ahead, plain = ahead.extend(y.iloc[i - 1: i]), plain.extend(y.iloc[i - 1: i])
+        assert ahead._ahead is not None and plain._ahead is None
+        assert ahead.metrics["oos_n"] == plain.metrics["oos_n"]
+        assert ahead.metrics["oos_ss"] == pytest.approx(plain.metrics["oos_ss"], rel=1e-12)
+        assert ahead.degraded() == plain.degraded()
+    assert plain.degraded()  # the weeks after Lehman: the test covers a degradation
+
+
+def test_a_garch_pass_is_not_used_where_a_variance_bound_could_bind() -> None:
+    """arch floors and caps variances with bounds taken from the whole window; where they could bind
+    (here a move a million times the usual one), the pass would see the future: extensions re-filter."""
+    y = sp500().loc["2003":"2008-08-29"].copy()
+    n = len(y) - 10
+    fitted = fit(y.iloc[:n], GarchSpec())
+    y.iloc[n + 5:] = y.iloc[n + 5:] * 1e-300  # a fall of 690 log points: far past every bound
+    fitted.filter_ahead(y.iloc[n:])
+    assert fitted._ahead is None

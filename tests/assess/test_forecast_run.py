@@ -211,3 +211,27 @@ def test_level_models_are_estimated_on_the_latest_level_window_observations() ->
     assert short.states[key].last_date == long.states[key].last_date == FRIDAY
     [fc] = [f for f in short.forecasts if f.series_id == "eq.us.sp500"]
     assert fc.as_of == FRIDAY and len(fc.mean) == 20
+
+
+def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> None:
+    """The replay's block of days (one task per series and slot, the model kept in memory, GARCH
+    extensions read from one filter pass) gives each day what a run on that day from the previous
+    day's states gives: the same events (extension, the degraded fit's re-estimation), regime
+    probabilities and states; and it publishes only what the assessment reads."""
+    from sco_monitor.assess.forecast.run import start_forecast_days
+
+    data, monthly = sp500().loc["2003":].to_frame(), AssessmentConfig(reestimate_every="28d")
+    days = [d.date() for d in pd.bdate_range("2008-09-08", "2008-10-10")]
+    start = run_forecasts(data, SERIES[:1], date(2008, 9, 5), {}, monthly, InlineExecutor()).states
+    blocks = start_forecast_days(data, SERIES[:1], days, start, monthly, InlineExecutor())()
+    states = dict(start)
+    for day, block in zip(days, blocks, strict=True):
+        each = run_forecasts(data, SERIES[:1], day, states, monthly, InlineExecutor())
+        states.update(each.states)
+        assert events(block) == events(each), day
+        assert block.regime_prob == each.regime_prob and block.forecasts == each.forecasts, day
+        assert block.return_forecasts == [] and block.var == {}
+    assert blocks[-1].states == states
+    kinds = [events(b)[("eq.us.sp500", "volatility")][0] for b in blocks]
+    assert "reestimated" in kinds and kinds.count("extended") > 15  # Lehman degraded the pre-crisis fit
+

@@ -117,6 +117,13 @@ class Fitted(ABC):
     def extend(self, new_y: pd.Series) -> Self:
         """Filter observations after `last_date` at fixed parameters; returns a new Fitted."""
 
+    def filter_ahead(self, later: pd.Series) -> None:
+        """Prepare extensions over `later` (observations after `last_date`, up to a replay block's
+        end) in one filter pass, for families whose full-window filter costs more than a step (GARCH
+        re-filters its window). Nothing is published from it: an extension to day D reads only the
+        pass's values up to D, which the filter computes from the returns before them. Default: none.
+        """
+
     @abstractmethod
     def forecast(self, h: int, level: float = 0.9, as_of: date | None = None) -> Forecast:
         """Predictive mean, std and central `level` interval for the next `h` observations."""

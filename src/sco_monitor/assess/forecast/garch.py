@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from arch import arch_model
 from arch.univariate import EWMAVariance, Normal, ZeroMean
-from scipy import special
+from scipy import signal, special
 
 from sco_monitor.assess.forecast.base import (
     start_values,
@@ -45,6 +45,9 @@ from sco_monitor.assess.model import Forecast
 MIN_GARCH_RETURNS = 100
 #: Tail probabilities of the reported VaR and ES.
 RISK_LEVELS = (0.95, 0.99)
+#: A pass ahead is used only on windows this long: its start-up (the backcast, from the window's first
+#: 75 returns about the window's mean) then weighs beta**n, nil, in the variances read from it.
+AHEAD_MIN_RETURNS = 1000
 
 
 class GarchSpec(Spec):
@@ -81,6 +84,7 @@ class ArchFitted(Fitted):
         self.r, self.dates, self.first, self.scale = np.asarray(r, dtype=float), dates, first, float(scale)
         self._res: Any = None
         self._pred: tuple[np.ndarray, np.ndarray] | None = None
+        self._ahead: tuple[np.ndarray, np.ndarray] | None = None  # returns and standardised residuals
 
     @classmethod
     @abstractmethod
@@ -133,9 +137,46 @@ class ArchFitted(Fitted):
         r_new = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value)
         out = type(self)(self.spec, r=np.r_[self.r, r_new], dates=self.dates.append(new_y.index), first=self.first,
                          scale=self.scale, **self._moved(new_y, len(r_new), np.array([])))
-        pit = out.std_cdf(np.asarray(out.result.std_resid)[-len(r_new):])
+        ahead, n = self._ahead, len(out.r)
+        if ahead is not None and n <= len(ahead[0]) and np.array_equal(ahead[0][:n], out.r):
+            std, out._ahead = ahead[1][n - len(r_new): n], ahead
+        else:
+            std = np.asarray(out.result.std_resid)[-len(r_new):]
+        pit = out.std_cdf(std)
         out.metrics = self._with_scores(special.ndtri(np.clip(pit, 1e-300, 1 - 1e-16)))
         return out
+
+    def filter_ahead(self, later: pd.Series) -> None:
+        """The variance recursion run once over the window and `later`: each extension inside it
+        reads its new standardised residuals from this pass instead of re-filtering its window with
+        `fix` (O(1) a day instead of O(n)).
+
+        Causal: arch's own recursion (`compute_variance`) from this window's start-up (`backcast`,
+        as `fix` on this window computes it), so a day's values come from the returns before it.
+        The loose variance bounds arch derives from a whole window bind only on degenerate data;
+        the pass is kept only when no bound of any window could bind on it (`_bounds_slack`). A
+        re-filtered window at D starts from D's window mean instead, whose weight in D's variance is
+        beta**n: nil on windows of `AHEAD_MIN_RETURNS`."""
+        later = self._new_points(later)
+        if not len(later) or len(self.r) < AHEAD_MIN_RETURNS:
+            return
+        r = np.r_[self.r, returns(later.to_numpy(), self.spec.returns, prev=self.last_value)]
+        mod = self._arch(self.spec, r * self.scale)
+        vol = mod.volatility
+        names = [*mod.parameter_names(), *vol.parameter_names(), *mod.distribution.parameter_names()]
+        params = np.array([self.params[n] for n in names])
+        k = mod.num_params
+        resid = np.asarray(mod.resids(params[:k]), dtype=float)
+        sigma2 = np.zeros(len(resid))
+        # `fix` starts the recursion from the residuals about the mean model's starting value: the
+        # sample mean for a constant mean (over this window: the pass uses nothing after it), none for zero
+        start_resid, now = r * self.scale, self.r * self.scale
+        if k:
+            start_resid, now = start_resid - now.mean(), now - now.mean()
+        vol.compute_variance(params[k: k + vol.num_params], resid, sigma2, vol.backcast(now),
+                             vol.variance_bounds(start_resid))
+        if _bounds_slack(start_resid, sigma2):
+            self._ahead = (r, resid / np.sqrt(sigma2))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of the next h returns (return unit)."""
@@ -256,6 +297,19 @@ class EwmaFitted(ArchFitted):
                    series_id=str(y.name or ""), params={}, last_date=y.index[-1].date(),
                    last_value=float(y.iloc[-1]), nobs=len(r), fitted_at=y.index[-1].date(),
                    metrics={"model": spec.label})
+
+
+def _bounds_slack(resid: np.ndarray, sigma2: np.ndarray, margin: float = 10.0) -> bool:
+    """No variance bound of arch's filter (`variance_bounds`) binds, for this window or any prefix:
+    every variance is `margin` times inside the tightest bounds any prefix could have (floor:
+    EWMA/1e6 or the variance/1e8, which is below the largest squared residual/1e8; cap: EWMA·1e6 or
+    1e7, at the least)."""
+    e2 = resid ** 2
+    ewma = signal.lfilter([0.06], [1.0, -0.94], np.r_[0.0, e2[:-1]],
+                          zi=[0.94 * float(np.mean(e2[:75]))])[0]
+    floor = np.maximum(ewma / 1e6, float(e2.max()) / 1e8)
+    cap = np.minimum(ewma * 1e6, 1e7)
+    return bool(np.all(sigma2 > margin * floor) and np.all(sigma2 < cap / margin))
 
 
 def qlike(variance_forecast: np.ndarray, r: np.ndarray) -> float:

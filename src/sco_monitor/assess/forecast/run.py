@@ -292,7 +292,9 @@ def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
     task, outs = job.task, []
     (slot,) = task.slots
     state, live = task.states.get(slot), None
+    prepared = False  # `live` descends from a model that filtered the block ahead
     dates = task.y.index
+    visible = int(dates.searchsorted(pd.Timestamp(job.days[-1]) - pd.Timedelta(days=job.lag_days), side="right"))
     for day in job.days:
         t0 = time.perf_counter()
         out = SeriesOutcome(task.series_id)
@@ -302,11 +304,21 @@ def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
         else:
             today = dataclasses.replace(task, y=task.y.iloc[:cut], as_of=day,
                                         states={slot: state} if state is not None else {})
+            continued = live is not None and state is not None and _same_model(live, state)
             live = _run_slot(today, slot, out, live)
             state = out.states.get(slot, state)
+            if live is None:
+                prepared = False
+            elif not (prepared and continued and _extended(out)):  # restored or re-estimated: a new pass
+                live.filter_ahead(task.y.iloc[int(dates.searchsorted(pd.Timestamp(live.last_date), side="right")):visible])
+                prepared = True
         out.seconds = time.perf_counter() - t0
         outs.append(out)
     return outs
+
+
+def _extended(out: SeriesOutcome) -> bool:
+    return any(e["event"] == "extended" for e in out.events)
 
 
 def _run_slot(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | None:
