@@ -235,3 +235,25 @@ def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> 
     kinds = [events(b)[("eq.us.sp500", "volatility")][0] for b in blocks]
     assert "reestimated" in kinds and kinds.count("extended") > 15  # Lehman degraded the pre-crisis fit
 
+
+
+def test_the_volatility_backtest_holds_its_parameters_until_the_next_reselection_period() -> None:
+    """A scheduled re-estimation inside the reselection period filters the backtest window at the
+    backtest parameters of the previous estimation (estimated on data before an earlier window, so
+    out of sample); the next period estimates them again on the data before the new window."""
+    data, cfg = sp500().loc["2003":].to_frame(), AssessmentConfig(reestimate_every="28d")
+    states = run_forecasts(data, SERIES[:1], date(2008, 6, 2), {}, cfg, InlineExecutor()).states
+    backtests = []
+    for day in (date(2008, 6, 30), date(2008, 7, 28)):  # a new 91-day reselection period begins on 2008-07-07
+        run = run_forecasts(data, SERIES[:1], day, states, cfg, InlineExecutor())
+        assert events(run)[("eq.us.sp500", "volatility")][0] == "reestimated"
+        states.update(run.states)
+        backtests.append(states[("eq.us.sp500", "volatility")].metrics["backtest"])
+    first = run_forecasts(data, SERIES[:1], date(2008, 6, 2), {}, cfg, InlineExecutor()).states
+    b0 = first[("eq.us.sp500", "volatility")].metrics["backtest"]
+    held, again = backtests
+    assert held["params"] == b0["params"] and held["var99"]["estimated_to"] == b0["var99"]["estimated_to"]
+    assert held["var99"]["end"] > b0["var99"]["end"]  # the window moved on
+    assert date.fromisoformat(held["params"]["estimated_to"]) < date.fromisoformat(held["var99"]["start"])
+    assert again["params"]["estimated_at"] == "2008-07-07" and again["params"]["omega"] != b0["params"]["omega"]
+    assert date.fromisoformat(again["params"]["estimated_to"]) > date.fromisoformat(b0["params"]["estimated_to"])

@@ -266,12 +266,32 @@ class GarchFitted(ArchFitted):
         persistence = sum(v for k, v in params.items() if k.startswith(("alpha", "beta")))
         if persistence > 1 + 1e-9:  # arch bounds alpha + beta by 1; an integrated GARCH is still usable
             raise FitFailed(f"{spec.label}: explosive variance (persistence {persistence:.4f})")
-        n = len(r)
         metrics = {"model": spec.label, "llf": float(res.loglikelihood), "aic": float(res.aic),
                    "bic": float(res.bic), "persistence": float(persistence), "scale": scale}
+        return cls._made(y, r, spec, params, scale, y.index[-1].date(), metrics)
+
+    @classmethod
+    def at_params(cls, y: pd.Series, spec: GarchSpec, held: Mapping[str, Any]) -> Self | None:
+        """The model at parameters estimated earlier (`held`: the parameters, their `scale` and
+        `estimated_to`, the last date of their data), on `y`; None when they do not fit this
+        spec or this data's scale (then estimate)."""
+        y, r = cls._start(y, spec)
+        if len(r) < MIN_GARCH_RETURNS or held.get("scale") != data_scale(r):
+            return None
+        model = cls._arch(spec, r * data_scale(r))
+        names = [*model.parameter_names(), *model.volatility.parameter_names(), *model.distribution.parameter_names()]
+        if not all(isinstance(held.get(n), float) for n in names) or "estimated_to" not in held:
+            return None
+        params = {n: float(held[n]) for n in names}
+        return cls._made(y, r, spec, params, float(held["scale"]), date.fromisoformat(str(held["estimated_to"])),
+                         {"model": spec.label, "scale": float(held["scale"])})
+
+    @classmethod
+    def _made(cls, y: pd.Series, r: np.ndarray, spec: GarchSpec, params: dict[str, float], scale: float,
+              fitted_at: date, metrics: dict[str, Any]) -> Self:
         return cls(spec, r=r, dates=y.index[1:], first=y.index[0].date(), scale=scale,
                    series_id=str(y.name or ""), params=params, last_date=y.index[-1].date(),
-                   last_value=float(y.iloc[-1]), nobs=n, fitted_at=y.index[-1].date(), metrics=metrics)
+                   last_value=float(y.iloc[-1]), nobs=len(r), fitted_at=fitted_at, metrics=metrics)
 
 
 @FORECASTERS.register("ewma")

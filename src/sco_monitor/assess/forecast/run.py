@@ -447,9 +447,25 @@ def _estimate(task: SeriesTask, slot: Slot, y: pd.Series, anchor: date, prior: M
         return chosen
     returns = "log" if transform == "log" else "diff"
     if slot == "volatility":
-        return fit_volatility(y, returns=returns, freq=task.frequency, side=task.direction,
-                              start=start if prior is not None and prior.family == "garch" else None)
+        garch = prior is not None and prior.family == "garch"
+        held = _held_backtest(prior, anchor, task.reselect_every) if garch else None
+        fitted = fit_volatility(y, returns=returns, freq=task.frequency, side=task.direction,
+                                start=start if garch else None, backtest_params=held)
+        backtest = fitted.metrics.get("backtest")
+        if isinstance(backtest, dict) and "params" in backtest:
+            backtest["params"]["estimated_at"] = (held or {}).get("estimated_at", anchor.isoformat())
+        return fitted
     return fit_regime(y, returns=returns, freq=task.frequency, start=start)
+
+
+def _held_backtest(prior: ModelState, anchor: date, every: timedelta) -> dict[str, Any] | None:
+    """The volatility backtest's parameters of the previous estimation, held until the reselection
+    calendar's next period (the backtest then estimates before its window again): a backtest model
+    costs a GARCH estimation, and parameters from before an earlier window are before this one too."""
+    params = (prior.metrics.get("backtest") or {}).get("params")
+    if not isinstance(params, dict) or not isinstance(params.get("estimated_at"), str):
+        return None
+    return None if due(date.fromisoformat(params["estimated_at"]), anchor, every) else params
 
 
 def _selected_at(state: ModelState) -> date:

@@ -141,9 +141,12 @@ def backtest_level(y: pd.Series, spec: LevelSpec, horizon: int, level: float = 0
 
 
 def fit_volatility(y: pd.Series, *, returns: Returns, freq: str, side: str = "down",
-                   start: Mapping[str, float] | None = None) -> Fitted:
+                   start: Mapping[str, float] | None = None,
+                   backtest_params: Mapping[str, float] | None = None) -> Fitted:
     """GARCH(1,1)-t with its QLIKE backtest against EWMA and its 99% VaR backtest on the `side`
-    where a move is a loss; EWMA(0.94) when GARCH fails. `start`: earlier GARCH parameters."""
+    where a move is a loss; EWMA(0.94) when GARCH fails. `start`: earlier GARCH parameters;
+    `backtest_params`: the backtest model's parameters held from an earlier estimation (see
+    `backtest_volatility`)."""
     y = clean(y)
     try:
         g = GarchFitted.fit(y, GarchSpec(returns=returns, freq=freq), start)
@@ -153,19 +156,27 @@ def fit_volatility(y: pd.Series, *, returns: Returns, freq: str, side: str = "do
         except FitFailed as e2:
             raise FitFailed(f"{e}; {e2}") from e2
         return _fallback(ewma, f"{e}; fell back to EWMA(0.94)")
-    g.metrics["backtest"] = backtest_volatility(y, g.spec, side, start=g.params)
+    g.metrics["backtest"] = backtest_volatility(y, g.spec, side, start=g.params, params=backtest_params)
     return g
 
 
 def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down",
-                        start: Mapping[str, float] | None = None) -> dict[str, Any]:
+                        start: Mapping[str, float] | None = None,
+                        params: Mapping[str, float] | None = None) -> dict[str, Any]:
     """QLIKE of one-step variances over the last year: GARCH estimated before it vs EWMA(0.94);
-    and the exceptions of its 99% VaR there (Kupiec, Christoffersen, Basel zone: `var99`)."""
+    and the exceptions of its 99% VaR there (Kupiec, Christoffersen, Basel zone: `var99`).
+
+    `params` (with their `scale` and `estimated_to`, as a backtest returns them): parameters
+    estimated earlier on data before an earlier window, so before this one too; the window's model
+    then only filters at them (still out of sample), instead of being estimated again. The
+    forecast layer holds them on the level models' reselection calendar."""
     m = VOL_BACKTEST
     if len(y) - 1 - m < MIN_GARCH_RETURNS:
         return {"skipped": f"{len(y) - 1} returns are too few for a {m}-day backtest"}
+    head = y.iloc[:-m]
     try:
-        g = GarchFitted.fit(y.iloc[:-m], spec, start).extend(y.iloc[-m:])
+        held = GarchFitted.at_params(head, spec, params) if params else None
+        g = (held or GarchFitted.fit(head, spec, start)).extend(y.iloc[-m:])
     except FitFailed as e:
         return {"skipped": f"failed before the backtest window: {e}"}
     e = EwmaFitted.fit(y, EwmaSpec(returns=spec.returns, freq=spec.freq))
@@ -173,7 +184,8 @@ def backtest_volatility(y: pd.Series, spec: GarchSpec, side: str = "down",
     q_g = qlike(g.conditional_volatility.to_numpy()[-m:] ** 2, r)
     q_e = qlike(e.conditional_volatility.to_numpy()[-m:] ** 2, r)
     var99 = window_backtest(g, m, side=side, level=0.99).model_dump(mode="json")
-    return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e), "var99": var99}
+    return {"qlike": q_g, "qlike_ewma": q_e, "n": m, "beats_ewma": bool(q_g < q_e), "var99": var99,
+            "params": {**g.params, "scale": g.scale, "estimated_to": g.fitted_at.isoformat()}}
 
 
 def fit_regime(y: pd.Series, *, returns: Returns, freq: str, start: Mapping[str, float] | None = None) -> Fitted:
