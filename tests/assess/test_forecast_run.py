@@ -217,7 +217,7 @@ def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> 
     """The replay's block of days (one task per series and slot, the model kept in memory, GARCH
     extensions read from one filter pass) gives each day what a run on that day from the previous
     day's states gives: the same events (extension, the degraded fit's re-estimation), regime
-    probabilities and states; and it publishes only what the assessment reads."""
+    probabilities and each day's states; and it publishes only what the assessment reads."""
     from sco_monitor.assess.forecast.run import start_forecast_days
 
     data, monthly = sp500().loc["2003":].to_frame(), AssessmentConfig(reestimate_every="28d")
@@ -230,6 +230,7 @@ def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> 
         states.update(each.states)
         assert events(block) == events(each), day
         assert block.regime_prob == each.regime_prob and block.forecasts == each.forecasts, day
+        assert block.states == each.states, day  # a replay stopped on this day saves these
         assert block.return_forecasts == [] and block.var == {}
     assert blocks[-1].states == states
     kinds = [events(b)[("eq.us.sp500", "volatility")][0] for b in blocks]

@@ -220,8 +220,9 @@ def start_forecast_days(
     and slot over all the days, whose worker keeps the model in memory from one day to the next (no
     state restored, no task sent per day). Day D sees each series up to D minus its publication lag
     (`lags`, days), as D's point-in-time frame does; each day's run equals `start_forecasts` on D
-    from the previous day's states. Only the last day's run carries the states (the ones to save);
-    only what the assessment reads is published (level forecasts, regime probabilities)."""
+    from the previous day's states, and carries that day's states (a replay stopped inside a block
+    saves the states of its last finished day). Only what the assessment reads is published (level
+    forecasts, regime probabilities)."""
     days = [to_date(d) for d in days]
     absent: list[str] = []
     tasks = _tasks(frames.loc[: pd.Timestamp(days[-1])], series, days[-1], states, settings, absent,
@@ -237,9 +238,6 @@ def start_forecast_days(
         for k, day in enumerate(days):
             run = ForecastRun(as_of=day, notes=[_no_observations(sid, day) for sid in absent])
             outcomes = [by_task[i][k] for i in range(len(tasks))]
-            if k < len(days) - 1:
-                for out in outcomes:
-                    out.states = {}
             # logged seconds: the day's own model time in the workers
             runs.append(_collected(run, tasks, list(range(len(tasks))), outcomes, executor.kind,
                                    time.perf_counter() - sum(o.seconds for o in outcomes)))
