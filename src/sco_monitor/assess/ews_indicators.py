@@ -28,6 +28,9 @@ equity_boom       kind equity                      monthly log index above its o
                                                    (lambda 129,600): the equity price gap of Borio and
                                                    Lowe (2002), a run-up that crashes tend to follow;
                                                    expanding percentile rank
+oil_fall          tag `oil` (business-daily), for  fall of the oil price over 252 business days (the
+                  a country with a series tagged   signals literature's 12-month change in the terms
+                  `oil_exporter`                   of trade), expanding percentile rank
 contagion         bilateral trade (IMF DOT), else  trade-weighted sum of the neighbours' stress above
                   `assessment.contagion` links     their median (`assess.contagion`)
 
@@ -56,9 +59,10 @@ RESERVES_LOW, RESERVES_OK = 3.0, 6.0
 MIN_QUARTERS, MIN_MONTHS, MIN_DAYS = 20, 60, 250
 POLICY_WINDOW = 63
 DRAWDOWN_WINDOW = 252
+OIL_WINDOW = 252
 
 EXTRA_FEATURES: tuple[str, ...] = ("credit_gap", "fx_overvaluation", "reserves_low", "reserves_fall", "export_fall",
-                                   "policy_shock", "equity_drawdown", "equity_boom", "contagion")
+                                   "policy_shock", "equity_drawdown", "equity_boom", "oil_fall", "contagion")
 
 
 def one_sided_hp_gap(x: pd.Series, lamb: float, min_obs: int) -> pd.Series:
@@ -158,4 +162,10 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str,
         feat = None if "equity_boom" in skip else each(equity, monthly_gap_rank)
         if feat is not None:
             out["equity_boom"] = feat
+    oil = [s.id for s in series if "oil" in s.tags and "alternative" not in s.tags and s.frequency == "B"
+           and s.id in ind.observed]
+    exporter = any(s.country == scope and "oil_exporter" in s.tags for s in series)
+    if oil and exporter and "oil_fall" not in skip:
+        chg = ind.align(ind.raw("change", columns=oil, window=OIL_WINDOW, log=True)).mean(axis=1)
+        out["oil_fall"] = expanding_rank(-chg, MIN_DAYS)
     return out
