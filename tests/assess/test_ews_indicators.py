@@ -104,3 +104,32 @@ def test_exports_and_reserves_features_follow_their_tags() -> None:
     assert last["export_fall"] == pytest.approx(1.0)  # both the level's fall and the growth are the worst yet
     assert last["reserves_low"] == pytest.approx(1.0) and last["reserves_fall"] == pytest.approx(1.0)
     assert f["reserves_low"].dropna().iloc[0] == 0.0  # 8 months of imports: comfortable
+
+
+def test_oil_fall_is_the_ranked_fall_of_oil_over_a_year_for_exporters_only() -> None:
+    """By hand: minus the log change of Brent over 252 observations, ranked among its values so far
+    (from the 250th); only a country with a series tagged oil_exporter gets it, and later data
+    change no earlier value."""
+    rng = np.random.default_rng(5)
+    days = pd.bdate_range("2000-01-03", "2006-12-29")
+    brent = pd.Series(60 * np.exp(np.cumsum(rng.normal(0, 0.005, len(days)))), index=days)
+    brent.iloc[-40:] *= 0.5  # a halving in the last two months
+    frame = pd.DataFrame({"cmd.brent": brent,
+                          "fx.usd_xxx": np.exp(np.cumsum(rng.normal(0, 0.005, len(days)))),
+                          "fx.usd_yyy": np.exp(np.cumsum(rng.normal(0, 0.005, len(days))))}, index=days)
+    series = [_series(id="cmd.brent", kind="commodity", country="WLD", direction="both", tags=["oil"]),
+              _series(id="fx.usd_xxx", kind="fx", country="XXX", tags=["oil_exporter"]),
+              _series(id="fx.usd_yyy", kind="fx", country="YYY", tags=["oil_importer"])]
+    by_id = {s.id: s for s in series}
+    ind = Indicators(frame, by_id)
+    f = scope_features(ind, series, "XXX")["oil_fall"]
+    assert "oil_fall" not in scope_features(ind, series, "YYY")
+    assert "oil_fall" not in scope_features(ind, series, "XXX", skip=["oil_fall"])
+    fall = -(np.log(brent) - np.log(brent.shift(252))).dropna()
+    by_hand = [np.mean(fall.iloc[: i + 1] <= fall.iloc[i]) for i in range(249, len(fall))]
+    assert f.loc[: fall.index[248]].isna().all()
+    np.testing.assert_allclose(f.loc[fall.index[249]:].to_numpy(), by_hand, atol=1e-12)
+    assert f.loc[days[-40]] == 1.0 and f.iloc[-40:].min() > 0.9  # the halving: the largest fall yet
+    cut = pd.Timestamp("2005-06-15")
+    early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")["oil_fall"]
+    pd.testing.assert_series_equal(early, f.loc[:cut])
