@@ -5,8 +5,7 @@ Lizondo and Reinhart 1998; Drehmann and Juselius 2014; Babecky et al. 2014): cre
 trend, an overvalued exchange rate, falling reserves and exports, a sharp policy-rate rise, an
 equity market already falling, and trouble in a large neighbour. Each becomes a feature in [0, 1]
 that the signals approach thresholds (`ews.choose_thresholds`), so "high" is always "high for this
-country, judged on data up to that day"; an equity boom (the index far above its trend: Borio and
-Lowe 2002, Alessi and Detken 2011) leads crashes beside the drawdown that follows them:
+country, judged on data up to that day":
 
 feature           from (series tag / kind)        transform
 credit_gap        tag `credit_to_gdp` (quarterly)  credit-to-GDP ratio minus its one-sided HP trend
@@ -33,6 +32,10 @@ oil_fall          tag `oil` (business-daily), for  fall of the oil price over 25
                   `oil_exporter`                   of trade), expanding percentile rank
 contagion         bilateral trade (IMF DOT), else  trade-weighted sum of the neighbours' stress above
                   `assessment.contagion` links     their median (`assess.contagion`)
+
+equity_boom and oil_fall are computed here but left out of the model by default
+(`EwsParams.equity_boom`, `EwsParams.oil_fall`): measured, the first never passes the significance
+test and the second's gain is not significant (docs/methods-skill.md).
 
 Every transform at day D uses observations knowable at D (publication lags through
 `Indicators.align`); HP trends are recomputed at each observation from the data up to it.
