@@ -121,3 +121,35 @@ def pooled(probs: dict[str, pd.Series], onsets: dict[str, list[pd.Timestamp]], w
     u = min(mu, 1 - mu) - loss if np.isfinite(loss) else None
     return Pooled(auc, ci, int(a_s.size), int(c_s.size), float(false), nsr, u,
                   None if u is None else u / min(mu, 1 - mu))
+
+
+@dataclass
+class Difference:
+    """AUROC of an alternative minus the base's on the same days, with a paired bootstrap."""
+
+    difference: float
+    ci: tuple[float, float]
+    share_not_above: float  # share of draws <= 0: the one-sided p-value of "the alternative ranks better"
+
+
+def auroc_difference(base: dict[str, pd.Series], alt: dict[str, pd.Series], onsets: dict[str, list[pd.Timestamp]],
+                     reps: int = 1000, seed: int = 7) -> Difference:
+    """Pooled AUROC(alt) - AUROC(base) over the same pre-crisis and calm days, with a paired
+    moving-block bootstrap (blocks of H days, both models' scores resampled together)."""
+    xb, xa, ys = [], [], []
+    for c, p in base.items():
+        q = alt[c].reindex(p.index)
+        pre, calm = labels(p.index, onsets.get(c, []))
+        keep = p.notna().to_numpy() & q.notna().to_numpy() & (pre | calm)
+        xb.append(p.to_numpy()[keep])
+        xa.append(q.to_numpy()[keep])
+        ys.append(pre[keep])
+    b, a, y = np.concatenate(xb), np.concatenate(xa), np.concatenate(ys)
+    draws = []
+    for (bb, ab, yb), _ in MovingBlockBootstrap(H, b, a, y, seed=seed).bootstrap(reps):
+        u, v = auroc(ab, yb), auroc(bb, yb)
+        if u is not None and v is not None:
+            draws.append(u - v)
+    d = np.array(draws)
+    return Difference(float(auroc(a, y) - auroc(b, y)), (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))),
+                      float(np.mean(d <= 0)))

@@ -8,7 +8,9 @@ import pytest
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from sco_monitor.assess.ews_indicators import (
+    LAMBDA_MONTHLY,
     basel_scale,
+    monthly_gap_rank,
     one_sided_hp_gap,
     scope_features,
 )
@@ -31,6 +33,28 @@ def test_basel_mapping_is_zero_at_2pp_and_one_at_10pp() -> None:
     assert s.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
 
 
+def test_equity_boom_is_the_rank_of_the_monthly_log_index_above_its_one_sided_hp_trend() -> None:
+    """By hand: monthly means of the log index, each month's gap to the HP trend of the months up to
+    it (statsmodels' two-sided filter on the prefix), ranked among the gaps so far; a run-up in the
+    last month is the largest gap yet (rank 1), and appending later days changes no earlier value."""
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2000-01-03", "2009-12-31")
+    logs = np.cumsum(rng.normal(0.0003, 0.01, len(days)))
+    logs[days >= pd.Timestamp("2009-12-01")] += 0.5  # a boom in the last month
+    x = pd.Series(100 * np.exp(logs), index=days)
+    boom = monthly_gap_rank(x)
+    monthly = np.log(x).resample("ME").mean()
+    assert boom.index.equals(monthly.index) and boom.index[-1] == pd.Timestamp("2009-12-31")
+    gaps = np.array([monthly.iloc[t] - hpfilter(monthly.iloc[: t + 1].to_numpy(), lamb=LAMBDA_MONTHLY)[1][-1]
+                     for t in range(59, len(monthly))])
+    by_hand = [np.mean(gaps[: i + 1] <= gaps[i]) for i in range(29, len(gaps))]  # ranks from the 30th gap
+    assert boom.iloc[: 59 + 29].isna().all()
+    np.testing.assert_allclose(boom.iloc[59 + 29:].to_numpy(), by_hand, atol=1e-9)
+    assert boom.iloc[-1] == 1.0
+    early = monthly_gap_rank(x.loc[:"2007-06-29"])
+    pd.testing.assert_series_equal(early, boom.loc[:"2007-06-30"], atol=1e-9)
+
+
 def _series(**kw) -> Series:
     base = {"name": kw["id"], "source": "csv", "unit": "x", "direction": "up", "frequency": "B"}
     return Series.model_validate({**base, **kw})
@@ -51,8 +75,8 @@ def test_features_are_causal_and_only_where_the_data_is() -> None:
                       tags=["credit_to_gdp"])]
     by_id = {s.id: s for s in series}
     full = scope_features(Indicators(frame, by_id), series, "XXX")
-    assert list(full.columns) == ["credit_gap", "fx_overvaluation", "equity_drawdown"]
-    cut = pd.Timestamp("2008-06-30")
+    assert list(full.columns) == ["credit_gap", "fx_overvaluation", "equity_drawdown", "equity_boom"]
+    cut = pd.Timestamp("2008-06-17")  # mid-month: the month's equity and fx means are not yet complete
     early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")
     pd.testing.assert_frame_equal(full.loc[:cut], early.loc[:cut], atol=1e-6)
     assert 0 <= full.min().min() and full.max().max() <= 1
@@ -80,3 +104,32 @@ def test_exports_and_reserves_features_follow_their_tags() -> None:
     assert last["export_fall"] == pytest.approx(1.0)  # both the level's fall and the growth are the worst yet
     assert last["reserves_low"] == pytest.approx(1.0) and last["reserves_fall"] == pytest.approx(1.0)
     assert f["reserves_low"].dropna().iloc[0] == 0.0  # 8 months of imports: comfortable
+
+
+def test_oil_fall_is_the_ranked_fall_of_oil_over_a_year_for_exporters_only() -> None:
+    """By hand: minus the log change of Brent over 252 observations, ranked among its values so far
+    (from the 250th); only a country with a series tagged oil_exporter gets it, and later data
+    change no earlier value."""
+    rng = np.random.default_rng(5)
+    days = pd.bdate_range("2000-01-03", "2006-12-29")
+    brent = pd.Series(60 * np.exp(np.cumsum(rng.normal(0, 0.005, len(days)))), index=days)
+    brent.iloc[-40:] *= 0.5  # a halving in the last two months
+    frame = pd.DataFrame({"cmd.brent": brent,
+                          "fx.usd_xxx": np.exp(np.cumsum(rng.normal(0, 0.005, len(days)))),
+                          "fx.usd_yyy": np.exp(np.cumsum(rng.normal(0, 0.005, len(days))))}, index=days)
+    series = [_series(id="cmd.brent", kind="commodity", country="WLD", direction="both", tags=["oil"]),
+              _series(id="fx.usd_xxx", kind="fx", country="XXX", tags=["oil_exporter"]),
+              _series(id="fx.usd_yyy", kind="fx", country="YYY", tags=["oil_importer"])]
+    by_id = {s.id: s for s in series}
+    ind = Indicators(frame, by_id)
+    f = scope_features(ind, series, "XXX")["oil_fall"]
+    assert "oil_fall" not in scope_features(ind, series, "YYY")
+    assert "oil_fall" not in scope_features(ind, series, "XXX", skip=["oil_fall"])
+    fall = -(np.log(brent) - np.log(brent.shift(252))).dropna()
+    by_hand = [np.mean(fall.iloc[: i + 1] <= fall.iloc[i]) for i in range(249, len(fall))]
+    assert f.loc[: fall.index[248]].isna().all()
+    np.testing.assert_allclose(f.loc[fall.index[249]:].to_numpy(), by_hand, atol=1e-12)
+    assert f.loc[days[-40]] == 1.0 and f.iloc[-40:].min() > 0.9  # the halving: the largest fall yet
+    cut = pd.Timestamp("2005-06-15")
+    early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")["oil_fall"]
+    pd.testing.assert_series_equal(early, f.loc[:cut])

@@ -19,8 +19,8 @@ literature reads indicators as growth rates and deviations from trend, not only 
 fast is a different state from one that has sat high for a year.
 
 Besides the stress index, the leading indicators of `ews_indicators` (credit-to-GDP gap, exchange
-rate against trend, reserves, exports, policy-rate shock, equity drawdown, contagion from linked
-neighbours) are features where the universe has their data.
+rate against trend, reserves, exports, policy-rate shock, equity drawdown, contagion from linked neighbours;
+optionally the equity boom and an oil exporter's oil-price fall) are features where the universe has their data.
 
 Crisis onsets come from `assessment.episodes` when configured, otherwise from the data: a day of
 exchange-market pressure (the currency's 20-day depreciation) or of equity drawdown beyond k
@@ -76,6 +76,8 @@ class EwsParams:
     spell: bool = False  # leave out of estimation the whole crisis spell (pressure beyond k), not only post_crisis days
     robust_z: bool = True  # the signals' significance test on an effective sample of days / H (overlapping labels)
     change_windows: tuple[int, ...] = (21, 63)  # each segment's rise over a month and a quarter (business days)
+    equity_boom: bool = False  # the equity price gap (index above its one-sided trend) among the leading indicators
+    oil_fall: bool = False  # the oil price's fall over a year among an oil exporter's leading indicators
 
 
 #: Features entering the logit linearly (never thresholded): contagion is a trade-weighted sum, so
@@ -164,7 +166,8 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
         if world_rank is not None and scope != WORLD:
             f["world"] = world_rank.reindex(f.index)
         if ind is not None and p.leading:
-            extra = scope_features(ind, series, scope).reindex(f.index)
+            skip = [k for k, on in (("equity_boom", p.equity_boom), ("oil_fall", p.oil_fall)) if not on]
+            extra = scope_features(ind, series, scope, skip=skip).reindex(f.index)
             for col in extra.columns:
                 f[col] = extra[col]
             spill = contagion(ranks, link_weights(f.index, scope, trade, p.links))

@@ -23,8 +23,19 @@ export_fall       tag `exports` (monthly/annual)   year-on-year fall, expanding 
                                                    `export_growth` (a growth rate already): its fall
 policy_shock      tag `policy_rate`                rise over 63 business days, expanding percentile rank
 equity_drawdown   kind equity                      fall from the 252-day high, expanding percentile rank
+equity_boom       kind equity                      monthly log index above its one-sided HP trend
+                                                   (lambda 129,600): the equity price gap of Borio and
+                                                   Lowe (2002), a run-up that crashes tend to follow;
+                                                   expanding percentile rank
+oil_fall          tag `oil` (business-daily), for  fall of the oil price over 252 business days (the
+                  a country with a series tagged   signals literature's 12-month change in the terms
+                  `oil_exporter`                   of trade), expanding percentile rank
 contagion         bilateral trade (IMF DOT), else  trade-weighted sum of the neighbours' stress above
                   `assessment.contagion` links     their median (`assess.contagion`)
+
+equity_boom and oil_fall are computed here but left out of the model by default
+(`EwsParams.equity_boom`, `EwsParams.oil_fall`): measured, the first never passes the significance
+test and the second's gain is not significant (docs/methods-skill.md).
 
 Every transform at day D uses observations knowable at D (publication lags through
 `Indicators.align`); HP trends are recomputed at each observation from the data up to it.
@@ -32,7 +43,7 @@ Every transform at day D uses observations knowable at D (publication lags throu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,9 +62,10 @@ RESERVES_LOW, RESERVES_OK = 3.0, 6.0
 MIN_QUARTERS, MIN_MONTHS, MIN_DAYS = 20, 60, 250
 POLICY_WINDOW = 63
 DRAWDOWN_WINDOW = 252
+OIL_WINDOW = 252
 
 EXTRA_FEATURES: tuple[str, ...] = ("credit_gap", "fx_overvaluation", "reserves_low", "reserves_fall", "export_fall",
-                                   "policy_shock", "equity_drawdown", "contagion")
+                                   "policy_shock", "equity_drawdown", "equity_boom", "oil_fall", "contagion")
 
 
 def one_sided_hp_gap(x: pd.Series, lamb: float, min_obs: int) -> pd.Series:
@@ -98,8 +110,16 @@ def _mean_aligned(ind: Indicators, raws: list[pd.Series]) -> pd.Series | None:
     return ind.align(pd.concat(raws, axis=1)).mean(axis=1)
 
 
-def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.DataFrame:
-    """Calendar × extra features of one scope (columns only for what its data supports)."""
+def monthly_gap_rank(x: pd.Series, sign: float = 1.0) -> pd.Series:
+    """Month-end dated: the expanding percentile rank of sign × (monthly mean of log x minus its
+    one-sided HP trend, lambda 129,600); a month's value is dated at its end, when it is complete."""
+    monthly = np.log(x[x > 0]).resample("ME").mean().dropna()
+    return expanding_rank(sign * one_sided_hp_gap(monthly, LAMBDA_MONTHLY, MIN_MONTHS), MIN_MONTHS // 2)
+
+
+def scope_features(ind: Indicators, series: Sequence[Series], scope: str,
+                   skip: Collection[str] = ()) -> pd.DataFrame:
+    """Calendar × extra features of one scope (columns only for what its data supports; none of `skip`)."""
     out = pd.DataFrame(index=ind.calendar)
     levels = ind.raw("level")
 
@@ -112,11 +132,7 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.
         out["credit_gap"] = feat
     fx = [i for i in _country_series(series, ind, scope, kind="fx") if ind.series[i].direction == "up"]
 
-    def overvaluation(x: pd.Series) -> pd.Series:
-        monthly = np.log(x[x > 0]).resample("ME").mean().dropna()
-        return expanding_rank(-one_sided_hp_gap(monthly, LAMBDA_MONTHLY, MIN_MONTHS), MIN_MONTHS // 2)
-
-    feat = each(fx, overvaluation)
+    feat = each(fx, lambda x: monthly_gap_rank(x, -1.0))
     if feat is not None:
         out["fx_overvaluation"] = feat
     reserves = _country_series(series, ind, scope, tag="reserves_months")
@@ -146,4 +162,13 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str) -> pd.
     if equity:
         dd = ind.align(ind.raw("drawdown", columns=equity, window=DRAWDOWN_WINDOW)).mean(axis=1)
         out["equity_drawdown"] = expanding_rank(-dd, MIN_DAYS)
+        feat = None if "equity_boom" in skip else each(equity, monthly_gap_rank)
+        if feat is not None:
+            out["equity_boom"] = feat
+    oil = [s.id for s in series if "oil" in s.tags and "alternative" not in s.tags and s.frequency == "B"
+           and s.id in ind.observed]
+    exporter = any(s.country == scope and "oil_exporter" in s.tags for s in series)
+    if oil and exporter and "oil_fall" not in skip:
+        chg = ind.align(ind.raw("change", columns=oil, window=OIL_WINDOW, log=True)).mean(axis=1)
+        out["oil_fall"] = expanding_rank(-chg, MIN_DAYS)
     return out
