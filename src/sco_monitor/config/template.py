@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 #: The names a rule summary may cite.
@@ -25,15 +26,20 @@ class TemplateError(ValueError):
     """A template names something it may not, or is malformed."""
 
 
-def check(template: str, allowed: frozenset[str] = SUMMARY_FIELDS) -> None:
-    """Raise TemplateError unless every field is an allowed plain name with a sane format spec."""
+@lru_cache(maxsize=1024)
+def _fields(template: str) -> tuple[tuple[str, str], ...]:
+    """(name, format spec) of each field of a template, parsed once per template: a rule's summary is
+    rendered for every target every day, from the same few templates."""
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as e:
         raise TemplateError(f"malformed template: {e}") from None
-    for _, name, spec, _ in parts:
-        if name is None:
-            continue
+    return tuple((name, spec) for _, name, spec, _ in parts if name is not None)
+
+
+def check(template: str, allowed: frozenset[str] = SUMMARY_FIELDS) -> None:
+    """Raise TemplateError unless every field is an allowed plain name with a sane format spec."""
+    for name, spec in _fields(template):
         if name == "" or not name.isidentifier():
             raise TemplateError(f"template field {{{name}}} is not allowed: use plain names like {{value}}")
         if name not in allowed:
