@@ -155,24 +155,40 @@ def _series_frame(targets: list[Target], inputs: RuleInputs, frame: pd.DataFrame
         if t.series.id in inputs.unavailable:
             fresh[:, i] &= cal < inputs.as_of
             reasons[t.key] = inputs.unavailable[t.series.id]
-    return RuleFrame(targets, pd.DataFrame(values, index=cal, columns=keys),
-                     pd.DataFrame(fresh, index=cal, columns=keys), reasons=reasons)
+    columns = pd.Index(keys)
+    return RuleFrame(targets, pd.DataFrame(values, index=cal, columns=columns),
+                     pd.DataFrame(fresh, index=cal, columns=columns), reasons=reasons)
 
 
 def _reindexed(frame: pd.DataFrame, rows: pd.Index, columns: Sequence[str], dtype: type, fill: Any) -> np.ndarray:
     """`frame.reindex(index=rows, columns=columns, fill_value=fill).to_numpy(dtype=dtype)` without building
-    the reindexed frame: only the asked rows are taken from the frame (a day's evaluation asks for one row of
-    a whole-calendar frame, per rule per day)."""
+    the reindexed frame: the cells are taken from the frame's array at looked-up positions (a day's
+    evaluation asks for one row of a whole-calendar frame, per rule per day, and pandas' reindex of
+    that one row costs more than the rule)."""
     if not (frame.index.is_unique and frame.columns.is_unique):  # reindex's own error, or its own answer
         return frame.reindex(index=rows, columns=list(columns), fill_value=fill).to_numpy(dtype=dtype)
-    row_at = frame.index.get_indexer(rows)
-    col_at = frame.columns.get_indexer(list(columns))
+    row_at = _row_positions(frame.index, rows)
+    position = {label: i for i, label in enumerate(frame.columns)}
+    col_at = np.array([position.get(c, -1) for c in columns], dtype=np.intp)
     out = np.full((len(rows), len(col_at)), fill, dtype=dtype)
     have_rows, have_cols = np.flatnonzero(row_at >= 0), np.flatnonzero(col_at >= 0)
     if len(have_rows) and len(have_cols):
-        block = frame.iloc[row_at[have_rows], col_at[have_cols]].to_numpy(dtype=dtype)
-        out[np.ix_(have_rows, have_cols)] = block
+        cells = frame.to_numpy(dtype=dtype)  # one block (indicator frames): a view, not a copy
+        out[np.ix_(have_rows, have_cols)] = cells[np.ix_(row_at[have_rows], col_at[have_cols])]
     return out
+
+
+def _row_positions(index: pd.Index, rows: pd.Index) -> np.ndarray:
+    """`index.get_indexer(rows)` (-1 where absent) for a unique index; a binary search on a sorted
+    calendar of the same dtype (pandas' general lookup costs tens of microseconds per call)."""
+    if (isinstance(index, pd.DatetimeIndex) and isinstance(rows, pd.DatetimeIndex) and index.dtype == rows.dtype
+            and index.is_monotonic_increasing):
+        keys, wanted = index.asi8, rows.asi8
+        at = np.searchsorted(keys, wanted)
+        found = at < len(keys)
+        found[found] = keys[at[found]] == wanted[found]
+        return np.where(found, at, -1).astype(np.intp)
+    return index.get_indexer(rows)
 
 
 def _thresholds(rule: Rule) -> dict[str, float | None]:
@@ -472,6 +488,14 @@ def _beyond(values: np.ndarray, threshold: Any, above: bool) -> np.ndarray:
         return values >= th if above else values <= th
 
 
+def _on_axes_of(fresh: pd.DataFrame, values: pd.DataFrame) -> np.ndarray:
+    """The freshness frame on the values' rows and columns (False where absent); the frame's own array
+    when it is already on them, as the rule kinds build it."""
+    if fresh.index.equals(values.index) and fresh.columns.equals(values.columns):
+        return fresh.to_numpy(dtype=bool)
+    return _reindexed(fresh, values.index, list(values.columns), bool, False)
+
+
 def severity_codes(rf: RuleFrame, rule: Rule) -> pd.DataFrame:
     """Dates × targets: -1 no data, 0 ok, 1 warn, 2 critical (vectorised)."""
     v = rf.values.to_numpy(dtype=float)
@@ -483,7 +507,7 @@ def severity_codes(rf: RuleFrame, rule: Rule) -> pd.DataFrame:
             if isinstance(th, pd.DataFrame):
                 bad |= np.isnan(th.to_numpy(dtype=float))
     if rf.fresh is not None:
-        bad |= ~_reindexed(rf.fresh, rf.values.index, list(rf.values.columns), bool, False)
+        bad |= ~_on_axes_of(rf.fresh, rf.values)
     return pd.DataFrame(np.where(bad, NO_DATA, codes), index=rf.values.index, columns=rf.values.columns)
 
 
