@@ -39,6 +39,10 @@ KINDS = ("alert", "heartbeat", "digest", "test")
 DEFAULT_GIVE_UP = timedelta(hours=24)
 MIN_RETRY = timedelta(seconds=1)
 _REQUIRED = {"digest": ("subject", "text", "html")}
+#: Channels that deliver on this machine under one lock (the file channel appends and syncs a line):
+#: threads add nothing to them, so a batch only for these (or for unknown receivers, failed without any
+#: IO) is sent in the calling thread, without a pool, and its claims renewed and outcomes written at once.
+LOCAL_CHANNELS: frozenset[str] = frozenset({"file"})
 
 
 def enqueue(conn: Connection, receiver: str, kind: str, payload: Mapping[str, Any], idempotency_key: str,
@@ -179,6 +183,32 @@ def renew(engine: Engine, c: Claimed, until: datetime) -> bool:
     return n == 1
 
 
+def renew_all(engine: Engine, batch: list[Claimed], until: datetime) -> set[int]:
+    """`renew` for a whole batch in one statement: the ids this sender still holds (see `renew`). For a
+    batch that goes out at once, right after (local channels: no network in between)."""
+    if not batch:
+        return set()
+    token = batch[0].token
+    stmt = (update(t).where(t.c.id.in_([c.id for c in batch]), t.c.claim_token == token, t.c.status == "pending")
+            .values(claimed_until=until).returning(t.c.id))
+    with engine.begin() as conn:
+        return {r[0] for r in conn.execute(stmt)}
+
+
+def write_all(engine: Engine, outcomes: list[tuple[Claimed, str, dict[str, Any]]]) -> list[str]:
+    """`write` for several planned outcomes in one transaction (one commit, not one per notification);
+    each row still only where this sender holds its claim, else 'lost'. Statuses in the given order."""
+    out: list[str] = []
+    with engine.begin() as conn:
+        for c, status, values in outcomes:
+            n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(**values)).rowcount
+            out.append(status if n else "lost")
+    for (c, status, _), written in zip(outcomes, out):
+        if written == "lost":
+            log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
+    return out
+
+
 def postponed(until: datetime, why: str) -> dict[str, Any]:
     """Column values that release a claim without an attempt (its receiver just failed in this run)."""
     return {"next_attempt_at": until, "claim_token": None, "claimed_until": None, "last_error": why}
@@ -262,6 +292,8 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
     Each notification is attempted at most once per run. A receiver's first notification probes
     it; after a retryable failure, the rest of that receiver's notifications wait for its next
     attempt instead of hammering it (and one failing receiver never holds up the others).
+    A batch only for local channels (`LOCAL_CHANNELS`), or of one notification, goes out in this
+    thread in id order; a pool of `workers` threads is started only for a batch that needs one.
     """
     at = (lambda: now) if now is not None else clock
     cutoff = at()
@@ -305,29 +337,71 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
             if prober:
                 probe.set()
 
+    def outcome_of(c: Claimed, status: str, outcome: Outcome | None) -> None:
+        # Counted and logged by this thread alone, after the outcome is stored (or lost before the attempt).
+        setattr(report, status, getattr(report, status) + 1)
+        if outcome is None:
+            return
+        log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind,
+                 attempt=c.attempts + 1, outcome=outcome.status, detail=outcome.detail or None,
+                 status=status)
+        if status == "failed":
+            report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
+
+    def locally(batch: list[Claimed]) -> None:
+        # One notification after the other in this thread, as the pool's probe order would have them
+        # (a receiver's first probes it; after a retryable failure the rest are postponed).
+        held = renew_all(engine, batch, at() + lease)
+        planned: list[tuple[Claimed, str, dict[str, Any]]] = []
+        outcomes: list[Outcome | None] = []
+        for c in batch:
+            outcome = None
+            if c.receiver in down:
+                why = f"postponed: {c.receiver} failed earlier in this run"
+                status, values = "postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why)
+            elif c.id not in held:
+                log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
+                outcome_of(c, "lost", None)
+                continue
+            else:
+                outcome = send(by_name.get(c.receiver), c.message(), senders)
+                status, values = plan(c, outcome, at(), policy)
+                if outcome.status == "retryable":
+                    down[c.receiver] = values.get("next_attempt_at") or at() + MIN_RETRY
+            planned.append((c, status, values))
+            outcomes.append(outcome)
+        for (c, _, _), status, outcome in zip(planned, write_all(engine, planned), outcomes):
+            outcome_of(c, status, outcome)
+
+    pool: ThreadPoolExecutor | None = None
+    limit = workers * 4
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-            while batch := claim(engine, at(), workers * 4, lease, token, due_by=cutoff):
+        while batch := claim(engine, at(), limit, lease, token, due_by=cutoff):
+            if len(batch) == 1 or all(_local(by_name.get(c.receiver)) for c in batch):
+                locally(batch)
+            else:
+                pool = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
                 # Outcomes are written here, one short transaction each, by this thread alone:
                 # senders never queue on the database's write lock.
                 for done in as_completed([pool.submit(attempt, c) for c in batch]):
                     c, status, values, outcome = done.result()
                     if status == "lost":
                         log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
-                        report.lost += 1
-                        continue
-                    status = write(engine, c, status, values)
-                    setattr(report, status, getattr(report, status) + 1)
-                    if outcome is None:
-                        continue
-                    log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind,
-                             attempt=c.attempts + 1, outcome=outcome.status, detail=outcome.detail or None,
-                             status=status)
-                    if status == "failed":
-                        report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
+                    else:
+                        status = write(engine, c, status, values)
+                    outcome_of(c, status, outcome)
+            if len(batch) < limit:
+                break  # everything due and free when this batch was claimed is in it
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         senders.close()
     return report
+
+
+def _local(receiver: Receiver | None) -> bool:
+    """A receiver delivered without network IO: a local channel, or none (its notification fails at once)."""
+    return receiver is None or receiver.channel in LOCAL_CHANNELS
 
 
 # --- what users see -----------------------------------------------------------------------------------
