@@ -204,3 +204,32 @@ def test_a_local_batch_whose_lease_was_taken_over_sends_nothing_of_it(store: Sto
     assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == ["k0-log", "k2-log"]
     assert [(x["status"], x["claim_token"]) for x in rows(store)] == [
         ("delivered", None), ("pending", "other"), ("delivered", None)]
+
+
+def test_after_the_probe_a_file_receiver_takes_the_rest_of_a_batch_in_one_sync(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sco_monitor.alerting.channels import file
+
+    syncs: list[int] = []
+    real_fsync = file.os.fsync
+    monkeypatch.setattr(file.os, "fsync", lambda fd: (syncs.append(fd), real_fsync(fd))[1])
+    put(store, 6, receiver="log")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    assert outbox.deliver_due(store.engine, receivers, Delivery(), T0).delivered == 6
+    assert len(syncs) == 2  # the probe, then the other five together
+    assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        f"k{i}-log" for i in range(6)]
+
+
+def test_when_the_rest_of_a_batch_fails_together_each_is_retried(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sco_monitor.alerting.channels import file
+
+    monkeypatch.setattr(file.FileChannel, "send_all", lambda self, config, messages: (
+        Outcome.retryable("disk full") if len(messages) > 1 else Outcome.ok("ok")))
+    put(store, 4, receiver="log")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
+    assert (report.delivered, report.retrying) == (1, 3)
+    assert [(x["status"], x["attempts"], x["last_error"]) for x in rows(store)] == [
+        ("delivered", 1, None)] + [("pending", 1, "disk full")] * 3

@@ -282,6 +282,25 @@ def send(receiver: Receiver | None, message: Message, senders: _Senders | None =
             senders.close()
 
 
+def send_all(receiver: Receiver, messages: list[Message], senders: _Senders) -> Outcome:
+    """One delivery attempt of several notifications to one receiver whose channel takes them together
+    (`BatchChannel`): one outcome for all; channel bugs become a retryable outcome, as in `send`."""
+    try:
+        channel = senders.get(receiver.channel)
+        with i18n.use(receiver.language):
+            return channel.send_all(getattr(receiver, receiver.channel), messages)  # type: ignore[attr-defined]
+    except Exception as e:  # noqa: BLE001 - a bug in one channel must not stop the others
+        log.exception("channel_error", receiver=receiver.name, ids=[m.id for m in messages])
+        return Outcome.retryable(f"internal error in the {receiver.channel} channel: {type(e).__name__}: {e}")
+
+
+def _takes_batches(senders: _Senders, receiver: Receiver) -> bool:
+    try:
+        return callable(getattr(senders.get(receiver.channel), "send_all", None))
+    except UnknownName:
+        return False
+
+
 def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, now: datetime | None = None,
                 *, workers: int | None = None, clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
     """Deliver every notification due when the run starts, `workers` at a time.
@@ -349,29 +368,39 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
             report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
 
     def locally(batch: list[Claimed]) -> None:
-        # One notification after the other in this thread, as the pool's probe order would have them
-        # (a receiver's first probes it; after a retryable failure the rest are postponed).
+        # In this thread, in id order, as the pool's probe order would have them: a receiver's first
+        # notification probes it (after a retryable failure the rest are postponed); once it answered
+        # ok, the rest go to a channel that can take them together in one go (`send_all`).
         held = renew_all(engine, batch, at() + lease)
-        planned: list[tuple[Claimed, str, dict[str, Any]]] = []
-        outcomes: list[Outcome | None] = []
+        planned: dict[int, tuple[str, dict[str, Any], Outcome | None]] = {}
+        together: dict[str, list[Claimed]] = {}
         for c in batch:
-            outcome = None
             if c.receiver in down:
                 why = f"postponed: {c.receiver} failed earlier in this run"
-                status, values = "postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why)
+                planned[c.id] = ("postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why), None)
             elif c.id not in held:
                 log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
-                outcome_of(c, "lost", None)
-                continue
+            elif c.receiver in together:
+                together[c.receiver].append(c)
             else:
-                outcome = send(by_name.get(c.receiver), c.message(), senders)
+                receiver = by_name.get(c.receiver)
+                outcome = send(receiver, c.message(), senders)
                 status, values = plan(c, outcome, at(), policy)
+                planned[c.id] = (status, values, outcome)
                 if outcome.status == "retryable":
                     down[c.receiver] = values.get("next_attempt_at") or at() + MIN_RETRY
-            planned.append((c, status, values))
-            outcomes.append(outcome)
-        for (c, _, _), status, outcome in zip(planned, write_all(engine, planned), outcomes):
-            outcome_of(c, status, outcome)
+                elif outcome.status == "ok" and receiver is not None and _takes_batches(senders, receiver):
+                    together[c.receiver] = []
+        for name, rest in together.items():
+            if rest:
+                outcome = send_all(by_name[name], [c.message() for c in rest], senders)
+                for c in rest:
+                    planned[c.id] = (*plan(c, outcome, at(), policy), outcome)
+        order = [c for c in batch if c.id in planned]
+        written = dict(zip([c.id for c in order],
+                           write_all(engine, [(c, planned[c.id][0], planned[c.id][1]) for c in order])))
+        for c in batch:
+            outcome_of(c, written.get(c.id, "lost"), planned[c.id][2] if c.id in planned else None)
 
     pool: ThreadPoolExecutor | None = None
     limit = workers * 4
