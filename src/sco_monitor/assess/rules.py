@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -253,7 +254,20 @@ def _at_as_of(inputs: RuleInputs, values: dict[str, float], targets: list[Target
     """One row at as_of of these targets' values (NaN where absent), built from an array: pandas'
     list-of-lists constructor infers types cell by cell, and this runs per rule per day."""
     row = np.array([[values.get(t.key, np.nan) for t in targets]], dtype=float).reshape(1, len(targets))
-    return pd.DataFrame(row, index=pd.DatetimeIndex([inputs.as_of]), columns=pd.Index([t.key for t in targets]))
+    return pd.DataFrame(row, index=_one_day(inputs.as_of), columns=pd.Index([t.key for t in targets]))
+
+
+def _one_day(day: pd.Timestamp) -> pd.DatetimeIndex:
+    """The index of a frame at one day, built once per day (an index is immutable; building one costs
+    more than the rest of a one-row frame)."""
+    if not isinstance(day, pd.Timestamp):
+        return pd.DatetimeIndex([day])
+    return _one_day_of(day, day.unit, day.tz)  # equal Timestamps of another unit or zone: another index
+
+
+@lru_cache(maxsize=64)
+def _one_day_of(day: pd.Timestamp, unit: str, tz: Any) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([day])
 
 
 def _fresh_now(inputs: RuleInputs, targets: list[Target]) -> pd.DataFrame:
@@ -263,7 +277,7 @@ def _fresh_now(inputs: RuleInputs, targets: list[Target]) -> pd.DataFrame:
     if not len(fresh):
         now = np.zeros((1, len(targets)), dtype=bool)
     row = now.reshape(1, len(targets)) & np.array([t.series.id not in inputs.unavailable for t in targets], dtype=bool)
-    return pd.DataFrame(row, index=pd.DatetimeIndex([inputs.as_of]), columns=pd.Index([t.key for t in targets]))
+    return pd.DataFrame(row, index=_one_day(inputs.as_of), columns=pd.Index([t.key for t in targets]))
 
 
 @registry.register("vol_regime")
@@ -383,18 +397,18 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     cal = inputs.calendar
     values, reasons = {}, {}
     by_level = rule.params.get("measure", "level") == "level"
-    bounds: dict[str, dict[str, pd.Series]] = {"warn": {}, "critical": {}, "clear": {}}
+    bounds: dict[str, dict[str, np.ndarray]] = {"warn": {}, "critical": {}, "clear": {}}
     for t in targets:
         sc = scopes.get(t.scope)
         if sc is None or sc.index.empty:
-            values[t.key] = pd.Series(np.nan, index=cal)
+            values[t.key] = np.full(len(cal), np.nan)
             reasons[t.key] = "no stress index for this scope" if sc is None else sc.value().note
             continue
-        values[t.key] = sc.index.reindex(cal)
+        values[t.key] = _cells_on(sc.index, cal)
         if by_level:
             for which, rank in _thresholds(rule).items():
                 if rank is not None:
-                    bounds[which][t.key] = _bound(sc.bounds, rank).reindex(cal)
+                    bounds[which][t.key] = _cells_on(_bound(sc.bounds, rank), cal)
     keys = [t.key for t in targets]
     out = RuleFrame(targets, _calendar_frame(values, cal, keys), reasons=reasons)
     if by_level:
@@ -412,12 +426,23 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     return out
 
 
-def _calendar_frame(columns: Mapping[str, pd.Series], cal: pd.DatetimeIndex, keys: list[str]) -> pd.DataFrame:
-    """Series already on the calendar as one frame of these keys (NaN where absent): one block,
+def _calendar_frame(columns: Mapping[str, np.ndarray], cal: pd.DatetimeIndex, keys: list[str]) -> pd.DataFrame:
+    """Columns already on the calendar as one frame of these keys (NaN where absent): one block,
     without pandas aligning every column (this runs per rule per day)."""
     empty = np.full(len(cal), np.nan)
-    cells = [columns[k].to_numpy(dtype=float) if k in columns else empty for k in keys]
+    cells = [columns[k] if k in columns else empty for k in keys]
     return pd.DataFrame(np.column_stack(cells) if cells else np.empty((len(cal), 0)), index=cal, columns=keys)
+
+
+def _cells_on(series: pd.Series, cal: pd.Index) -> np.ndarray:
+    """`series.reindex(cal).to_numpy(dtype=float)`, taken by position (see `_reindexed`)."""
+    if not series.index.is_unique:
+        return series.reindex(cal).to_numpy(dtype=float)
+    at = _row_positions(series.index, cal)
+    out = np.full(len(cal), np.nan)
+    found = at >= 0
+    out[found] = series.to_numpy(dtype=float)[at[found]]
+    return out
 
 
 def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
