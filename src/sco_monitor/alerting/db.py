@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, select, text
 
@@ -39,19 +38,15 @@ def write_txn(engine: Engine) -> Iterator[Connection]:
         conn.commit()
 
 
-def _record(row: Mapping[str, Any]) -> AlertRecord:
-    return AlertRecord(**{k: row[k] for k in _RECORD_FIELDS})
-
-
 def load_alerts(conn: Connection, states: Iterable[str] | None = None,
                 fingerprints: Iterable[str] | None = None) -> dict[str, AlertRecord]:
     t = schema.alerts
-    stmt = select(t)
+    stmt = select(*(t.c[k] for k in _RECORD_FIELDS))  # in the record's field order: a row is its arguments
     if states is not None:
         stmt = stmt.where(t.c.state.in_(list(states)))
     if fingerprints is not None:
         stmt = stmt.where(t.c.fingerprint.in_(list(fingerprints)))
-    return {r["fingerprint"]: _record(r) for r in conn.execute(stmt).mappings()}
+    return {rec.fingerprint: rec for rec in (AlertRecord(*r) for r in conn.execute(stmt))}
 
 
 def save_alerts(conn: Connection, records: Iterable[AlertRecord]) -> int:
