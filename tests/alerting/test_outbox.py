@@ -206,7 +206,7 @@ def test_a_local_batch_whose_lease_was_taken_over_sends_nothing_of_it(store: Sto
         ("delivered", None), ("pending", "other"), ("delivered", None)]
 
 
-def test_after_the_probe_a_file_receiver_takes_the_rest_of_a_batch_in_one_sync(
+def test_a_file_receiver_takes_its_notifications_of_a_batch_in_one_sync(
         store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sco_monitor.alerting.channels import file
 
@@ -216,20 +216,23 @@ def test_after_the_probe_a_file_receiver_takes_the_rest_of_a_batch_in_one_sync(
     put(store, 6, receiver="log")
     receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
     assert outbox.deliver_due(store.engine, receivers, Delivery(), T0).delivered == 6
-    assert len(syncs) == 2  # the probe, then the other five together
+    assert len(syncs) == 1
     assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == [
         f"k{i}-log" for i in range(6)]
+    r = rows(store)
+    assert [(x["status"], x["attempts"], x["delivered_at"]) for x in r] == [("delivered", 1, T0)] * 6
 
 
-def test_when_the_rest_of_a_batch_fails_together_each_is_retried(
+def test_when_a_batch_fails_together_its_first_is_the_failed_probe_and_the_rest_wait(
         store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sco_monitor.alerting.channels import file
 
-    monkeypatch.setattr(file.FileChannel, "send_all", lambda self, config, messages: (
-        Outcome.retryable("disk full") if len(messages) > 1 else Outcome.ok("ok")))
+    monkeypatch.setattr(file.FileChannel, "send_all", lambda self, config, messages: Outcome.retryable("disk full"))
     put(store, 4, receiver="log")
     receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
     report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
-    assert (report.delivered, report.retrying) == (1, 3)
-    assert [(x["status"], x["attempts"], x["last_error"]) for x in rows(store)] == [
-        ("delivered", 1, None)] + [("pending", 1, "disk full")] * 3
+    assert (report.delivered, report.retrying, report.postponed) == (0, 1, 3)
+    r = rows(store)
+    assert [(x["status"], x["attempts"], x["last_error"]) for x in r] == [("pending", 1, "disk full")] + [
+        ("pending", 0, "postponed: log failed earlier in this run")] * 3
+    assert all(x["next_attempt_at"] == r[0]["next_attempt_at"] > T0 for x in r)

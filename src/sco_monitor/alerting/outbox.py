@@ -312,7 +312,8 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
     it; after a retryable failure, the rest of that receiver's notifications wait for its next
     attempt instead of hammering it (and one failing receiver never holds up the others).
     A batch only for local channels (`LOCAL_CHANNELS`), or of one notification, goes out in this
-    thread in id order; a pool of `workers` threads is started only for a batch that needs one.
+    thread in id order (a receiver whose channel takes batches gets its share in one attempt); a pool
+    of `workers` threads is started only for a batch that needs one.
     """
     at = (lambda: now) if now is not None else clock
     cutoff = at()
@@ -368,34 +369,43 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
             report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
 
     def locally(batch: list[Claimed]) -> None:
-        # In this thread, in id order, as the pool's probe order would have them: a receiver's first
-        # notification probes it (after a retryable failure the rest are postponed); once it answered
-        # ok, the rest go to a channel that can take them together in one go (`send_all`).
+        # In this thread, in id order. A receiver whose channel takes batches (`send_all`: one append
+        # and one sync of the file) gets all of its notifications of the batch in one attempt; if that
+        # fails retryably, the first counts as the probe that failed and the rest are postponed, as
+        # the pool would have it. Others go one by one, the first probing the receiver.
         held = renew_all(engine, batch, at() + lease)
         planned: dict[int, tuple[str, dict[str, Any], Outcome | None]] = {}
         together: dict[str, list[Claimed]] = {}
+
+        def put_off(c: Claimed) -> None:
+            why = f"postponed: {c.receiver} failed earlier in this run"
+            planned[c.id] = ("postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why), None)
+
+        def attempted(c: Claimed, outcome: Outcome) -> None:
+            status, values = plan(c, outcome, at(), policy)
+            planned[c.id] = (status, values, outcome)
+            if outcome.status == "retryable":
+                down.setdefault(c.receiver, values.get("next_attempt_at") or at() + MIN_RETRY)
+
         for c in batch:
+            receiver = by_name.get(c.receiver)
             if c.receiver in down:
-                why = f"postponed: {c.receiver} failed earlier in this run"
-                planned[c.id] = ("postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why), None)
+                put_off(c)
             elif c.id not in held:
                 log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
-            elif c.receiver in together:
-                together[c.receiver].append(c)
+            elif receiver is not None and _takes_batches(senders, receiver):
+                together.setdefault(c.receiver, []).append(c)
             else:
-                receiver = by_name.get(c.receiver)
-                outcome = send(receiver, c.message(), senders)
-                status, values = plan(c, outcome, at(), policy)
-                planned[c.id] = (status, values, outcome)
-                if outcome.status == "retryable":
-                    down[c.receiver] = values.get("next_attempt_at") or at() + MIN_RETRY
-                elif outcome.status == "ok" and receiver is not None and _takes_batches(senders, receiver):
-                    together[c.receiver] = []
-        for name, rest in together.items():
-            if rest:
-                outcome = send_all(by_name[name], [c.message() for c in rest], senders)
-                for c in rest:
-                    planned[c.id] = (*plan(c, outcome, at(), policy), outcome)
+                attempted(c, send(receiver, c.message(), senders))
+        for name, group in together.items():
+            outcome = send_all(by_name[name], [c.message() for c in group], senders)
+            if outcome.status == "retryable":
+                attempted(group[0], outcome)
+                for c in group[1:]:
+                    put_off(c)
+            else:
+                for c in group:
+                    attempted(c, outcome)
         order = [c for c in batch if c.id in planned]
         written = dict(zip([c.id for c in order],
                            write_all(engine, [(c, planned[c.id][0], planned[c.id][1]) for c in order])))

@@ -63,8 +63,8 @@ class Channel(Protocol):
 
 class BatchChannel(Channel, Protocol):
     """A channel that can also deliver several notifications to one receiver in one go (the file channel:
-    one append and one sync for all of them). The outbox uses it for a batch's notifications after the
-    first to a receiver (the first still probes it alone)."""
+    one append and one sync for all of them). The outbox sends a local batch's notifications for such a
+    receiver together; a retryable failure counts as its first one's (the probe), the rest wait."""
 
     def send_all(self, config: Any, messages: Sequence[Message]) -> Outcome:
         """Deliver every message (in order) with the receiver's channel config: one outcome for all."""
