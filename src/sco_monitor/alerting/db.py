@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text, update
 
 from sco_monitor.alerting.dedup import GroupEntry
 from sco_monitor.alerting.state import AlertRecord
@@ -49,11 +49,26 @@ def load_alerts(conn: Connection, states: Iterable[str] | None = None,
     return {rec.fingerprint: rec for rec in (AlertRecord(*r) for r in conn.execute(stmt))}
 
 
-def save_alerts(conn: Connection, records: Iterable[AlertRecord]) -> int:
-    rows = [{k: (dict(v) if k == "labels" else v) for k, v in ((k, getattr(r, k)) for k in _RECORD_FIELDS)}
-            for r in records]
-    upsert(conn, schema.alerts, rows)
-    return len(rows)
+def save_alerts(conn: Connection, records: Iterable[AlertRecord],
+                stored: Mapping[str, AlertRecord] | None = None) -> int:
+    """Write these records. Given what is `stored` (loaded in this transaction), a record that differs
+    from it only by having been evaluated again (`updated_at`, `last_eval_date`: most alerts, most
+    days) updates those two columns; the others are upserted whole. The rows end the same."""
+    records = list(records)
+    touched, whole = [], []
+    for r in records:
+        prev = (stored or {}).get(r.fingerprint)
+        if prev is not None and replace(prev, updated_at=r.updated_at, last_eval_date=r.last_eval_date) == r:
+            touched.append({"fp": r.fingerprint, "at": r.updated_at, "day": r.last_eval_date})
+        else:
+            whole.append({k: (dict(v) if k == "labels" else v) for k, v in ((k, getattr(r, k)) for k in _RECORD_FIELDS)})
+    upsert(conn, schema.alerts, whole)
+    if touched:
+        t = schema.alerts
+        conn.execute(update(t).where(t.c.fingerprint == bindparam("fp")).values(
+            updated_at=bindparam("at", type_=t.c.updated_at.type),
+            last_eval_date=bindparam("day", type_=t.c.last_eval_date.type)), touched)
+    return len(records)
 
 
 @dataclass(frozen=True)

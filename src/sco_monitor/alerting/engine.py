@@ -51,7 +51,7 @@ def process(engine: Engine, settings: Settings, assessment: Assessment, now: dat
     with db.write_txn(engine) as conn:
         records = db.load_alerts(conn)
         tr = apply(records, assessment.rules, assessment.as_of, now, settings.alerting.hysteresis)
-        db.save_alerts(conn, tr.changed)
+        db.save_alerts(conn, tr.changed, stored=records)
         records.update({r.fingerprint: r for r in tr.changed})
         ids = flush(conn, settings, now, records)
     run = AlertRun(assessment.as_of, len(assessment.rules), tr.skipped, tr.counts, ids)
