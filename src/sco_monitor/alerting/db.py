@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 from sqlalchemy import Connection, Engine, bindparam, delete, select, text, update
 
@@ -16,6 +16,8 @@ from sco_monitor.store.upsert import upsert
 _LOCK_KEY = 0x5C0A1E47  # pg_advisory_xact_lock key of the alert engine
 
 _RECORD_FIELDS = [f.name for f in fields(AlertRecord)]
+#: What an evaluation that changes nothing else leaves as it was (see `save_alerts`).
+_BEYOND_EVALUATION = [k for k in _RECORD_FIELDS if k not in ("updated_at", "last_eval_date")]
 
 
 @contextmanager
@@ -58,7 +60,7 @@ def save_alerts(conn: Connection, records: Iterable[AlertRecord],
     touched, whole = [], []
     for r in records:
         prev = (stored or {}).get(r.fingerprint)
-        if prev is not None and replace(prev, updated_at=r.updated_at, last_eval_date=r.last_eval_date) == r:
+        if prev is not None and all(getattr(prev, k) == getattr(r, k) for k in _BEYOND_EVALUATION):
             touched.append({"fp": r.fingerprint, "at": r.updated_at, "day": r.last_eval_date})
         else:
             whole.append({k: (dict(v) if k == "labels" else v) for k, v in ((k, getattr(r, k)) for k in _RECORD_FIELDS)})
