@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, func, or_, select, update
 from tenacity import wait_exponential_jitter
 
 from sco_monitor import i18n
@@ -161,12 +162,7 @@ def plan(c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> tuple[s
 
 def write(engine: Engine, c: Claimed, status: str, values: dict[str, Any]) -> str:
     """Store a planned outcome if this sender still holds the claim; else 'lost' (the lease was taken over)."""
-    with engine.begin() as conn:
-        n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(**values)).rowcount
-    if n == 0:
-        log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
-        return "lost"
-    return status
+    return write_all(engine, [(c, status, values)])[0]
 
 
 def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> str:
@@ -201,12 +197,21 @@ def write_all(engine: Engine, outcomes: list[tuple[Claimed, str, dict[str, Any]]
     out: list[str] = []
     with engine.begin() as conn:
         for c, status, values in outcomes:
-            n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(**values)).rowcount
+            stmt = _outcome_update(tuple(values))
+            n = conn.execute(stmt, {"b_id": c.id, "b_token": c.token, **{f"v_{k}": v for k, v in values.items()}}).rowcount
             out.append(status if n else "lost")
     for (c, status, _), written in zip(outcomes, out):
         if written == "lost":
             log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
     return out
+
+
+@lru_cache(maxsize=32)
+def _outcome_update(columns: tuple[str, ...]) -> Update:
+    """`write`'s UPDATE setting these columns, with bound values: built once per set of columns (an
+    outcome sets one of a few), not once per notification."""
+    return update(t).where(t.c.id == bindparam("b_id"), t.c.claim_token == bindparam("b_token")).values(
+        {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in columns})
 
 
 def postponed(until: datetime, why: str) -> dict[str, Any]:
