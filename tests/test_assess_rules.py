@@ -308,3 +308,56 @@ def test_severity_history_equals_point_in_time_evaluations(tmp_path) -> None:
         evals = R.evaluate_rule(rule, R.RuleInputs(series=cfg.series,
                                                    indicators=Indicators(f.loc[:d], cfg.series, d.date())))
         assert [R.SEVERITY[int(hist.loc[d, e.series_id])] for e in evals] == [e.severity for e in evals]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_taking_cells_equals_pandas_reindex(seed: int) -> None:
+    """The rule kinds take a day's row by position (R._reindexed): the same cells as pandas' reindex,
+    for rows and columns present or absent, float or bool, one block or several, any calendar."""
+    rng = np.random.default_rng(seed)
+    cal = pd.bdate_range("2020-01-01", periods=40)
+    parts = [pd.DataFrame(rng.normal(size=(40, 3)), index=cal, columns=["a", "b", "c"]),
+             pd.DataFrame(rng.normal(size=(40, 2)), index=cal, columns=["d", "e"])]
+    frame = pd.concat(parts, axis=1)
+    frame[frame > 1.5] = np.nan
+    fresh = frame.notna()
+    for rows in (cal[-1:], cal[5:9], pd.DatetimeIndex(["2019-06-03", "2020-01-07", "2025-01-01"]), cal[:0],
+                 cal[rng.permutation(40)[:7]], pd.date_range("2020-01-01", periods=10, freq="D")):
+        for cols in (["e", "a"], ["zz", "c", "a", "zz"], [], list(frame.columns)):
+            want = frame.reindex(index=rows, columns=cols).to_numpy(dtype=float)
+            np.testing.assert_array_equal(R._reindexed(frame, rows, cols, float, np.nan), want)
+            want_fresh = fresh.reindex(index=rows, columns=cols, fill_value=False).to_numpy(dtype=bool)
+            np.testing.assert_array_equal(R._reindexed(fresh, rows, cols, bool, False), want_fresh)
+            np.testing.assert_array_equal(R._reindexed(frame.iloc[::-1], rows, cols, float, np.nan), want)
+
+
+def test_a_days_evaluations_are_what_validation_builds(tmp_path) -> None:
+    """A day's evaluations are built without re-validation: each equals, field by field and type by
+    type, the RuleEvaluation validation builds from the same values, and dumps the same JSON."""
+    cfg = write_config(tmp_path, rules=[
+        {"name": "vix_level", "kind": "level", "category": "volatility", "select": {"series": ["vol.vix"]},
+         "warn": 30, "critical": 40, "clear": 25, "summary": "VIX at {value:.1f} ({severity})"},
+        {"name": "bad_template", "kind": "level", "category": "volatility", "select": {"series": ["vol.vix"]},
+         "warn": 30, "summary": "VIX {value:d}"},
+        {"name": "fx_dep", "kind": "change", "category": "fx", "select": {"kind": "fx"}, "params": {"window": 20},
+         "warn": 0.01, "critical": 0.02, "for": 2, "within": 3},
+        {"name": "z", "kind": "zscore", "category": "equity", "select": {"kind": "equity"},
+         "params": {"min_periods": 60}, "warn": 1.0},
+        {"name": "dd", "kind": "drawdown", "category": "equity", "select": {"kind": "equity"},
+         "direction": "below", "warn": -0.02, "critical": -0.05},
+        {"name": "stress", "kind": "stress_level", "category": "stress", "warn": 2, "critical": 3},
+        {"name": "p", "kind": "probability", "category": "crisis", "warn": 0.2},
+    ])
+    frames = random_walks(["eq.us.spx", "eq.ru.imoex", "fx.usd_rub", "fx.usd_kzt", "fx.eur_usd", "vol.vix"],
+                          start="2019-01-01", periods=640, vol=0.02, level=30.0)
+    evals = assess(frames, cfg, frames.index[-1].date()).rules
+    assert {e.rule for e in evals} >= {"vix_level", "fx_dep", "z", "dd", "stress"}
+    assert {e.severity for e in evals} >= {"ok", "no_data"} and len({e.severity for e in evals}) >= 3
+    assert any("summary_error" in e.details for e in evals if e.rule == "bad_template")
+    for ev in evals:
+        validated = type(ev)(**{k: getattr(ev, k) for k in type(ev).model_fields})
+        assert ev == validated
+        assert ev.model_fields_set == validated.model_fields_set
+        assert ev.model_dump(mode="json") == validated.model_dump(mode="json")
+        for k in type(ev).model_fields:
+            assert type(getattr(ev, k)) is type(getattr(validated, k)), (ev.rule, k)

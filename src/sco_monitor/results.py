@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, func, insert, literal, select
 
 from sco_monitor.context import Context
 from sco_monitor.errors import UsageError
 from sco_monitor.export import parse_range, write_frame
 from sco_monitor.store import Store
 from sco_monitor.store import schema as t
-from sco_monitor.store.upsert import upsert
 from sco_monitor.vocabulary import WORLD
 
 
@@ -108,16 +107,16 @@ def last_observation(store: Store) -> date | None:
 
 # --- alert history -------------------------------------------------------------------------------
 def record_alert_history(store: Store, day: date) -> int:
-    """Copy the alerts pending or firing now into the history under `day`; returns how many."""
+    """Copy the alerts pending or firing now into the history under `day`; returns how many.
+
+    One INSERT ... SELECT in the database: the rows never travel through Python (nor their labels
+    through JSON and back), the day's earlier copy deleted first."""
     a, h = t.alerts, t.alert_history
+    copied = ["fingerprint", "rule", "labels", "state", "severity", "value", "threshold", "summary"]
+    active = select(literal(day, Date()), *(a.c[c] for c in copied)).where(a.c.state.in_(["pending", "firing"]))
     with store.engine.begin() as conn:
-        rows = conn.execute(
-            select(a.c.fingerprint, a.c.rule, a.c.labels, a.c.state, a.c.severity, a.c.value, a.c.threshold,
-                   a.c.summary).where(a.c.state.in_(["pending", "firing"]))
-        ).mappings().all()
         conn.execute(h.delete().where(h.c.date == day))
-        upsert(conn, h, [{"date": day, **dict(r)} for r in rows])
-    return len(rows)
+        return len(conn.execute(insert(h).from_select(["date", *copied], active).returning(h.c.fingerprint)).all())
 
 
 def read_alert_history(store: Store, start: date | None = None, end: date | None = None) -> pd.DataFrame:

@@ -140,3 +140,99 @@ def test_old_history_is_pruned_but_pending_notifications_stay(store: Store) -> N
         assert outbox.prune(conn, T0 + timedelta(days=89), timedelta(days=90)) == 0
         assert outbox.prune(conn, T0 + timedelta(days=91), timedelta(days=90)) == 2
     assert [r["idempotency_key"] for r in rows(store)] == ["k2-log"]
+
+
+def _delivered(store: Store) -> list[tuple]:
+    return [(r["id"], r["receiver"], r["status"], r["attempts"], r["delivered_at"], r["last_attempt_at"],
+             r["last_error"], r["claim_token"], r["claimed_until"]) for r in rows(store)]
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_local_batch_is_delivered_in_id_order_as_the_pool_delivers_it(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool) -> None:
+    """File receivers are sent in this thread (no pool), claims renewed and outcomes written per batch:
+    every notification delivered once, in id order, with the rows the pool writes; over several batches."""
+    if pooled:
+        monkeypatch.setattr(outbox, "LOCAL_CHANNELS", frozenset())
+    put(store, 21, receiver="log")
+    put(store, 2, receiver="gone")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(workers=2), T0)  # batches of 8
+    assert (report.delivered, report.failed, report.retrying, report.postponed, report.lost) == (21, 2, 0, 0, 0)
+    keys = [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    want = [f"k{i}-log" for i in range(21)]
+    if pooled:  # threads finish in any order
+        keys = sorted(keys, key=lambda k: int(k[1:].split("-")[0]))
+    assert keys == want
+    assert _delivered(store) == [(i + 1, "log", "delivered", 1, T0, T0, None, None, None) for i in range(21)] + [
+        (22 + i, "gone", "failed", 1, None, T0, "receiver 'gone' is not configured (any more)", None, None)
+        for i in range(2)]
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_local_receiver_that_fails_is_probed_once_and_the_rest_postponed(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool) -> None:
+    if pooled:
+        monkeypatch.setattr(outbox, "LOCAL_CHANNELS", frozenset())
+    put(store, 5, receiver="log")
+    (tmp_path / "dir.jsonl").mkdir()  # appending to a directory fails: retryable
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "dir.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
+    assert (report.retrying, report.postponed, report.delivered) == (1, 4, 0)
+    r = rows(store)
+    assert [x["attempts"] for x in r] == [1, 0, 0, 0, 0]
+    assert all(x["last_error"] == "postponed: log failed earlier in this run" for x in r[1:])
+    assert all(x["next_attempt_at"] == r[0]["next_attempt_at"] > T0 for x in r[1:])
+    assert all(x["claim_token"] is None and x["status"] == "pending" for x in r)
+
+
+def test_a_local_batch_whose_lease_was_taken_over_sends_nothing_of_it(store: Store, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    put(store, 3, receiver="log")
+    real = outbox.renew_all
+
+    def taken_over(engine, batch, until):  # noqa: ANN001, ANN202 - another sender took the 2nd over
+        with engine.begin() as conn:
+            conn.execute(schema.notifications.update().where(schema.notifications.c.id == batch[1].id)
+                         .values(claim_token="other"))
+        return real(engine, batch, until)
+
+    monkeypatch.setattr(outbox, "renew_all", taken_over)
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
+    assert (report.delivered, report.lost) == (2, 1)
+    assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == ["k0-log", "k2-log"]
+    assert [(x["status"], x["claim_token"]) for x in rows(store)] == [
+        ("delivered", None), ("pending", "other"), ("delivered", None)]
+
+
+def test_a_file_receiver_takes_its_notifications_of_a_batch_in_one_sync(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sco_monitor.alerting.channels import file
+
+    syncs: list[int] = []
+    real_fsync = file.os.fsync
+    monkeypatch.setattr(file.os, "fsync", lambda fd: (syncs.append(fd), real_fsync(fd))[1])
+    put(store, 6, receiver="log")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    assert outbox.deliver_due(store.engine, receivers, Delivery(), T0).delivered == 6
+    assert len(syncs) == 1
+    assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        f"k{i}-log" for i in range(6)]
+    r = rows(store)
+    assert [(x["status"], x["attempts"], x["delivered_at"]) for x in r] == [("delivered", 1, T0)] * 6
+
+
+def test_when_a_batch_fails_together_its_first_is_the_failed_probe_and_the_rest_wait(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sco_monitor.alerting.channels import file
+
+    monkeypatch.setattr(file.FileChannel, "send_all", lambda self, config, messages: Outcome.retryable("disk full"))
+    put(store, 4, receiver="log")
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(tmp_path / "out.jsonl")}})]
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), T0)
+    assert (report.delivered, report.retrying, report.postponed) == (0, 1, 3)
+    r = rows(store)
+    assert [(x["status"], x["attempts"], x["last_error"]) for x in r] == [("pending", 1, "disk full")] + [
+        ("pending", 0, "postponed: log failed earlier in this run")] * 3
+    assert all(x["next_attempt_at"] == r[0]["next_attempt_at"] > T0 for x in r)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from sco_monitor.config import load_config
 from sco_monitor.errors import UsageError
@@ -49,6 +50,14 @@ def test_alert_history_snapshots_pending_and_firing_alerts(store: Store) -> None
     assert list(zip(h["date"].dt.date, h["fingerprint"])) == [
         (date(2008, 9, 15), "a"), (date(2008, 9, 15), "b"), (date(2008, 9, 16), "a")]
     assert list(h["country"]) == ["RUS", "USA", "RUS"] and h["series"].iloc[1] == "eq.us.spx"
+    copied = ["fingerprint", "rule", "labels", "state", "severity", "value", "threshold", "summary"]
+    with store.engine.connect() as conn:  # every column copied as the alert held it (labels as a mapping)
+        stored = [dict(r) for r in conn.execute(select(*(t.alert_history.c[c] for c in copied))
+                                                .where(t.alert_history.c.date == date(2008, 9, 15))
+                                                .order_by(t.alert_history.c.fingerprint)).mappings()]
+    assert stored == [{k: _alert(*args)[k] for k in copied} for args in (
+        ("a", "fx_depreciation_20d", {"country": "RUS", "series": "fx.usd_rub"}, "firing", "critical", 0.11),
+        ("b", "spx_drawdown", {"country": "USA", "series": "eq.us.spx"}, "pending", "warn", -0.12))]
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text, update
 
 from sco_monitor.alerting.dedup import GroupEntry
 from sco_monitor.alerting.state import AlertRecord
@@ -17,6 +16,8 @@ from sco_monitor.store.upsert import upsert
 _LOCK_KEY = 0x5C0A1E47  # pg_advisory_xact_lock key of the alert engine
 
 _RECORD_FIELDS = [f.name for f in fields(AlertRecord)]
+#: What an evaluation that changes nothing else leaves as it was (see `save_alerts`).
+_BEYOND_EVALUATION = [k for k in _RECORD_FIELDS if k not in ("updated_at", "last_eval_date")]
 
 
 @contextmanager
@@ -39,26 +40,37 @@ def write_txn(engine: Engine) -> Iterator[Connection]:
         conn.commit()
 
 
-def _record(row: Mapping[str, Any]) -> AlertRecord:
-    return AlertRecord(**{k: row[k] for k in _RECORD_FIELDS})
-
-
 def load_alerts(conn: Connection, states: Iterable[str] | None = None,
                 fingerprints: Iterable[str] | None = None) -> dict[str, AlertRecord]:
     t = schema.alerts
-    stmt = select(t)
+    stmt = select(*(t.c[k] for k in _RECORD_FIELDS))  # in the record's field order: a row is its arguments
     if states is not None:
         stmt = stmt.where(t.c.state.in_(list(states)))
     if fingerprints is not None:
         stmt = stmt.where(t.c.fingerprint.in_(list(fingerprints)))
-    return {r["fingerprint"]: _record(r) for r in conn.execute(stmt).mappings()}
+    return {rec.fingerprint: rec for rec in (AlertRecord(*r) for r in conn.execute(stmt))}
 
 
-def save_alerts(conn: Connection, records: Iterable[AlertRecord]) -> int:
-    rows = [{k: (dict(v) if k == "labels" else v) for k, v in ((k, getattr(r, k)) for k in _RECORD_FIELDS)}
-            for r in records]
-    upsert(conn, schema.alerts, rows)
-    return len(rows)
+def save_alerts(conn: Connection, records: Iterable[AlertRecord],
+                stored: Mapping[str, AlertRecord] | None = None) -> int:
+    """Write these records. Given what is `stored` (loaded in this transaction), a record that differs
+    from it only by having been evaluated again (`updated_at`, `last_eval_date`: most alerts, most
+    days) updates those two columns; the others are upserted whole. The rows end the same."""
+    records = list(records)
+    touched, whole = [], []
+    for r in records:
+        prev = (stored or {}).get(r.fingerprint)
+        if prev is not None and all(getattr(prev, k) == getattr(r, k) for k in _BEYOND_EVALUATION):
+            touched.append({"fp": r.fingerprint, "at": r.updated_at, "day": r.last_eval_date})
+        else:
+            whole.append({k: (dict(v) if k == "labels" else v) for k, v in ((k, getattr(r, k)) for k in _RECORD_FIELDS)})
+    upsert(conn, schema.alerts, whole)
+    if touched:
+        t = schema.alerts
+        conn.execute(update(t).where(t.c.fingerprint == bindparam("fp")).values(
+            updated_at=bindparam("at", type_=t.c.updated_at.type),
+            last_eval_date=bindparam("day", type_=t.c.last_eval_date.type)), touched)
+    return len(records)
 
 
 @dataclass(frozen=True)

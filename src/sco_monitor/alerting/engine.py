@@ -51,7 +51,7 @@ def process(engine: Engine, settings: Settings, assessment: Assessment, now: dat
     with db.write_txn(engine) as conn:
         records = db.load_alerts(conn)
         tr = apply(records, assessment.rules, assessment.as_of, now, settings.alerting.hysteresis)
-        db.save_alerts(conn, tr.changed)
+        db.save_alerts(conn, tr.changed, stored=records)
         records.update({r.fingerprint: r for r in tr.changed})
         ids = flush(conn, settings, now, records)
     run = AlertRun(assessment.as_of, len(assessment.rules), tr.skipped, tr.counts, ids)
@@ -96,8 +96,11 @@ def flush(conn: Connection, settings: Settings, now: datetime,
     alerting = settings.alerting
     groups = db.load_groups(conn)
     if records is None:
-        told_fps = {fp for g in groups.values() for fp in g.entry.firing}
-        records = db.load_alerts(conn, states=["firing"]) | db.load_alerts(conn, fingerprints=told_fps)
+        records = db.load_alerts(conn, states=["firing"])
+        # the told alerts that stopped firing (the others were just loaded): none on most runs, no query then
+        told_fps = {fp for g in groups.values() for fp in g.entry.firing if fp not in records}
+        if told_fps:
+            records |= db.load_alerts(conn, fingerprints=told_fps)
     firing = {fp: r for fp, r in records.items() if r.state == "firing"}
     relevant = dict(firing) | {fp: records[fp] for g in groups.values() for fp in g.entry.firing if fp in records}
     mutes = muted(relevant, silences.load(conn, now), settings, now)

@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, func, or_, select, update
 from tenacity import wait_exponential_jitter
 
 from sco_monitor import i18n
@@ -39,6 +40,10 @@ KINDS = ("alert", "heartbeat", "digest", "test")
 DEFAULT_GIVE_UP = timedelta(hours=24)
 MIN_RETRY = timedelta(seconds=1)
 _REQUIRED = {"digest": ("subject", "text", "html")}
+#: Channels that deliver on this machine under one lock (the file channel appends and syncs a line):
+#: threads add nothing to them, so a batch only for these (or for unknown receivers, failed without any
+#: IO) is sent in the calling thread, without a pool, and its claims renewed and outcomes written at once.
+LOCAL_CHANNELS: frozenset[str] = frozenset({"file"})
 
 
 def enqueue(conn: Connection, receiver: str, kind: str, payload: Mapping[str, Any], idempotency_key: str,
@@ -157,12 +162,7 @@ def plan(c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> tuple[s
 
 def write(engine: Engine, c: Claimed, status: str, values: dict[str, Any]) -> str:
     """Store a planned outcome if this sender still holds the claim; else 'lost' (the lease was taken over)."""
-    with engine.begin() as conn:
-        n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token).values(**values)).rowcount
-    if n == 0:
-        log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
-        return "lost"
-    return status
+    return write_all(engine, [(c, status, values)])[0]
 
 
 def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: Policy) -> str:
@@ -177,6 +177,41 @@ def renew(engine: Engine, c: Claimed, until: datetime) -> bool:
         n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token, t.c.status == "pending")
                          .values(claimed_until=until)).rowcount
     return n == 1
+
+
+def renew_all(engine: Engine, batch: list[Claimed], until: datetime) -> set[int]:
+    """`renew` for a whole batch in one statement: the ids this sender still holds (see `renew`). For a
+    batch that goes out at once, right after (local channels: no network in between)."""
+    if not batch:
+        return set()
+    token = batch[0].token
+    stmt = (update(t).where(t.c.id.in_([c.id for c in batch]), t.c.claim_token == token, t.c.status == "pending")
+            .values(claimed_until=until).returning(t.c.id))
+    with engine.begin() as conn:
+        return {r[0] for r in conn.execute(stmt)}
+
+
+def write_all(engine: Engine, outcomes: list[tuple[Claimed, str, dict[str, Any]]]) -> list[str]:
+    """`write` for several planned outcomes in one transaction (one commit, not one per notification);
+    each row still only where this sender holds its claim, else 'lost'. Statuses in the given order."""
+    out: list[str] = []
+    with engine.begin() as conn:
+        for c, status, values in outcomes:
+            stmt = _outcome_update(tuple(values))
+            n = conn.execute(stmt, {"b_id": c.id, "b_token": c.token, **{f"v_{k}": v for k, v in values.items()}}).rowcount
+            out.append(status if n else "lost")
+    for (c, status, _), written in zip(outcomes, out):
+        if written == "lost":
+            log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status=status)
+    return out
+
+
+@lru_cache(maxsize=32)
+def _outcome_update(columns: tuple[str, ...]) -> Update:
+    """`write`'s UPDATE setting these columns, with bound values: built once per set of columns (an
+    outcome sets one of a few), not once per notification."""
+    return update(t).where(t.c.id == bindparam("b_id"), t.c.claim_token == bindparam("b_token")).values(
+        {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in columns})
 
 
 def postponed(until: datetime, why: str) -> dict[str, Any]:
@@ -252,6 +287,25 @@ def send(receiver: Receiver | None, message: Message, senders: _Senders | None =
             senders.close()
 
 
+def send_all(receiver: Receiver, messages: list[Message], senders: _Senders) -> Outcome:
+    """One delivery attempt of several notifications to one receiver whose channel takes them together
+    (`BatchChannel`): one outcome for all; channel bugs become a retryable outcome, as in `send`."""
+    try:
+        channel = senders.get(receiver.channel)
+        with i18n.use(receiver.language):
+            return channel.send_all(getattr(receiver, receiver.channel), messages)  # type: ignore[attr-defined]
+    except Exception as e:  # noqa: BLE001 - a bug in one channel must not stop the others
+        log.exception("channel_error", receiver=receiver.name, ids=[m.id for m in messages])
+        return Outcome.retryable(f"internal error in the {receiver.channel} channel: {type(e).__name__}: {e}")
+
+
+def _takes_batches(senders: _Senders, receiver: Receiver) -> bool:
+    try:
+        return callable(getattr(senders.get(receiver.channel), "send_all", None))
+    except UnknownName:
+        return False
+
+
 def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, now: datetime | None = None,
                 *, workers: int | None = None, clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
     """Deliver every notification due when the run starts, `workers` at a time.
@@ -262,6 +316,9 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
     Each notification is attempted at most once per run. A receiver's first notification probes
     it; after a retryable failure, the rest of that receiver's notifications wait for its next
     attempt instead of hammering it (and one failing receiver never holds up the others).
+    A batch only for local channels (`LOCAL_CHANNELS`), or of one notification, goes out in this
+    thread in id order (a receiver whose channel takes batches gets its share in one attempt); a pool
+    of `workers` threads is started only for a batch that needs one.
     """
     at = (lambda: now) if now is not None else clock
     cutoff = at()
@@ -305,29 +362,90 @@ def deliver_due(engine: Engine, receivers: list[Receiver], delivery: Delivery, n
             if prober:
                 probe.set()
 
+    def outcome_of(c: Claimed, status: str, outcome: Outcome | None) -> None:
+        # Counted and logged by this thread alone, after the outcome is stored (or lost before the attempt).
+        setattr(report, status, getattr(report, status) + 1)
+        if outcome is None:
+            return
+        log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind,
+                 attempt=c.attempts + 1, outcome=outcome.status, detail=outcome.detail or None,
+                 status=status)
+        if status == "failed":
+            report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
+
+    def locally(batch: list[Claimed]) -> None:
+        # In this thread, in id order. A receiver whose channel takes batches (`send_all`: one append
+        # and one sync of the file) gets all of its notifications of the batch in one attempt; if that
+        # fails retryably, the first counts as the probe that failed and the rest are postponed, as
+        # the pool would have it. Others go one by one, the first probing the receiver.
+        held = renew_all(engine, batch, at() + lease)
+        planned: dict[int, tuple[str, dict[str, Any], Outcome | None]] = {}
+        together: dict[str, list[Claimed]] = {}
+
+        def put_off(c: Claimed) -> None:
+            why = f"postponed: {c.receiver} failed earlier in this run"
+            planned[c.id] = ("postponed", postponed(max(down[c.receiver], at() + MIN_RETRY), why), None)
+
+        def attempted(c: Claimed, outcome: Outcome) -> None:
+            status, values = plan(c, outcome, at(), policy)
+            planned[c.id] = (status, values, outcome)
+            if outcome.status == "retryable":
+                down.setdefault(c.receiver, values.get("next_attempt_at") or at() + MIN_RETRY)
+
+        for c in batch:
+            receiver = by_name.get(c.receiver)
+            if c.receiver in down:
+                put_off(c)
+            elif c.id not in held:
+                log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
+            elif receiver is not None and _takes_batches(senders, receiver):
+                together.setdefault(c.receiver, []).append(c)
+            else:
+                attempted(c, send(receiver, c.message(), senders))
+        for name, group in together.items():
+            outcome = send_all(by_name[name], [c.message() for c in group], senders)
+            if outcome.status == "retryable":
+                attempted(group[0], outcome)
+                for c in group[1:]:
+                    put_off(c)
+            else:
+                for c in group:
+                    attempted(c, outcome)
+        order = [c for c in batch if c.id in planned]
+        written = dict(zip([c.id for c in order],
+                           write_all(engine, [(c, planned[c.id][0], planned[c.id][1]) for c in order])))
+        for c in batch:
+            outcome_of(c, written.get(c.id, "lost"), planned[c.id][2] if c.id in planned else None)
+
+    pool: ThreadPoolExecutor | None = None
+    limit = workers * 4
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-            while batch := claim(engine, at(), workers * 4, lease, token, due_by=cutoff):
+        while batch := claim(engine, at(), limit, lease, token, due_by=cutoff):
+            if len(batch) == 1 or all(_local(by_name.get(c.receiver)) for c in batch):
+                locally(batch)
+            else:
+                pool = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
                 # Outcomes are written here, one short transaction each, by this thread alone:
                 # senders never queue on the database's write lock.
                 for done in as_completed([pool.submit(attempt, c) for c in batch]):
                     c, status, values, outcome = done.result()
                     if status == "lost":
                         log.warning("notification_lease_lost", id=c.id, receiver=c.receiver, status="not sent")
-                        report.lost += 1
-                        continue
-                    status = write(engine, c, status, values)
-                    setattr(report, status, getattr(report, status) + 1)
-                    if outcome is None:
-                        continue
-                    log.info("notification_attempt", id=c.id, receiver=c.receiver, kind=c.kind,
-                             attempt=c.attempts + 1, outcome=outcome.status, detail=outcome.detail or None,
-                             status=status)
-                    if status == "failed":
-                        report.problems.append(f"notification {c.id} to {c.receiver} failed: {outcome.detail}")
+                    else:
+                        status = write(engine, c, status, values)
+                    outcome_of(c, status, outcome)
+            if len(batch) < limit:
+                break  # everything due and free when this batch was claimed is in it
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         senders.close()
     return report
+
+
+def _local(receiver: Receiver | None) -> bool:
+    """A receiver delivered without network IO: a local channel, or none (its notification fails at once)."""
+    return receiver is None or receiver.channel in LOCAL_CHANNELS
 
 
 # --- what users see -----------------------------------------------------------------------------------

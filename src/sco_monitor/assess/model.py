@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +20,21 @@ StressLevel = Literal["low", "moderate", "elevated", "high", "severe"]
 
 def fingerprint(rule: str, labels: dict[str, str]) -> str:
     """Alertmanager-style identity of an alert: the rule and its labels, order-free."""
-    body = json.dumps({"rule": rule, "labels": dict(sorted(labels.items()))}, sort_keys=True)
+    items = tuple(sorted(labels.items()))
+    try:
+        return _fingerprint(rule, items)
+    except TypeError:  # an unhashable label value: not memoisable, the same digest
+        return _digest(rule, items)
+
+
+@lru_cache(maxsize=200_000)
+def _fingerprint(rule: str, labels: tuple[tuple[str, Any], ...]) -> str:
+    """Memoised: every day's evaluations and saved rows name the same targets again."""
+    return _digest(rule, labels)
+
+
+def _digest(rule: str, labels: tuple[tuple[str, Any], ...]) -> str:
+    body = json.dumps({"rule": rule, "labels": dict(labels)}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

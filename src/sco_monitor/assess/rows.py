@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -14,14 +15,22 @@ def _num(v: Any) -> float | None:
     return json_safe(None if v is None else float(v))
 
 
+def _indicator_rows(recent: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of `Indicators.recent`, column by column as plain Python values (its values are finite)."""
+    if recent.empty:
+        return []
+    days = pd.DatetimeIndex(recent["date"]).date
+    return [{"series_id": s, "indicator": i, "date": d, "value": v if math.isfinite(v) else None}
+            for s, i, d, v in zip(recent["series_id"].tolist(), recent["indicator"].tolist(), days,
+                                  recent["value"].astype(float).tolist())]
+
+
 def result_rows(run: AssessmentRun, days: int) -> dict[str, list[dict[str, Any]]]:
     """Table → rows: indicator values and stress history of the last `days`, and as_of's
     evaluations, probabilities and forecasts, all JSON-safe (NaN and infinities as null)."""
     res = run.assessment
     as_of = res.as_of
-    recent = run.indicators.recent(run.specs, days)
-    ind_rows = [{"series_id": s, "indicator": i, "date": d.date(), "value": _num(v)}
-                for s, i, d, v in recent.itertuples(index=False, name=None)]
+    ind_rows = _indicator_rows(run.indicators.recent(run.specs, days))
     since = pd.Timestamp(as_of) - pd.Timedelta(days=days)
     stress_rows = []
     for scope, sc in run.stress.scopes.items():

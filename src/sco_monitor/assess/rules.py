@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -146,17 +147,49 @@ def _series_frame(targets: list[Target], inputs: RuleInputs, frame: pd.DataFrame
     cal = inputs.calendar
     ids = [t.series.id for t in targets]
     keys = [t.key for t in targets]
-    values = frame.reindex(index=cal, columns=ids).to_numpy(dtype=float)
+    values = _reindexed(frame, cal, ids, float, np.nan)
     if orient:
         values = values * np.array([_sign(t.series) for t in targets])
-    fresh = inputs.indicators.fresh().reindex(index=cal, columns=ids, fill_value=False).to_numpy(dtype=bool)
+    fresh = _reindexed(inputs.indicators.fresh(), cal, ids, bool, False)
     reasons = {}
     for i, t in enumerate(targets):
         if t.series.id in inputs.unavailable:
             fresh[:, i] &= cal < inputs.as_of
             reasons[t.key] = inputs.unavailable[t.series.id]
-    return RuleFrame(targets, pd.DataFrame(values, index=cal, columns=keys),
-                     pd.DataFrame(fresh, index=cal, columns=keys), reasons=reasons)
+    columns = pd.Index(keys)
+    return RuleFrame(targets, pd.DataFrame(values, index=cal, columns=columns),
+                     pd.DataFrame(fresh, index=cal, columns=columns), reasons=reasons)
+
+
+def _reindexed(frame: pd.DataFrame, rows: pd.Index, columns: Sequence[str], dtype: type, fill: Any) -> np.ndarray:
+    """`frame.reindex(index=rows, columns=columns, fill_value=fill).to_numpy(dtype=dtype)` without building
+    the reindexed frame: the cells are taken from the frame's array at looked-up positions (a day's
+    evaluation asks for one row of a whole-calendar frame, per rule per day, and pandas' reindex of
+    that one row costs more than the rule)."""
+    if not (frame.index.is_unique and frame.columns.is_unique):  # reindex's own error, or its own answer
+        return frame.reindex(index=rows, columns=list(columns), fill_value=fill).to_numpy(dtype=dtype)
+    row_at = _row_positions(frame.index, rows)
+    position = {label: i for i, label in enumerate(frame.columns)}
+    col_at = np.array([position.get(c, -1) for c in columns], dtype=np.intp)
+    out = np.full((len(rows), len(col_at)), fill, dtype=dtype)
+    have_rows, have_cols = np.flatnonzero(row_at >= 0), np.flatnonzero(col_at >= 0)
+    if len(have_rows) and len(have_cols):
+        cells = frame.to_numpy(dtype=dtype)  # one block (indicator frames): a view, not a copy
+        out[np.ix_(have_rows, have_cols)] = cells[np.ix_(row_at[have_rows], col_at[have_cols])]
+    return out
+
+
+def _row_positions(index: pd.Index, rows: pd.Index) -> np.ndarray:
+    """`index.get_indexer(rows)` (-1 where absent) for a unique index; a binary search on a sorted
+    calendar of the same dtype (pandas' general lookup costs tens of microseconds per call)."""
+    if (isinstance(index, pd.DatetimeIndex) and isinstance(rows, pd.DatetimeIndex) and index.dtype == rows.dtype
+            and index.is_monotonic_increasing):
+        keys, wanted = index.asi8, rows.asi8
+        at = np.searchsorted(keys, wanted)
+        found = at < len(keys)
+        found[found] = keys[at[found]] == wanted[found]
+        return np.where(found, at, -1).astype(np.intp)
+    return index.get_indexer(rows)
 
 
 def _thresholds(rule: Rule) -> dict[str, float | None]:
@@ -218,15 +251,33 @@ def _with(out: RuleFrame, rule: Rule, **extra: Any) -> RuleFrame:
 
 
 def _at_as_of(inputs: RuleInputs, values: dict[str, float], targets: list[Target]) -> pd.DataFrame:
-    return pd.DataFrame([[values.get(t.key, np.nan) for t in targets]], index=[inputs.as_of],
-                        columns=[t.key for t in targets], dtype=float)
+    """One row at as_of of these targets' values (NaN where absent), built from an array: pandas'
+    list-of-lists constructor infers types cell by cell, and this runs per rule per day."""
+    row = np.array([[values.get(t.key, np.nan) for t in targets]], dtype=float).reshape(1, len(targets))
+    return pd.DataFrame(row, index=_one_day(inputs.as_of), columns=pd.Index([t.key for t in targets]))
+
+
+def _one_day(day: pd.Timestamp) -> pd.DatetimeIndex:
+    """The index of a frame at one day, built once per day (an index is immutable; building one costs
+    more than the rest of a one-row frame)."""
+    if not isinstance(day, pd.Timestamp):
+        return pd.DatetimeIndex([day])
+    return _one_day_of(day, day.unit, day.tz)  # equal Timestamps of another unit or zone: another index
+
+
+@lru_cache(maxsize=64)
+def _one_day_of(day: pd.Timestamp, unit: str, tz: Any) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([day])
 
 
 def _fresh_now(inputs: RuleInputs, targets: list[Target]) -> pd.DataFrame:
+    """One row at as_of: is each target's series fresh and not flagged unavailable (from an array, as above)."""
     fresh = inputs.indicators.fresh()
-    row = fresh.iloc[-1] if len(fresh) else pd.Series(dtype=bool)
-    return pd.DataFrame([[bool(row.get(t.series.id, False)) and t.series.id not in inputs.unavailable
-                          for t in targets]], index=[inputs.as_of], columns=[t.key for t in targets])
+    now = _reindexed(fresh, fresh.index[-1:], [t.series.id for t in targets], bool, False)
+    if not len(fresh):
+        now = np.zeros((1, len(targets)), dtype=bool)
+    row = now.reshape(1, len(targets)) & np.array([t.series.id not in inputs.unavailable for t in targets], dtype=bool)
+    return pd.DataFrame(row, index=_one_day(inputs.as_of), columns=pd.Index([t.key for t in targets]))
 
 
 @registry.register("vol_regime")
@@ -346,18 +397,18 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     cal = inputs.calendar
     values, reasons = {}, {}
     by_level = rule.params.get("measure", "level") == "level"
-    bounds: dict[str, dict[str, pd.Series]] = {"warn": {}, "critical": {}, "clear": {}}
+    bounds: dict[str, dict[str, np.ndarray]] = {"warn": {}, "critical": {}, "clear": {}}
     for t in targets:
         sc = scopes.get(t.scope)
         if sc is None or sc.index.empty:
-            values[t.key] = pd.Series(np.nan, index=cal)
+            values[t.key] = np.full(len(cal), np.nan)
             reasons[t.key] = "no stress index for this scope" if sc is None else sc.value().note
             continue
-        values[t.key] = sc.index.reindex(cal)
+        values[t.key] = _cells_on(sc.index, cal)
         if by_level:
             for which, rank in _thresholds(rule).items():
                 if rank is not None:
-                    bounds[which][t.key] = _bound(sc.bounds, rank).reindex(cal)
+                    bounds[which][t.key] = _cells_on(_bound(sc.bounds, rank), cal)
     keys = [t.key for t in targets]
     out = RuleFrame(targets, _calendar_frame(values, cal, keys), reasons=reasons)
     if by_level:
@@ -375,12 +426,23 @@ def stress_level_rule(rule: Rule, inputs: RuleInputs) -> RuleFrame:
     return out
 
 
-def _calendar_frame(columns: Mapping[str, pd.Series], cal: pd.DatetimeIndex, keys: list[str]) -> pd.DataFrame:
-    """Series already on the calendar as one frame of these keys (NaN where absent): one block,
+def _calendar_frame(columns: Mapping[str, np.ndarray], cal: pd.DatetimeIndex, keys: list[str]) -> pd.DataFrame:
+    """Columns already on the calendar as one frame of these keys (NaN where absent): one block,
     without pandas aligning every column (this runs per rule per day)."""
     empty = np.full(len(cal), np.nan)
-    cells = [columns[k].to_numpy(dtype=float) if k in columns else empty for k in keys]
+    cells = [columns[k] if k in columns else empty for k in keys]
     return pd.DataFrame(np.column_stack(cells) if cells else np.empty((len(cal), 0)), index=cal, columns=keys)
+
+
+def _cells_on(series: pd.Series, cal: pd.Index) -> np.ndarray:
+    """`series.reindex(cal).to_numpy(dtype=float)`, taken by position (see `_reindexed`)."""
+    if not series.index.is_unique:
+        return series.reindex(cal).to_numpy(dtype=float)
+    at = _row_positions(series.index, cal)
+    out = np.full(len(cal), np.nan)
+    found = at >= 0
+    out[found] = series.to_numpy(dtype=float)[at[found]]
+    return out
 
 
 def _bound(bounds: pd.DataFrame, rank: float) -> pd.Series:
@@ -451,6 +513,14 @@ def _beyond(values: np.ndarray, threshold: Any, above: bool) -> np.ndarray:
         return values >= th if above else values <= th
 
 
+def _on_axes_of(fresh: pd.DataFrame, values: pd.DataFrame) -> np.ndarray:
+    """The freshness frame on the values' rows and columns (False where absent); the frame's own array
+    when it is already on them, as the rule kinds build it."""
+    if fresh.index.equals(values.index) and fresh.columns.equals(values.columns):
+        return fresh.to_numpy(dtype=bool)
+    return _reindexed(fresh, values.index, list(values.columns), bool, False)
+
+
 def severity_codes(rf: RuleFrame, rule: Rule) -> pd.DataFrame:
     """Dates × targets: -1 no data, 0 ok, 1 warn, 2 critical (vectorised)."""
     v = rf.values.to_numpy(dtype=float)
@@ -462,7 +532,7 @@ def severity_codes(rf: RuleFrame, rule: Rule) -> pd.DataFrame:
             if isinstance(th, pd.DataFrame):
                 bad |= np.isnan(th.to_numpy(dtype=float))
     if rf.fresh is not None:
-        bad |= ~rf.fresh.reindex(index=rf.values.index, columns=rf.values.columns, fill_value=False).to_numpy(bool)
+        bad |= ~_on_axes_of(rf.fresh, rf.values)
     return pd.DataFrame(np.where(bad, NO_DATA, codes), index=rf.values.index, columns=rf.values.columns)
 
 
@@ -474,21 +544,47 @@ def severity_history(rule: Rule, inputs: RuleInputs) -> pd.DataFrame:
 # --- evaluation at as_of -------------------------------------------------------------------------------
 
 
-def _at(th: Threshold, pos: int, key: str) -> float | None:
+@dataclass(frozen=True)
+class _Cells:
+    """A rule frame's values, severity codes and threshold frames as arrays, with each target key's
+    column: a day's evaluations read them cell by cell, without pandas indexing per cell."""
+
+    values: np.ndarray
+    codes: np.ndarray
+    column: dict[str, int]  # target key → column of `values` and `codes` (its first, as frame[key] would be)
+    thresholds: tuple[tuple[np.ndarray, dict[str, int]] | float | None, ...]  # warn, critical, clear
+
+    @classmethod
+    def of(cls, rf: RuleFrame, codes: pd.DataFrame) -> _Cells:
+        return cls(rf.values.to_numpy(dtype=float), codes.to_numpy(), _first_columns(rf.values.columns),
+                   tuple(_threshold_cells(th) for th in (rf.warn, rf.critical, rf.clear)))
+
+    def threshold(self, which: int, pos: int, key: str) -> float | None:
+        """warn (0), critical (1) or clear (2) of `key` on row `pos`: None when not set or NaN there."""
+        th = self.thresholds[which]
+        if th is None:
+            return None
+        if isinstance(th, tuple):
+            cells, column = th
+            col = column.get(key)
+            v = cells[pos, col] if col is not None else np.nan
+            return None if pd.isna(v) else float(v)
+        return th
+
+
+def _first_columns(columns: pd.Index) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, key in enumerate(columns):
+        out.setdefault(key, i)
+    return out
+
+
+def _threshold_cells(th: Threshold) -> tuple[np.ndarray, dict[str, int]] | float | None:
     if th is None:
         return None
     if isinstance(th, pd.DataFrame):
-        v = _cell(th, pos, key) if key in th.columns else np.nan
-        return None if pd.isna(v) else float(v)
+        return th.to_numpy(dtype=float), _first_columns(th.columns)
     return float(th)
-
-
-def _cell(frame: pd.DataFrame, pos: int, key: str) -> Any:
-    """frame[key].iloc[pos] without building the column (this runs per target per day)."""
-    col = frame.columns.get_loc(key)
-    if not isinstance(col, int):  # a duplicated column label: the first, as frame[key] would fail anyway
-        return frame[key].iloc[pos]
-    return frame.iat[pos, col]
 
 
 def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
@@ -497,33 +593,46 @@ def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
     codes = severity_codes(rf, rule)
     pos = int(rf.values.index.searchsorted(inputs.as_of, side="right")) - 1
     last = inputs.indicators.last_known()
+    cells = _Cells.of(rf, codes)
+    as_of = inputs.as_of.date().isoformat()
     out = []
     for t in rf.targets:
-        ev = evaluation_at(rule, rf, codes, t, pos)
+        fields = _evaluation_fields(rule, cells, t, pos)
         details = dict(rf.details.get(t.key, {}))
-        if ev.severity == "no_data":
-            value = rf.values[t.key].iloc[pos] if pos >= 0 else np.nan
+        if fields["severity"] == "no_data":
+            col = cells.column.get(t.key)
+            value = cells.values[pos, col] if pos >= 0 and col is not None else np.nan
             details["reason"] = _no_data_reason(t, rf, value, last, inputs)
-        ev.details = details
-        ev.summary = summary(rule, ev, t, rf.extra.get(t.key, {}), inputs, last)
-        out.append(ev)
+        fields["details"] = details
+        fields["summary"] = _summary(rule, fields, t, rf.extra.get(t.key, {}), as_of, last)
+        # Every field is already of its declared type (floats, None, a severity name, the rule's own
+        # validated values): constructed without validation, it is the object validation would build.
+        out.append(RuleEvaluation.model_construct(**fields))
     return out
 
 
 def evaluation_at(rule: Rule, rf: RuleFrame, codes: pd.DataFrame, t: Target, pos: int) -> RuleEvaluation:
     """The evaluation of one target on calendar row `pos` (no summary or details): what the alert
     state machine needs, for as_of and for any day of a history."""
-    value = _cell(rf.values, pos, t.key) if pos >= 0 else np.nan
-    code = int(_cell(codes, pos, t.key)) if pos >= 0 else NO_DATA
-    warn, crit, clear = _at(rf.warn, pos, t.key), _at(rf.critical, pos, t.key), _at(rf.clear, pos, t.key)
+    return RuleEvaluation(**_evaluation_fields(rule, _Cells.of(rf, codes), t, pos))
+
+
+def _evaluation_fields(rule: Rule, cells: _Cells, t: Target, pos: int) -> dict[str, Any]:
+    """`RuleEvaluation` fields of one target on calendar row `pos`, read from the rule frame's arrays."""
+    col = cells.column.get(t.key)
+    if pos >= 0 and col is None:
+        raise KeyError(t.key)  # as frame[key] would: a target without a column is a rule kind's bug
+    value = cells.values[pos, col] if pos >= 0 else np.nan
+    code = int(cells.codes[pos, col]) if pos >= 0 else NO_DATA
+    warn, crit, clear = (cells.threshold(i, pos, t.key) for i in range(3))
     threshold = crit if code == CRITICAL else warn if warn is not None else crit
-    return RuleEvaluation(
-        rule=rule.name, kind=rule.kind, category=rule.category, labels=t.labels,
-        series_id=t.series.id if t.series else None,
-        value=None if (pd.isna(value) or not math.isfinite(value)) else float(value),
-        threshold=threshold, severity=SEVERITY[code], warn=warn, critical=crit, clear=clear,
-        direction=rule.direction, for_=rule.for_, within=rule.within,
-    )
+    return {
+        "rule": rule.name, "kind": rule.kind, "category": rule.category, "labels": dict(t.labels),
+        "series_id": t.series.id if t.series else None,
+        "value": None if (pd.isna(value) or not math.isfinite(value)) else float(value),
+        "threshold": threshold, "severity": SEVERITY[code], "warn": warn, "critical": crit, "clear": clear,
+        "direction": rule.direction, "for_": rule.for_, "within": rule.within,
+    }
 
 
 def _no_data_reason(t: Target, rf: RuleFrame, value: float, last: Mapping[str, date], inputs: RuleInputs) -> str:
@@ -545,30 +654,33 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else str(v)
 
 
-def summary(rule: Rule, ev: RuleEvaluation, t: Target, extra: Mapping[str, Any], inputs: RuleInputs,
-            last: Mapping[str, date]) -> str:
-    """The rule's template rendered safely; a plain default when empty, failing, or without data."""
+def _summary(rule: Rule, ev: Mapping[str, Any], t: Target, extra: Mapping[str, Any], as_of: str,
+             last: Mapping[str, date]) -> str:
+    """The rule's template rendered safely; a plain default when empty, failing, or without data.
+
+    `ev` holds the evaluation's fields (its `details` take a `summary_error` when the template fails)."""
     s = t.series
     name = s.name if s is not None else t.scope or ""
-    seen = last.get(s.id) if s is not None else None
-    values: dict[str, Any] = {
-        "rule": rule.name, "category": rule.category, "series": s.id if s else "", "name": name,
-        "country": t.labels.get("country", ""), "scope": t.scope or "", "unit": s.unit if s else "",
-        "value": ev.value, "threshold": ev.threshold, "severity": ev.severity, "warn": ev.warn,
-        "critical": ev.critical, "direction": rule.direction, "as_of": inputs.as_of.date().isoformat(),
-        "date": seen.isoformat() if seen else "", "window": None, "level": None, "index": None,
-        "probability": None, "horizon": None, "model": None, **extra,
-    }
-    if ev.severity == "no_data":
-        return f"{name}: no data for {rule.name} ({ev.details.get('reason', '')})"
+    severity, details = ev["severity"], ev["details"]
+    if severity == "no_data":
+        return f"{name}: no data for {rule.name} ({details.get('reason', '')})"
     if rule.summary:
+        seen = last.get(s.id) if s is not None else None
+        values: dict[str, Any] = {
+            "rule": rule.name, "category": rule.category, "series": s.id if s else "", "name": name,
+            "country": t.labels.get("country", ""), "scope": t.scope or "", "unit": s.unit if s else "",
+            "value": ev["value"], "threshold": ev["threshold"], "severity": severity, "warn": ev["warn"],
+            "critical": ev["critical"], "direction": rule.direction, "as_of": as_of,
+            "date": seen.isoformat() if seen else "", "window": None, "level": None, "index": None,
+            "probability": None, "horizon": None, "model": None, **extra,
+        }
         try:
             return render(rule.summary, values)
         except TemplateError as e:
-            ev.details["summary_error"] = str(e)
+            details["summary_error"] = str(e)
     op = ">=" if rule.direction == "above" else "<="
-    state = f"{ev.severity}: {op} {_fmt(ev.threshold)}" if ev.severity != "ok" else "within thresholds"
-    return f"{name}: {rule.kind} {_fmt(ev.value)} ({state})"
+    state = f"{severity}: {op} {_fmt(ev['threshold'])}" if severity != "ok" else "within thresholds"
+    return f"{name}: {rule.kind} {_fmt(ev['value'])} ({state})"
 
 
 def evaluate(rules: Sequence[Rule], inputs: RuleInputs) -> list[RuleEvaluation]:

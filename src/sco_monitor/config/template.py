@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 #: The names a rule summary may cite.
@@ -25,15 +26,24 @@ class TemplateError(ValueError):
     """A template names something it may not, or is malformed."""
 
 
-def check(template: str, allowed: frozenset[str] = SUMMARY_FIELDS) -> None:
-    """Raise TemplateError unless every field is an allowed plain name with a sane format spec."""
+@lru_cache(maxsize=1024)
+def _parts(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """The template parsed (literal text, field name, format spec, conversion), once per template: a
+    rule's summary is rendered for every target every day, from the same few templates."""
     try:
-        parts = list(string.Formatter().parse(template))
+        return tuple(string.Formatter().parse(template))
     except ValueError as e:
         raise TemplateError(f"malformed template: {e}") from None
-    for _, name, spec, _ in parts:
-        if name is None:
-            continue
+
+
+def _fields(template: str) -> list[tuple[str, str]]:
+    """(name, format spec) of each field of a template."""
+    return [(name, spec or "") for _, name, spec, _ in _parts(template) if name is not None]
+
+
+def check(template: str, allowed: frozenset[str] = SUMMARY_FIELDS) -> None:
+    """Raise TemplateError unless every field is an allowed plain name with a sane format spec."""
+    for name, spec in _fields(template):
         if name == "" or not name.isidentifier():
             raise TemplateError(f"template field {{{name}}} is not allowed: use plain names like {{value}}")
         if name not in allowed:
@@ -60,6 +70,18 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     check(template, frozenset(values) | SUMMARY_FIELDS)
     safe = {k: v for k, v in values.items() if v is None or isinstance(v, (int, float, str))}
     try:
-        return _FORMATTER.vformat(template, (), safe)
+        return _format(template, safe)
     except (KeyError, ValueError, TypeError, IndexError) as e:
         raise TemplateError(f"cannot render {template!r}: {type(e).__name__}: {e}") from None
+
+
+def _format(template: str, values: Mapping[str, Any]) -> str:
+    """`str.format_map` of a checked template (plain names, literal format specs) from its cached parse:
+    what `string.Formatter.vformat` does for such a template, without parsing it again."""
+    out: list[str] = []
+    for literal, name, spec, conversion in _parts(template):
+        out.append(literal)
+        if name is not None:
+            value = _FORMATTER.convert_field(_FORMATTER.get_value(name, (), values), conversion)
+            out.append(_FORMATTER.format_field(value, spec or ""))
+    return "".join(out)

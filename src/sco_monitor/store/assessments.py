@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from sco_monitor.errors import RunFailed
 from sco_monitor.store import schema
@@ -96,6 +96,7 @@ def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[
     with store.engine.begin() as conn:
         conn.execute(delete(schema.rule_evaluations).where(schema.rule_evaluations.c.as_of == as_of))
         conn.execute(delete(schema.crisis_probability).where(schema.crisis_probability.c.date == as_of))
+        backfill = _not_stored(conn, backfill)
         for i in range(0, len(backfill), _CHUNK):
             upsert(conn, schema.stress_index, backfill[i: i + _CHUNK], update=[])
         for name in RESULT_TABLES:
@@ -106,6 +107,18 @@ def save_assessment(store: Store, as_of: date, rows: Mapping[str, Sequence[dict[
             if saved_at is None:
                 raise ValueError("save_assessment: a body needs its saved_at")
             upsert(conn, schema.saved_assessments, [{"as_of": as_of, "saved_at": saved_at, "body": dict(body)}])
+
+
+def _not_stored(conn: Connection, stress: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stress rows whose (scope, date) the store does not hold yet: the only ones a backfill writes
+    (the others would be skipped on conflict), found with one query instead of encoding them all."""
+    dates = [r["date"] for r in stress]
+    if not stress or None in dates:
+        return stress
+    t = schema.stress_index
+    stored = {(scope, day) for scope, day in conn.execute(select(t.c.scope, t.c.date).where(
+        t.c.date >= min(dates), t.c.date <= max(dates), t.c.scope.in_(sorted({r["scope"] for r in stress}))))}
+    return [r for r in stress if (r["scope"], r["date"]) not in stored]
 
 
 def load_saved_assessment(store: Store, as_of: date) -> SavedAssessment | None:

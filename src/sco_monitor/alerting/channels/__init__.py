@@ -7,6 +7,7 @@ extension registers a factory under a new name the same way the built-ins do.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -58,6 +59,15 @@ class Channel(Protocol):
 
     def close(self) -> None:
         """Release connections (called once per delivery run)."""
+
+
+class BatchChannel(Channel, Protocol):
+    """A channel that can also deliver several notifications to one receiver in one go (the file channel:
+    one append and one sync for all of them). The outbox sends a local batch's notifications for such a
+    receiver together; a retryable failure counts as its first one's (the probe), the rest wait."""
+
+    def send_all(self, config: Any, messages: Sequence[Message]) -> Outcome:
+        """Deliver every message (in order) with the receiver's channel config: one outcome for all."""
 
 
 class ChannelFactory(Protocol):
