@@ -177,3 +177,14 @@ def test_a_rise_driver_is_named_in_words() -> None:
     from sco_monitor import i18n
     assert i18n.driver_name("seg_fx_rise63") == "fx rising over 63 business days"
     assert i18n.driver_name("seg_fx") == "fx"
+
+
+def test_the_settings_give_the_model_its_parameters_and_leave_the_unshipped_indicators_out() -> None:
+    from sco_monitor.assess.pipeline import ews_params
+    from sco_monitor.config.settings import AssessmentConfig
+
+    shipped = ews_params(AssessmentConfig())
+    assert shipped.robust_z and not shipped.equity_boom and not shipped.oil_fall
+    on = ews_params(AssessmentConfig(crisis_oil_fall=True, crisis_equity_boom=True, crisis_horizon=40,
+                                     crisis_overlap_adjusted=False))
+    assert on.oil_fall and on.equity_boom and on.horizon == 40 and not on.robust_z

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from sco_monitor.assess.ews import EwsHistory, EwsParams, estimate_history
-from sco_monitor.assess.pipeline import evaluate_history
+from sco_monitor.assess.pipeline import evaluate_history, ews_params
 from sco_monitor.assess.stress import LEVELS
 from sco_monitor.catalog import Series
 from sco_monitor.config import load_config
@@ -78,8 +78,8 @@ def scored():
     members = [s for s in SCOPES if s != "WLD"]
     rule = next(r for r in config.rules.rules if r.kind == "probability")
     assert rule.params.get("cutoff") == "estimated"
-    shipped = EwsParams(horizon=a.crisis_horizon, links=a.contagion, robust_z=a.crisis_overlap_adjusted)
-    assert shipped.robust_z  # the shipped configuration
+    shipped = ews_params(a)  # what the settings give the model
+    assert shipped.robust_z and not (shipped.equity_boom or shipped.oil_fall)  # the shipped configuration
     variants = {  # name → (params, estimated cut-off in force?)
         "stress features only, fixed P >= 0.3": (EwsParams(horizon=a.crisis_horizon, leading=False, cutoff="none"), False),
         "leading indicators and contagion, fixed P >= 0.3": (dataclasses.replace(shipped, cutoff="none"), False),

@@ -22,6 +22,7 @@ from sco_monitor.assess.indicators import Indicators, Spec
 from sco_monitor.assess.model import Assessment, Forecast, QualityFlag, RuleEvaluation
 from sco_monitor.assess.stress import StressParams, StressResult, scopes_for, stress_index
 from sco_monitor.config import AppConfig
+from sco_monitor.config.settings import AssessmentConfig
 from sco_monitor.timeutil import period_start
 from sco_monitor.vocabulary import WORLD, severity_rank
 
@@ -43,6 +44,12 @@ class AssessmentRun:
 def indicator_specs(config: AppConfig) -> list[Spec]:
     a = config.settings.assessment
     return [Spec.of(s) for s in a.indicators] + [Spec.of(s) for s in a.spreads]
+
+
+def ews_params(a: AssessmentConfig) -> EwsParams:
+    """The early-warning model's parameters from the settings (one home for the mapping)."""
+    return EwsParams(horizon=a.crisis_horizon, links=a.contagion, robust_z=a.crisis_overlap_adjusted,
+                     equity_boom=a.crisis_equity_boom, oil_fall=a.crisis_oil_fall)
 
 
 def point_in_time(frame: pd.DataFrame, config: AppConfig, as_of: date) -> pd.DataFrame:
@@ -94,8 +101,7 @@ class Window:
         stress = stress_index(ind, everyone, scopes, StressParams(level_quantiles=tuple(a.stress_levels)))
         members = [s for s in scopes if s != WORLD]
         ews = EwsWindow.of(ind, stress, everyone, members, a.episodes,
-                           EwsParams(horizon=a.crisis_horizon, links=a.contagion,
-                                     robust_z=a.crisis_overlap_adjusted))
+                           ews_params(a))
         return cls(config, ind, indicator_specs(config), stress, ews, end)
 
     def day(
@@ -224,8 +230,7 @@ def evaluate_history(
     members = [s for s in scopes if s != WORLD]
     start = pd.Timestamp(probability_from) if probability_from else ind.calendar[0]
     ews = estimate_history(ind, stress, everyone, members, start, refit_every, a.episodes,
-                           EwsParams(horizon=a.crisis_horizon, links=a.contagion,
-                                     robust_z=a.crisis_overlap_adjusted))
+                           ews_params(a))
     prob = ews.probability
     specs = indicator_specs(config)
     inputs = rule_kinds.RuleInputs(series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress,

@@ -186,6 +186,16 @@ class AssessmentConfig(Model):
                               "as_of's year minus these days in whole years (every day of a year reads from the same day).")
     forecast_horizon: int = Field(default=20, ge=1, description="Forecast horizon in observations.")
     crisis_horizon: int = Field(default=60, ge=1, description="H in P(crisis within H trading days).")
+    crisis_equity_boom: bool = Field(
+        default=False,
+        description="Offer the early-warning model the equity boom as a leading indicator: the monthly log equity "
+        "index above its one-sided HP trend, as an expanding rank (Borio and Lowe 2002). Off by default: on the "
+        "shared data it never passed the significance test at any refit (docs/methods-skill.md).")
+    crisis_oil_fall: bool = Field(
+        default=False,
+        description="Offer the early-warning model the fall of the oil price over a year (Brent) for members "
+        "tagged oil_exporter. Off by default: on the shared data it raised the pooled AUROC from 0.801 to 0.814, "
+        "which a paired bootstrap does not find significant, and warned no more episodes (docs/methods-skill.md).")
     crisis_overlap_adjusted: bool = Field(
         default=True,
         description="The early-warning model keeps an indicator's signal only when its rate before crises is "
