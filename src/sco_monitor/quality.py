@@ -21,7 +21,7 @@ import pandas as pd
 from sco_monitor.assess.model import QualityFlag
 from sco_monitor.catalog import Series
 from sco_monitor.store import Store, collection
-from sco_monitor.vocabulary import STALE_AFTER_DAYS
+from sco_monitor.vocabulary import COLLECTION_FLAGS, STALE_AFTER_DAYS
 
 FLAG_KINDS = ("spike", "gap", "duplicate", "non_finite", "non_positive", "disagreement", "stale", "failed", "partial")
 
@@ -264,6 +264,6 @@ def quality_summary(store: Store, as_of: date, recent_days: int = 7) -> list[Qua
             out.append(QualityFlag(series_id=sid, flag=flag, date=started.date() if started else None,
                                    detail=run["error"] or run["status"]))
     start = as_of - timedelta(days=recent_days - 1)
-    kinds = [k for k in FLAG_KINDS if k not in ("stale", "failed", "partial")]
+    kinds = [k for k in FLAG_KINDS if k not in COLLECTION_FLAGS]
     out += [QualityFlag(**f) for f in collection.flags_between(store, start, as_of, kinds) if f["series_id"] in enabled]
     return out

@@ -34,6 +34,12 @@ def severity_rank(severity: str | None) -> int:
 STALE_AFTER_DAYS: dict[str, int] = {"B": 5, "D": 4, "W": 12, "M": 45, "Q": 120, "A": 450}
 
 
+#: Quality flags that judge the collection at the moment it ran (a series stale then, a collection
+#: that failed or lost rows), not an observation: knowable only from when they were recorded, so a
+#: day before that (a replay, a backfill) never sees them.
+COLLECTION_FLAGS: frozenset[str] = frozenset({"stale", "failed", "partial"})
+
+
 def is_stale(frequency: str, publication_lag_days: int, newest: date | None, as_of: date) -> bool:
     """True when the newest observation is older than its frequency allows at as_of, or missing."""
     if newest is None:

@@ -56,3 +56,22 @@ def test_a_later_save_keeps_what_earlier_days_assessed_and_fills_only_gaps(store
         (D1, "a", 1.0, "a 1.0"), (D1, "b", 2.0, "b 2.0"), (D2, "b", 4.0, "b 4.0")]  # a re-run replaces its day
     saved = load_saved_assessment(store, D2)
     assert saved is not None and saved.body == {"as_of": D2.isoformat()} and saved.saved_at == AT
+
+
+def test_a_collection_verdict_counts_only_from_the_day_it_was_recorded(store: Store) -> None:
+    """A series found stale (or a collection that failed) today was not stale to a past day a replay
+    assesses; a spike is a property of the observation and counts whenever it was found."""
+    from datetime import timedelta
+
+    from sco_monitor.assess.model import QualityFlag
+    from sco_monitor.store.assessments import load_quality
+    from sco_monitor.store.collection import save_flags
+    from sco_monitor.timeutil import utcnow
+
+    today = utcnow().date()
+    old, recent = date(2018, 12, 31), today - timedelta(days=3)
+    save_flags(store, [QualityFlag(series_id="eq.x", flag=f, date=d, detail=f"{f} {d}")
+                       for d in (old, recent) for f in ("stale", "failed", "spike")], run_id="today")
+    assert sorted(f["flag"] for f in load_quality(store, old)) == ["spike"]
+    assert sorted(f["flag"] for f in load_quality(store, recent)) == ["spike"]  # recorded days later
+    assert sorted(f["flag"] for f in load_quality(store, today)) == ["failed", "spike", "stale"]

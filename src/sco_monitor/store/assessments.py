@@ -11,16 +11,17 @@ import math
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, or_, select
 
 from sco_monitor.errors import RunFailed
 from sco_monitor.store import schema
 from sco_monitor.store.repo import Store
 from sco_monitor.store.upsert import upsert
+from sco_monitor.vocabulary import COLLECTION_FLAGS
 
 #: The tables an assessment writes, in the order they are written.
 RESULT_TABLES: tuple[str, ...] = (
@@ -61,10 +62,15 @@ def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_
 
 
 def load_quality(store: Store, as_of: date, days: int = 10) -> list[dict[str, Any]]:
-    """Quality flags of the last `days` up to as_of: series_id, date, flag, detail."""
+    """Quality flags of the last `days` up to as_of: series_id, date, flag, detail. A flag that
+    judges a collection (`COLLECTION_FLAGS`: "stale at the time it ran") counts only from the day it
+    was recorded (with a day's slack: as_of is a local date in any time zone, the record UTC): a
+    series found stale in 2026 was not stale to a day of 2018."""
     t = schema.quality_flags
+    known_by = datetime.combine(as_of + timedelta(days=2), time.min, tzinfo=UTC)
     stmt = select(t.c.series_id, t.c.date, t.c.flag, t.c.detail).where(
-        t.c.date <= as_of, t.c.date >= as_of - timedelta(days=days))
+        t.c.date <= as_of, t.c.date >= as_of - timedelta(days=days),
+        or_(t.c.flag.not_in(sorted(COLLECTION_FLAGS)), t.c.created_at < known_by))
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [{"series_id": r[0], "date": r[1], "flag": r[2], "detail": r[3] or ""} for r in rows]
