@@ -79,7 +79,7 @@ def test_bis_data_documented_format_fixture(official: OfficialReplay) -> None:
     assert path == "/bis/data/WS_CBPOL/M.RU" and args == {"startPeriod": "2021-11", "endPeriod": "2022-03"}
 
 
-def test_bis_data_documented_format_fixture_picks_the_keyed_series_of_several() -> None:
+def test_bis_data_documented_format_fixture_picks_the_keyed_series_of_several(shared_data: Path) -> None:  # skips without it
     found = read_series(bis_data(["RU", "IN", "CN"], "2022-01", "2022-03"), "BIS WS_CBPOL")
     assert len(found) == 3
     assert pick(found, "M.IN", "BIS").iloc[-1] == 4.0  # the RBI repo rate
