@@ -10,6 +10,7 @@ results) is done here and in `store/`; `assess/` only computes.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,17 +160,22 @@ class WindowedAssessment:
             self._window = Window.of(self._frame, config, end)
             self._year = as_of.year
             self._runs, self._next = {}, None
-        frame = point_in_time(self._frame, config, as_of)
+        year_frame = self._frame
+        # the day's point-in-time copy of the year's frame, made only when something reads it: the
+        # series blocks cut each series themselves, so only the panels and a custom forecaster do
+        frame = functools.cache(lambda: point_in_time(year_frame, config, as_of))
         quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
 
         def models() -> ForecastRun:
             if self._states is None:
-                ids = [s.id for s in forecast_series(config, frame)]
+                ids = [s.id for s in forecast_series(config, year_frame)]
                 self._states = states_from_rows(model_states.load_states(ctx.store, ids))
             if self.forecaster is forecast_layer:
-                run = with_nowcasts(self._series_run(config, as_of), frame, config, as_of, self._states)
+                run = self._series_run(config, as_of)
+                if a.nowcasts:
+                    run = with_nowcasts(run, frame(), config, as_of, self._states)
             else:
-                run = self.forecaster(frame, config, as_of, self._states)
+                run = self.forecaster(frame(), config, as_of, self._states)
             self._states.update(run.states)
             return run
 

@@ -290,7 +290,6 @@ def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
     task, outs = job.task, []
     (slot,) = task.slots
     state, live = task.states.get(slot), None
-    prepared = False  # `live` descends from a model that filtered the block ahead
     dates = task.y.index
     visible = int(dates.searchsorted(pd.Timestamp(job.days[-1]) - pd.Timedelta(days=job.lag_days), side="right"))
     for day in job.days:
@@ -305,11 +304,9 @@ def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
             continued = live is not None and state is not None and _same_model(live, state)
             live = _run_slot(today, slot, out, live)
             state = out.states.get(slot, state)
-            if live is None:
-                prepared = False
-            elif not (prepared and continued and _extended(out)):  # restored or re-estimated: a new pass
+            # a model extended from yesterday's carries its pass; a restored or re-estimated one makes its own
+            if live is not None and not (continued and _extended(out)):
                 live.filter_ahead(task.y.iloc[int(dates.searchsorted(pd.Timestamp(live.last_date), side="right")):visible])
-                prepared = True
         out.seconds = time.perf_counter() - t0
         outs.append(out)
     return outs
