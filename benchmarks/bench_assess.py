@@ -19,6 +19,8 @@ memory <= 2 GB. Run: python benchmarks/bench_assess.py [--series 1000] [--worker
 
 from __future__ import annotations
 
+import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+
 import argparse
 import os
 import sys

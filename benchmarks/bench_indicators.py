@@ -17,6 +17,8 @@ Run: python benchmarks/bench_indicators.py [--series 1000] [--years 10]
 
 from __future__ import annotations
 
+import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+
 import argparse
 import io
 import sys

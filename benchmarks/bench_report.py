@@ -14,6 +14,8 @@ Run: python benchmarks/bench_report.py [--runs N]
 
 from __future__ import annotations
 
+import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+
 import argparse
 import dataclasses
 import statistics

@@ -20,6 +20,8 @@ Run: python benchmarks/bench_var.py [--from 2005-01-01] [--refit 250]
 
 from __future__ import annotations
 
+import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+
 import argparse
 import sys
 import time

@@ -110,3 +110,24 @@ def test_a_warm_started_reestimation_reaches_the_cold_optimum(pre_crisis: Regime
     assert warm.metrics["llf"] == pytest.approx(cold.metrics["llf"], abs=0.05)
     np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=5e-2, atol=1e-2)
     assert warm.high_probability == pytest.approx(cold.high_probability, abs=0.05)
+
+
+def test_the_warm_em_equals_statsmodels_fit_run_to_where_its_likelihood_stops_rising(
+        pre_crisis: RegimeFitted) -> None:
+    """`em_fit` calls statsmodels' EM directly (private there): pinned to the public `fit` with EM
+    steps and no scoring, so a statsmodels release that changes it fails here. The early stop at
+    WARM_EM_TOLERANCE leaves the regime probability and the log-likelihood where `fit`'s steps,
+    run until the likelihood stops rising, put them."""
+    from sco_monitor.assess.forecast.regime import WARM_EM_STEPS, em_fit
+
+    later = sp500().loc["2003":"2007-03-30"]
+    x = 100 * np.diff(np.log(later.to_numpy())) * pre_crisis.scale
+    mod = MarkovRegression(x, k_regimes=2, trend="c", switching_variance=True)
+    start = np.array(list(pre_crisis.params.values()))
+    public = mod.fit(start_params=start, disp=False, em_iter=WARM_EM_STEPS, maxiter=0, cov_type="none")
+    mine = em_fit(mod, start)
+    assert mine.llf > mod.loglike(start) + 0.05  # it stepped
+    assert mine.llf == pytest.approx(public.llf, abs=1e-3)
+    np.testing.assert_allclose(np.asarray(mine.filtered_marginal_probabilities)[-1],
+                               np.asarray(public.filtered_marginal_probabilities)[-1], atol=2e-3)
+    np.testing.assert_allclose(np.asarray(mine.params), np.asarray(public.params), rtol=1e-2, atol=1e-3)
