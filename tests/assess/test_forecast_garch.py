@@ -145,3 +145,27 @@ def test_a_garch_pass_is_not_used_where_a_variance_bound_could_bind() -> None:
     y.iloc[n + 5:] = y.iloc[n + 5:] * 1e-300  # a fall of 690 log points: far past every bound
     fitted.filter_ahead(y.iloc[n:])
     assert fitted._ahead is None
+
+
+def test_garch_estimates_with_the_constraint_jacobians_are_bitwise_arch_own(monkeypatch) -> None:
+    """arch's constraints reach SLSQP with their rows as Jacobians (`arch_constraints`): the
+    estimates, cold and warm-started, equal those of arch's own constraints, which SLSQP
+    differentiates numerically."""
+    import arch.univariate.base as arch_base
+
+    wrapped = arch_base.constraint
+    assert hasattr(wrapped, "__wrapped__")  # installed when the GARCH models load
+    a, b = np.array([[0.0, 1.0, 0.0], [0.0, -1.0, -1.0]]), np.array([0.0, -1.0])
+    made = wrapped(a, b)
+    np.testing.assert_array_equal(made[1]["jac"](np.zeros(3)), a[1])
+    assert made[1]["fun"](np.array([0.0, 0.2, 0.3])) == pytest.approx(0.5)
+
+    def estimate(y: pd.Series, start=None) -> GarchFitted:
+        return GarchFitted.fit(y, GarchSpec(), start)
+
+    y = sp500().loc["2004":"2008-06-30"]
+    cold = estimate(y.iloc[:-21])
+    warm = estimate(y, {**cold.params, "scale": cold.metrics["scale"]})
+    monkeypatch.setattr(arch_base, "constraint", wrapped.__wrapped__)
+    assert estimate(y.iloc[:-21]).params == cold.params
+    assert estimate(y, {**cold.params, "scale": cold.metrics["scale"]}).params == warm.params

@@ -24,6 +24,7 @@ from arch import arch_model
 from arch.univariate import EWMAVariance, Normal, ZeroMean
 from scipy import signal, special
 
+from sco_monitor.assess.forecast import arch_constraints
 from sco_monitor.assess.forecast.base import (
     start_values,
     FORECASTERS,
@@ -40,6 +41,8 @@ from sco_monitor.assess.forecast.base import (
     returns,
 )
 from sco_monitor.assess.model import Forecast
+
+arch_constraints.install()
 
 #: GARCH needs this many returns; fewer fall back to EWMA.
 MIN_GARCH_RETURNS = 100

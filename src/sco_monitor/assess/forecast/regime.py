@@ -187,7 +187,8 @@ class RegimeFitted(Fitted):
         single = stats.norm.logpdf(r * scale, (r * scale).mean(), (r * scale).std()).sum()
         metrics = {"model": spec.label, "llf": float(res.llf), "aic": float(res.aic), "bic": float(res.bic),
                    "aic_one_regime": float(-2 * single + 4), "scale": scale,
-                   "expected_duration": [float(1 / (1 - transition[i, i])) for i in range(2)]}
+                   "expected_duration": [float(1 / (1 - transition[i, i])) if transition[i, i] < 1 else float("inf")
+                                         for i in range(2)]}
         variances = ewma_variance(x)
         metrics["vol_percentile"] = vol_percentile(np.quantile(variances[:-1], VOL_GRID), float(variances[-1]))
         return cls(spec, transition=transition, mu=mu, sigma2=sigma2, probs=probs, scale=scale,
