@@ -71,6 +71,8 @@ RUNUP = "with the equity run-up (100% in 2 years)"
 FAST = "with the equity's fast fall (20-day high)"
 LOST = "lost inputs: refit without them"
 LOST_FAST = "lost inputs and the fast fall"
+#: The shipped rule pack's VIX warning (`vix_level`, "high fear") beside the probability.
+VIX_RULE = "the vix_level rule (VIX >= {:g})"
 #: Each tried candidate's AUROC against the shipped model's, paired (k candidates: one-sided 0.05 / k).
 PAIRED = (BOOM, OIL, RUNUP, FAST, LOST, LOST_FAST)
 
@@ -123,9 +125,10 @@ def scored():
                              a.episodes, p)
         alt[name] = (h, _thresholds(h, rule, True))
     ind = history.indicators
+    vix = next(r for r in config.rules.rules if r.name == "vix_level")  # the shipped rule pack's own VIX warning
     flags = {  # warning rules beside the probability, in domain terms (country → day → on)
         "2-year run-up >= 100%": {c: scope_features(ind, everyone, c)["equity_runup"] >= 0.5 for c in COUNTRIES},
-        "(US) VIX >= 30": {"USA": ind.align(ind.raw("level", columns=["vol.vix"]))["vol.vix"] >= 30.0},
+        VIX_RULE.format(vix.warn): {"USA": ind.align(ind.raw("level", columns=["vol.vix"]))["vol.vix"] >= vix.warn},
     }
     return out, alt, rule, history.stress, flags
 
@@ -280,6 +283,30 @@ def test_skill_table(results) -> None:
     # they stay, as the issue asks, and the table prints both
 
 
+def test_changes_tried_on_the_misses(results) -> None:
+    """US 2020 and the Chinese equity crash (docs/methods-skill.md): what each change gave, so that a change
+    of data or method that alters a finding fails here and asks for the decision again."""
+    pool, warned, _ = results[SHIPPED]
+    diff = {k: results[k + " (difference)"] for k in PAIRED}
+    # the run-up never passes the significance test: the shipped model's probabilities
+    assert abs(diff[RUNUP].difference) < 0.005
+    # the fast fall enters the model but ranks no better and warns no more episodes
+    assert diff[FAST].difference < 0 and results[FAST][1] == warned
+    # scoring a scope that lost inputs by the refitted model: no episode more and a lower AUROC; with the
+    # fast fall US 2020 is warned (+3 days), but the AUROC falls below the 0.80 target: not shipped
+    assert results[LOST][1] == warned and diff[LOST].difference < 0
+    lost_fast, lost_fast_warned, _ = results[LOST_FAST]
+    assert lost_fast_warned == warned + 1 and lost_fast.auroc < 0.80
+    # no candidate's AUROC gain is significant at one-sided 0.05 / k
+    assert all(d.share_not_above > 0.05 / len(PAIRED) for d in diff.values())
+    # beside the probability: the run-up as a warning rule warns the Chinese crash but breaks the calm-day
+    # target; the shipped vix_level rule warns US 2020 within the target's other bounds
+    runup, runup_warned, _ = results["or 2-year run-up >= 100%"]
+    assert runup_warned > warned and runup.warn_calm_share > 0.10
+    vix, vix_warned, _ = next(v for k, v in results.items() if k.startswith("or the vix_level rule"))
+    assert vix_warned > warned and vix.warn_calm_share <= 0.10 and vix.nsr <= 0.5
+
+
 def test_auroc_target(results) -> None:
     """The issue's target, met since the segments' rises (0.801 [0.71, 0.90]; 0.767 on levels only)."""
     pool, _, _ = results[SHIPPED]
@@ -288,7 +315,9 @@ def test_auroc_target(results) -> None:
 
 @pytest.mark.xfail(strict=True, reason="measured: 5 of 8 episodes warned in [-60, +5] after 20 quiet days "
                    "(target 80%, 7 of 8): Russia 2008 warned from 2008-08-05 (64 business days before) and on since; "
-                   "China 2015 equity (max P 0.03) and US 2020 (max P 0.04) not warned")
+                   "China 2015 equity (max P 0.03: only the credit gap on) and US 2020 (max P 0.04 against a cut-off "
+                   "of 0.10: only the equity's 63-day rise on by +5) not warned; the changes tried on them: "
+                   "test_changes_tried_on_the_misses")
 def test_episodes_warned_target(results) -> None:
     _, warned, n = results[SHIPPED]
     assert warned >= 0.8 * n
