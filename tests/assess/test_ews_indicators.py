@@ -9,6 +9,7 @@ from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from sco_monitor.assess.ews_indicators import (
     LAMBDA_MONTHLY,
+    OPTIONAL_FEATURES,
     basel_scale,
     monthly_gap_rank,
     one_sided_hp_gap,
@@ -75,7 +76,8 @@ def test_features_are_causal_and_only_where_the_data_is() -> None:
                       tags=["credit_to_gdp"])]
     by_id = {s.id: s for s in series}
     full = scope_features(Indicators(frame, by_id), series, "XXX")
-    assert list(full.columns) == ["credit_gap", "fx_overvaluation", "equity_drawdown", "equity_boom"]
+    assert list(full.columns) == ["credit_gap", "fx_overvaluation", "equity_drawdown", "equity_boom", "equity_runup",
+                                  "equity_fast_fall"]
     cut = pd.Timestamp("2008-06-17")  # mid-month: the month's equity and fx means are not yet complete
     early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")
     pd.testing.assert_frame_equal(full.loc[:cut], early.loc[:cut], atol=1e-6)
@@ -133,3 +135,44 @@ def test_oil_fall_is_the_ranked_fall_of_oil_over_a_year_for_exporters_only() -> 
     cut = pd.Timestamp("2005-06-15")
     early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")["oil_fall"]
     pd.testing.assert_series_equal(early, f.loc[:cut])
+
+
+def test_equity_runup_flags_a_doubling_over_two_years_and_the_fast_fall_ranks_the_fall_from_the_20_day_high() -> None:
+    """By hand: the run-up is 1 exactly where the index is at least twice its level 504 observations
+    earlier (Greenwood, Shleifer and You's 100% over two years); the fast fall is minus the fall from
+    the last 20 observations' high, ranked among its values so far (from the 250th). Both are causal,
+    and `skip` (the model's default: `EwsParams`) leaves them out."""
+    rng = np.random.default_rng(11)
+    days = pd.bdate_range("2000-01-03", "2006-12-29")
+    logs = np.cumsum(rng.normal(0.0, 0.01, len(days)))
+    logs[days >= pd.Timestamp("2004-01-01")] += np.linspace(0, 1.2, int((days >= pd.Timestamp("2004-01-01")).sum()))
+    x = pd.Series(100 * np.exp(logs), index=days)
+    x.iloc[-10:] *= 0.8  # a crash in the last two weeks
+    frame = pd.DataFrame({"eq.xx.idx": x})
+    series = [_series(id="eq.xx.idx", kind="equity", country="XXX", direction="down")]
+    by_id = {s.id: s for s in series}
+    f = scope_features(Indicators(frame, by_id), series, "XXX")
+    rise = x / x.shift(504) - 1
+    np.testing.assert_array_equal(f["equity_runup"].dropna().to_numpy(), (rise.dropna() >= 1.0).astype(float).to_numpy())
+    assert f["equity_runup"].iloc[:504].isna().all() and f["equity_runup"].max() == 1.0
+    fall = -(x / x.rolling(20, min_periods=1).max() - 1)
+    # ranked with ties averaged (at a new high the fall is 0 on many days)
+    by_hand = [(np.sum(fall.iloc[: i + 1] < fall.iloc[i]) + (np.sum(fall.iloc[: i + 1] == fall.iloc[i]) + 1) / 2) / (i + 1)
+               for i in range(249, len(fall))]
+    np.testing.assert_allclose(f["equity_fast_fall"].iloc[249:].to_numpy(), by_hand, atol=1e-12)
+    assert f["equity_fast_fall"].iloc[-1] > 0.99  # the crash: the largest fall from a 20-day high yet
+    cut = pd.Timestamp("2005-06-15")
+    early = scope_features(Indicators(frame.loc[:cut], by_id), series, "XXX")
+    pd.testing.assert_frame_equal(early, f.loc[:cut])
+    off = scope_features(Indicators(frame, by_id), series, "XXX", skip=OPTIONAL_FEATURES)
+    assert not set(OPTIONAL_FEATURES) & set(off.columns) and "equity_drawdown" in off
+
+
+def test_the_settings_offer_the_run_up_and_the_fast_fall_only_when_asked() -> None:
+    from sco_monitor.assess.pipeline import ews_params
+    from sco_monitor.config.settings import AssessmentConfig
+
+    shipped = ews_params(AssessmentConfig())
+    assert not (shipped.equity_runup or shipped.equity_fast_fall or shipped.lost_inputs)
+    on = ews_params(AssessmentConfig(crisis_equity_runup=True, crisis_equity_fast_fall=True))
+    assert on.equity_runup and on.equity_fast_fall and not on.equity_boom

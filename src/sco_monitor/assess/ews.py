@@ -20,7 +20,12 @@ fast is a different state from one that has sat high for a year.
 
 Besides the stress index, the leading indicators of `ews_indicators` (credit-to-GDP gap, exchange
 rate against trend, reserves, exports, policy-rate shock, equity drawdown, contagion from linked neighbours;
-optionally the equity boom and an oil exporter's oil-price fall) are features where the universe has their data.
+optionally the equity boom, the equity run-up, the equity's fast fall and an oil exporter's oil-price
+fall) are features where the universe has their data.
+
+A day that lacks a feature its scope had before (a discontinued input: the US money-market and bond
+segments end with the FRED files in 2017) reads that feature as "no signal" in the pooled model;
+with `lost_inputs` it is scored instead by the model refitted without the features it lost.
 
 Crisis onsets come from `assessment.episodes` when configured, otherwise from the data: a day of
 exchange-market pressure (the currency's 20-day depreciation) or of equity drawdown beyond k
@@ -39,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sco_monitor.assess.contagion import contagion, link_weights, trade_weights
-from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, expanding_rank, scope_features
+from sco_monitor.assess.ews_indicators import EXTRA_FEATURES, OPTIONAL_FEATURES, expanding_rank, scope_features
 from sco_monitor.assess.indicators import Indicators
 from sco_monitor.assess.model import CrisisProbability
 from sco_monitor.assess.stress import SEGMENTS, StressResult, scope_members
@@ -78,6 +83,9 @@ class EwsParams:
     change_windows: tuple[int, ...] = (21, 63)  # each segment's rise over a month and a quarter (business days)
     equity_boom: bool = False  # the equity price gap (index above its one-sided trend) among the leading indicators
     oil_fall: bool = False  # the oil price's fall over a year among an oil exporter's leading indicators
+    equity_runup: bool = False  # the equity price run-up (100% over two years) among the leading indicators
+    equity_fast_fall: bool = False  # the equity index's fall from its 20-day high among the leading indicators
+    lost_inputs: bool = False  # a day without a feature its scope had before: scored by the model refitted without it
 
 
 #: Features entering the logit linearly (never thresholded): contagion is a trade-weighted sum, so
@@ -166,7 +174,7 @@ def features(stress: StressResult, scopes: Sequence[str], ind: Indicators | None
         if world_rank is not None and scope != WORLD:
             f["world"] = world_rank.reindex(f.index)
         if ind is not None and p.leading:
-            skip = [k for k, on in (("equity_boom", p.equity_boom), ("oil_fall", p.oil_fall)) if not on]
+            skip = [k for k in OPTIONAL_FEATURES if not getattr(p, k)]
             extra = scope_features(ind, series, scope, skip=skip).reindex(f.index)
             for col in extra.columns:
                 f[col] = extra[col]
@@ -532,6 +540,8 @@ class EwsWindow:
     p: EwsParams
     models: dict[pd.Timestamp, EwsModel | None] = field(default_factory=dict)
     spells: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = field(default_factory=dict)
+    refits: dict[tuple[pd.Timestamp, tuple[str, ...]], EwsModel | None] = field(default_factory=dict)
+    had: dict[tuple[pd.Timestamp, str], pd.Series] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ind: Indicators, stress: StressResult, series: Sequence[Series], scopes: Sequence[str],
@@ -547,9 +557,48 @@ class EwsWindow:
             self.models[fit_at] = fit(self.feats, self.onsets, fit_at, self.p, self.spells)
         return self.models[fit_at]
 
+    def lost(self, model: EwsModel, fit_at: pd.Timestamp, scope: str, row: pd.Series) -> tuple[str, ...]:
+        """With `lost_inputs`: the model's features that the scope had before `fit_at` and lacks in `row`."""
+        if not self.p.lost_inputs:
+            return ()
+        key = (fit_at, scope)
+        if key not in self.had:
+            self.had[key] = self.feats[scope].loc[:fit_at].notna().any()
+        had = self.had[key]
+        return tuple(k for k in model.thresholds if bool(had.get(k, False)) and not np.isfinite(row.get(k, np.nan)))
+
+    def model_for(self, fit_at: pd.Timestamp, lost: tuple[str, ...]) -> EwsModel | None:
+        """The model fitted at `fit_at`; without the `lost` features, the one refitted on the same panel
+        without them (thresholds, coefficients and cut-off), so a discontinued input is not read as calm."""
+        model = self.model(fit_at)
+        if not lost or model is None:
+            return model
+        if (fit_at, lost) not in self.refits:
+            feats = {k: f.assign(**{c: np.nan for c in lost if c in f}) for k, f in self.feats.items()}
+            self.refits[(fit_at, lost)] = fit(feats, self.onsets, fit_at, self.p, self.spells)
+        return self.refits[(fit_at, lost)] or model
+
+    def scores(self, fit_at: pd.Timestamp, scope: str, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and cut-offs of the rows of `x` (one scope's features), each row scored by the
+        model for the features it has (`model_for`); NaN where no model or no feature."""
+        prob, cut = np.full(len(x), np.nan), np.full(len(x), np.nan)
+        model = self.model(fit_at)
+        if model is None:
+            return prob, cut
+        groups: dict[tuple[str, ...], list[int]] = {(): list(range(len(x)))} if not self.p.lost_inputs else {}
+        for i in range(len(x) if self.p.lost_inputs else 0):
+            groups.setdefault(self.lost(model, fit_at, scope, x.iloc[i]), []).append(i)
+        for lost, rows in groups.items():
+            m = self.model_for(fit_at, lost)
+            prob[rows] = m.probabilities(x.iloc[rows], scope)
+            cut[rows] = np.nan if m.cutoff is None else m.cutoff
+        prob[~x.notna().any(axis=1).to_numpy()] = np.nan
+        return prob, cut
+
     def at(self, as_of: date | pd.Timestamp, fit_at: date | pd.Timestamp | None = None) -> EwsResult:
         as_of = pd.Timestamp(as_of)
-        model = self.model(pd.Timestamp(fit_at) if fit_at is not None else as_of)
+        fit_at = pd.Timestamp(fit_at) if fit_at is not None else as_of
+        model = self.model(fit_at)
         out = {}
         for scope in self.scopes:
             f = self.feats.get(scope)
@@ -561,9 +610,10 @@ class EwsWindow:
             if row.dropna().empty:
                 out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=None)
                 continue
-            prob, drivers = model.probability(row.to_dict(), scope)
+            used = self.model_for(fit_at, self.lost(model, fit_at, scope, row))
+            prob, drivers = used.probability(row.to_dict(), scope)
             out[scope] = CrisisProbability(country=scope, horizon=self.p.horizon, probability=prob, drivers=drivers,
-                                             cutoff=model.cutoff)
+                                             cutoff=used.cutoff)
         onsets = {k: [o for o in v if o <= as_of] for k, v in self.onsets.items()}
         return EwsResult(out, model, onsets)
 
@@ -597,15 +647,11 @@ def estimate_history(
     cut = pd.DataFrame(np.nan, index=cal, columns=list(scopes))
     for i in range(0, len(cal), refit_every):
         block = cal[i: i + refit_every]
-        model = window.model(block[0])
-        if model is None:
+        if window.model(block[0]) is None:
             continue
         for scope, f in window.feats.items():
             x = f.reindex(index=block, columns=feature_names(window.p.change_windows))
-            ok = x.notna().any(axis=1).to_numpy()
-            out.loc[block, scope] = np.where(ok, model.probabilities(x, scope), np.nan)
-            if model.cutoff is not None:
-                cut.loc[block, scope] = model.cutoff
+            out.loc[block, scope], cut.loc[block, scope] = window.scores(block[0], scope, x)
     return EwsHistory(out, cut)
 
 

@@ -27,15 +27,22 @@ equity_boom       kind equity                      monthly log index above its o
                                                    (lambda 129,600): the equity price gap of Borio and
                                                    Lowe (2002), a run-up that crashes tend to follow;
                                                    expanding percentile rank
+equity_runup      kind equity                      1 where the index rose at least 100% over the last
+                                                   504 business days (two years), else 0: the price
+                                                   run-up of Greenwood, Shleifer and You (2019)
+equity_fast_fall  kind equity                      fall from the 20-business-day high, expanding
+                                                   percentile rank: a sudden crash within a month
 oil_fall          tag `oil` (business-daily), for  fall of the oil price over 252 business days (the
                   a country with a series tagged   signals literature's 12-month change in the terms
                   `oil_exporter`                   of trade), expanding percentile rank
 contagion         bilateral trade (IMF DOT), else  trade-weighted sum of the neighbours' stress above
                   `assessment.contagion` links     their median (`assess.contagion`)
 
-equity_boom and oil_fall are computed here but left out of the model by default
-(`EwsParams.equity_boom`, `EwsParams.oil_fall`): measured, the first never passes the significance
-test and the second's gain is not significant (docs/methods-skill.md).
+equity_boom, equity_runup, equity_fast_fall and oil_fall are computed here but left out of the
+model by default (`EwsParams.equity_boom`, `.equity_runup`, `.equity_fast_fall`, `.oil_fall`):
+measured, the boom and the run-up never pass the significance test, the fast fall passes it but
+lowers the pooled AUROC and warns no episode more, and the oil fall's gain is not significant
+(docs/methods-skill.md).
 
 Every transform at day D uses observations knowable at D (publication lags through
 `Indicators.align`); HP trends are recomputed at each observation from the data up to it.
@@ -63,9 +70,16 @@ MIN_QUARTERS, MIN_MONTHS, MIN_DAYS = 20, 60, 250
 POLICY_WINDOW = 63
 DRAWDOWN_WINDOW = 252
 OIL_WINDOW = 252
+#: Greenwood, Shleifer and You (2019): a run-up is a price rise of at least 100% over two years.
+RUNUP_WINDOW, RUNUP_RISE = 504, 1.0
+#: The fast fall: from the high of the last month (20 business days, the stress index's change window).
+FAST_FALL_WINDOW = 20
+#: The optional features, left out unless asked for (`scope_features(skip=...)`).
+OPTIONAL_FEATURES: tuple[str, ...] = ("equity_boom", "equity_runup", "equity_fast_fall", "oil_fall")
 
 EXTRA_FEATURES: tuple[str, ...] = ("credit_gap", "fx_overvaluation", "reserves_low", "reserves_fall", "export_fall",
-                                   "policy_shock", "equity_drawdown", "equity_boom", "oil_fall", "contagion")
+                                   "policy_shock", "equity_drawdown", "equity_boom", "equity_runup", "equity_fast_fall",
+                                   "oil_fall", "contagion")
 
 
 def one_sided_hp_gap(x: pd.Series, lamb: float, min_obs: int) -> pd.Series:
@@ -165,6 +179,12 @@ def scope_features(ind: Indicators, series: Sequence[Series], scope: str,
         feat = None if "equity_boom" in skip else each(equity, monthly_gap_rank)
         if feat is not None:
             out["equity_boom"] = feat
+        if "equity_runup" not in skip:
+            rise = ind.align(ind.raw("change", columns=equity, window=RUNUP_WINDOW))
+            out["equity_runup"] = (rise >= RUNUP_RISE).astype(float).where(rise.notna()).mean(axis=1)
+        if "equity_fast_fall" not in skip:
+            fast = ind.align(ind.raw("drawdown", columns=equity, window=FAST_FALL_WINDOW)).mean(axis=1)
+            out["equity_fast_fall"] = expanding_rank(-fast, MIN_DAYS)
     oil = [s.id for s in series if "oil" in s.tags and "alternative" not in s.tags and s.frequency == "B"
            and s.id in ind.observed]
     exporter = any(s.country == scope and "oil_exporter" in s.tags for s in series)

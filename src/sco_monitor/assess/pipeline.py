@@ -49,7 +49,8 @@ def indicator_specs(config: AppConfig) -> list[Spec]:
 def ews_params(a: AssessmentConfig) -> EwsParams:
     """The early-warning model's parameters from the settings (one home for the mapping)."""
     return EwsParams(horizon=a.crisis_horizon, links=a.contagion, robust_z=a.crisis_overlap_adjusted,
-                     equity_boom=a.crisis_equity_boom, oil_fall=a.crisis_oil_fall)
+                     equity_boom=a.crisis_equity_boom, oil_fall=a.crisis_oil_fall,
+                     equity_runup=a.crisis_equity_runup, equity_fast_fall=a.crisis_equity_fast_fall)
 
 
 def point_in_time(frame: pd.DataFrame, config: AppConfig, as_of: date) -> pd.DataFrame:

@@ -196,6 +196,16 @@ class AssessmentConfig(Model):
         description="Offer the early-warning model the fall of the oil price over a year (Brent) for members "
         "tagged oil_exporter. Off by default: on the shared data it raised the pooled AUROC from 0.801 to 0.814, "
         "which a paired bootstrap does not find significant, and warned no more episodes (docs/methods-skill.md).")
+    crisis_equity_runup: bool = Field(
+        default=False,
+        description="Offer the early-warning model the equity run-up as a leading indicator: the index up at least "
+        "100% over two years (Greenwood, Shleifer and You 2019). Off by default: on the shared data it never passed "
+        "the significance test at any refit (docs/methods-skill.md).")
+    crisis_equity_fast_fall: bool = Field(
+        default=False,
+        description="Offer the early-warning model the equity index's fall from its 20-day high, as an expanding "
+        "rank, so a sudden crash counts at once. Off by default: on the shared data it entered the model at most "
+        "refits but lowered the pooled AUROC (0.801 to 0.796) and warned no more episodes (docs/methods-skill.md).")
     crisis_overlap_adjusted: bool = Field(
         default=True,
         description="The early-warning model keeps an indicator's signal only when its rate before crises is "
