@@ -208,9 +208,13 @@ class RegimeFitted(Fitted):
         new_y = self._new_points(new_y)
         if not len(new_y):
             return pd.DataFrame(columns=["raw", "calibrated", "vol_percentile"], dtype=float)
-        return self._filter(new_y)[1]
+        _, raw, pct = self._filter(new_y)
+        return pd.DataFrame({"raw": raw, "calibrated": np.minimum(raw, pct), "vol_percentile": pct},
+                            index=new_y.index)
 
-    def _filter(self, new_y: pd.Series) -> tuple[Self, pd.DataFrame]:
+    def _filter(self, new_y: pd.Series) -> tuple[Self, np.ndarray, np.ndarray]:
+        """The model moved to the end of `new_y`, and the raw P(high regime) and volatility
+        percentile on each new date (a daily extension reads only the model: no frame is built)."""
         r = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value) * self.scale
         sd = np.sqrt(self.sigma2)
         probs, scores = self.probs, np.empty(len(r))
@@ -228,8 +232,7 @@ class RegimeFitted(Fitted):
         out = type(self)(self.spec, transition=self.transition, mu=self.mu, sigma2=self.sigma2, probs=probs,
                          scale=self.scale, vol_grid=self.vol_grid, ewma_var=float(variances[-1]),
                          **self._moved(new_y, len(r), scores))
-        return out, pd.DataFrame({"raw": raw, "calibrated": np.minimum(raw, pct), "vol_percentile": pct},
-                                 index=new_y.index)
+        return out, raw, pct
 
     def regime_path(self, h: int) -> np.ndarray:
         """Predicted regime probabilities for the next h steps, shape (h, 2)."""
