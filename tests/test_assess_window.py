@@ -110,3 +110,47 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
     plain.close(ctx)
     # the first block's collection started the second; the second had none to start
     assert started == [days[2:], days[2:], None, None]
+
+
+def test_the_next_years_first_block_starts_before_the_year_ends_on_that_years_frame(
+        demo_ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collecting a year's last block starts the next year's first one, on the next year's frame
+    read then (the pool works while this process finishes the year): the assessments equal those
+    of the forecaster run on each day, and each year's frame is read once."""
+    import dataclasses
+
+    from sco_monitor import cycle
+    from sco_monitor.assess.forecast.layer import forecast_layer
+    from sco_monitor.cycle import WindowedAssessment
+    from sco_monitor.executor import InlineExecutor
+    from sco_monitor.store import assessments
+
+    monkeypatch.setattr(cycle, "FORECAST_DAYS", 2)
+    reads: list[date] = []
+    counting = [False]
+    load = assessments.load_window
+    monkeypatch.setattr(assessments, "load_window", lambda store, ids, as_of, *a, **k: (
+        counting[0] and reads.append(as_of), load(store, ids, as_of, *a, **k))[1])
+    config = demo_ctx.config
+    quick = dataclasses.replace(config, settings=config.settings.model_copy(update={
+        "assessment": config.settings.assessment.model_copy(update={"forecast_series": []})}))
+    ctx = Context.from_parts(quick, store=demo_ctx.store, run_id="window-year-test")
+    days = [date(2008, 12, 30), date(2008, 12, 31), date(2009, 1, 2), date(2009, 1, 5)]
+
+    def on_the_day(frame, cfg, as_of, states):
+        return forecast_layer(frame, cfg, as_of, states, InlineExecutor())
+
+    blocks, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
+    started = []
+    for day in days:
+        counting[0] = True
+        a = blocks(ctx, day, save=False)
+        counting[0] = False
+        started.append(blocks._next[0] if blocks._next else None)
+        b = plain(ctx, day, save=False)
+        assert a.forecasts and a.model_dump(mode="json") == b.model_dump(mode="json"), day
+    assert blocks._states == plain._states
+    blocks.close(ctx)
+    plain.close(ctx)
+    assert started == [days[2:], days[2:], None, None]
+    assert reads == [days[0], days[2]]  # 2009's frame read once, ahead (on 2008-12-30), used at the switch
