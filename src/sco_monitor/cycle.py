@@ -149,24 +149,17 @@ class WindowedAssessment:
         self._executor: Executor | None = None  # one pool for every day, not one per day
         self._runs: dict[date, ForecastRun] = {}  # the current block's per-series runs, by day
         self._next: tuple[list[date], Callable[[], list[ForecastRun]]] | None = None  # the next block, started
-        self._next_year: tuple[int, date, pd.DataFrame] | None = None  # next year's frame, read for its first block
 
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
         a = config.settings.assessment
         if self._year != as_of.year or self._window is None or self._frame is None or as_of > self._window.end:
             self._save_states(ctx)
-            end = self._year_end(as_of)
-            ahead, self._next_year = self._next_year, None
-            # the frame depends on the year and `end` only (observations knowable at `end`): one read
-            # ahead for the year's first block is the one this would read
-            self._frame = (ahead[2] if ahead is not None and ahead[:2] == (as_of.year, end)
-                           else assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end))
+            end = max([d for d in self.days if d.year == as_of.year and d >= as_of], default=as_of)
+            self._frame = assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end)
             self._window = Window.of(self._frame, config, end)
             self._year = as_of.year
-            if self._next is None or self._next[0][0] != as_of:
-                self._next = None
-            self._runs = {}
+            self._runs, self._next = {}, None
         year_frame = self._frame
         # the day's point-in-time copy of the year's frame, made only when something reads it: the
         # series blocks cut each series themselves, so only the panels and a custom forecaster do
@@ -178,7 +171,7 @@ class WindowedAssessment:
                 ids = [s.id for s in forecast_series(config, year_frame)]
                 self._states = states_from_rows(model_states.load_states(ctx.store, ids))
             if self.forecaster is forecast_layer:
-                run = self._series_run(ctx, as_of)
+                run = self._series_run(config, as_of)
                 if a.nowcasts:
                     run = with_nowcasts(run, frame(), config, as_of, self._states)
             else:
@@ -193,53 +186,26 @@ class WindowedAssessment:
         self._previous = as_of
         return _saved(ctx, run_, save, days, windowed=True)
 
-    def _series_run(self, ctx: Context, as_of: date) -> ForecastRun:
+    def _series_run(self, config: AppConfig, as_of: date) -> ForecastRun:
         """The day's per-series run, from its block (started earlier, or now); collecting a block
         starts the next one from the block's last states."""
-        config = ctx.config
         if as_of not in self._runs:
             block, pending = (self._next if self._next is not None and self._next[0][0] == as_of
                               else self._start(config, self._block(as_of), self._states or {}))
             self._next = None
             runs = pending()
             self._runs = dict(zip(block, runs, strict=True))
-            states = {**(self._states or {}), **runs[-1].states}
             following = self._block_after(block[-1])
             if following:
-                self._next = self._start(config, following, states)
-            elif (later := self._first_after(block[-1])) is not None:
-                # the next year's first block starts now, on its own year's frame, so the pool works
-                # while this process finishes the year and builds the next year's window
-                self._start_next_year(ctx, later, states)
+                self._next = self._start(config, following, {**(self._states or {}), **runs[-1].states})
         return self._runs.pop(as_of)
 
-    def _start(self, config: AppConfig, block: list[date], states: Mapping[tuple[str, str], Any],
-               frame: pd.DataFrame | None = None) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
+    def _start(self, config: AppConfig, block: list[date],
+               states: Mapping[tuple[str, str], Any]) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
         if self._executor is None:
             self._executor = make_executor(config.settings.executor)
-        frame = self._frame if frame is None else frame
-        assert frame is not None
-        return block, start_series_days(frame, config, block, states, self._executor)
-
-    def _start_next_year(self, ctx: Context, first: date, states: Mapping[tuple[str, str], Any]) -> None:
-        end = self._year_end(first)
-        try:
-            frame = assessments.load_window(ctx.store, self._ids, first, ctx.config.settings.assessment.history_days,
-                                            end=end)
-        except RunFailed:
-            return  # that year's first day says why, when it comes
-        self._next_year = (first.year, end, frame)
-        block = [d for d in self.days[bisect.bisect_left(self.days, first):][:FORECAST_DAYS] if d.year == first.year]
-        self._next = self._start(ctx.config, block, states, frame)
-
-    def _year_end(self, first: date) -> date:
-        """The last replay day of `first`'s year from `first` on: the end of the year's window."""
-        return max([d for d in self.days if d.year == first.year and d >= first], default=first)
-
-    def _first_after(self, last: date) -> date | None:
-        """The replay's next day after `last` when it falls in a later year (else None)."""
-        i = bisect.bisect_right(self.days, last)
-        return self.days[i] if i < len(self.days) and self.days[i].year != last.year else None
+        assert self._frame is not None
+        return block, start_series_days(self._frame, config, block, states, self._executor)
 
     def _block(self, first: date) -> list[date]:
         """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""
