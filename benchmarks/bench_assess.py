@@ -19,7 +19,7 @@ memory <= 2 GB. Run: python benchmarks/bench_assess.py [--series 1000] [--worker
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import os

@@ -17,7 +17,7 @@ Run: python benchmarks/bench_indicators.py [--series 1000] [--years 10]
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import io

@@ -20,7 +20,7 @@ Run: python benchmarks/bench_replay.py [--from 1999-01-04] [--to 2018-12-31] [--
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import math

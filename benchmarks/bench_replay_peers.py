@@ -22,7 +22,7 @@ Run: python benchmarks/bench_replay_peers.py [--from 2006-01-02] [--to 2009-12-3
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import multiprocessing as mp

@@ -11,7 +11,7 @@ Run: python benchmarks/bench_replay_vs_assess.py [--from 2008-01-02] [--days 250
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import resource

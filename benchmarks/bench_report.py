@@ -14,7 +14,7 @@ Run: python benchmarks/bench_report.py [--runs N]
 
 from __future__ import annotations
 
-import blas_threads  # noqa: F401  (first: one BLAS thread, as the CLI sets before numpy loads)
+import process_setup  # noqa: F401  (first: one BLAS thread and this checkout's code in every process)
 
 import argparse
 import dataclasses

@@ -173,10 +173,7 @@ def record(engine: Engine, c: Claimed, outcome: Outcome, now: datetime, policy: 
 def renew(engine: Engine, c: Claimed, until: datetime) -> bool:
     """Extend this sender's claim right before an attempt; False when the lease ran out and another
     sender took the notification over (then this one must not send it)."""
-    with engine.begin() as conn:
-        n = conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token, t.c.status == "pending")
-                         .values(claimed_until=until)).rowcount
-    return n == 1
+    return c.id in renew_all(engine, [c], until)
 
 
 def renew_all(engine: Engine, batch: list[Claimed], until: datetime) -> set[int]:
