@@ -44,6 +44,24 @@ def test_arima_extend_keeps_params_and_forecasts_like_the_full_series_filter() -
     assert len(fc.std) == h and all(s > 0 for s in fc.std)
 
 
+def test_a_model_forecast_again_on_a_day_without_news_gives_statsmodels_forecast_for_any_horizon() -> None:
+    """A monthly series' model is forecast every business day between its releases: the moments it
+    keeps are statsmodels' for each horizon asked, shorter or longer than the last one."""
+    y = core_cpi().iloc[-240:]
+    spec = ArimaSpec(order=(1, 1, 0), trend="c")
+    fitted = fit(y, spec)
+    params = np.array(list(fitted.params.values()))
+    full = SARIMAX(y.to_numpy(), order=(1, 1, 0), trend="c").filter(params)
+    for h in (12, 5, 20, 1):
+        mean, var = fitted.predictive(h)
+        expected = full.get_forecast(h)
+        assert len(mean) == h
+        np.testing.assert_allclose(mean, expected.predicted_mean, rtol=1e-10)
+        np.testing.assert_allclose(var, expected.var_pred_mean, rtol=1e-8)
+    mean[:] = 0  # what a caller does with the arrays never reaches the model
+    np.testing.assert_allclose(fitted.predictive(1)[0], full.get_forecast(1).predicted_mean, rtol=1e-10)
+
+
 def test_arima_extension_matches_statsmodels_own_extend() -> None:
     y = sp500().iloc[-400:]
     z = 100 * np.log(y.to_numpy())

@@ -39,6 +39,7 @@ class StateSpaceFitted(Fitted):
     def __init__(self, spec: LevelSpec, *, carry: dict[str, np.ndarray], **kw: Any) -> None:
         super().__init__(spec, **kw)
         self.carry = {k: np.asarray(v, dtype=float) for k, v in carry.items()}
+        self._pred: tuple[np.ndarray, np.ndarray] | None = None  # the longest predictive computed
 
     @abstractmethod
     def _model(self, endog: np.ndarray) -> Any:
@@ -63,9 +64,13 @@ class StateSpaceFitted(Fitted):
         return type(self)(self.spec, carry=self._carry_of(res), **self._moved(new_y, len(new_y), scores))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of the internal level over the next h steps."""
-        res = self._filter(np.full(h, np.nan))
-        return np.asarray(res.forecasts)[0].copy(), np.asarray(res.forecasts_error_cov)[0, 0].copy()
+        """Mean and variance of the internal level over the next h steps. Kept with the model: a
+        monthly series' model stays the same on the days between its releases and is forecast on
+        each of them (step k's moments do not depend on h, so a shorter horizon is a prefix)."""
+        if self._pred is None or len(self._pred[0]) < h:
+            res = self._filter(np.full(h, np.nan))
+            self._pred = (np.asarray(res.forecasts)[0].copy(), np.asarray(res.forecasts_error_cov)[0, 0].copy())
+        return self._pred[0][:h].copy(), self._pred[1][:h].copy()
 
     def forecast(self, h: int, level: float = 0.9, as_of: date | None = None) -> Forecast:
         mean, var = self.predictive(h)
