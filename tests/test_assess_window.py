@@ -101,7 +101,7 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
     started = []
     for day in days:
         a = blocks(ctx, day, save=False)
-        started.append([b.days for b in blocks._ahead])
+        started.append(blocks._next[0] if blocks._next else None)
         b = plain(ctx, day, save=False)
         assert a.forecasts and any(r.kind == "vol_regime" and r.value is not None for r in a.rules), day
         assert a.model_dump(mode="json") == b.model_dump(mode="json"), day
@@ -109,46 +109,4 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
     blocks.close(ctx)
     plain.close(ctx)
     # the first block's collection started the second; the second had none to start
-    assert started == [[days[2:]], [days[2:]], [], []]
-
-
-def test_the_pool_runs_blocks_ahead_as_each_one_is_in_and_the_days_are_unchanged(
-        demo_ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each block starts from the last states of the one before as soon as that one is in, up to
-    BLOCKS_AHEAD ahead of the day assessed (here an executor whose work is in at once): the days'
-    assessments and the models' states still equal the forecaster's run on each day."""
-    import dataclasses
-
-    from sco_monitor import cycle
-    from sco_monitor.assess.forecast.layer import forecast_layer
-    from sco_monitor.cycle import WindowedAssessment
-    from sco_monitor.executor import InlineExecutor, Started
-
-    class AtOnce(InlineExecutor):  # the work done when started, so it is in when asked
-        def start(self, fn, items):  # noqa: ANN001, ANN202
-            out = self.map(fn, items)
-            return Started(lambda: out, lambda: True)
-
-    monkeypatch.setattr(cycle, "FORECAST_DAYS", 1)
-    monkeypatch.setattr(cycle, "BLOCKS_AHEAD", 2)
-    monkeypatch.setattr(cycle, "make_executor", lambda _config: AtOnce())
-    config = demo_ctx.config
-    quick = dataclasses.replace(config, settings=config.settings.model_copy(update={
-        "assessment": config.settings.assessment.model_copy(update={"forecast_series": []})}))
-    ctx = Context.from_parts(quick, store=demo_ctx.store, run_id="window-test")
-    days = [date(2008, 10, 8), date(2008, 10, 9), date(2008, 10, 10), date(2008, 10, 13)]
-
-    def on_the_day(frame, cfg, as_of, states):  # one day at a time, every model restored from its state
-        return forecast_layer(frame, cfg, as_of, states, InlineExecutor())
-
-    ahead, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
-    started = []
-    for day in days:
-        a = ahead(ctx, day, save=False)
-        started.append([b.days[0] for b in ahead._ahead])
-        b = plain(ctx, day, save=False)
-        assert a.model_dump(mode="json") == b.model_dump(mode="json"), day
-    assert ahead._states == plain._states
-    ahead.close(ctx)
-    plain.close(ctx)
-    assert started == [days[1:3], days[2:4], days[3:], []]
+    assert started == [days[2:], days[2:], None, None]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,7 +41,7 @@ from sco_monitor.collect import CollectSummary, collect_context
 from sco_monitor.config import AppConfig
 from sco_monitor.context import Context
 from sco_monitor.errors import RunFailed, UsageError
-from sco_monitor.executor import Executor, Started, make_executor
+from sco_monitor.executor import Executor, make_executor
 from sco_monitor.i18n import _, moment
 from sco_monitor.logs import get_logger
 from sco_monitor.reports.daily import (
@@ -127,30 +126,6 @@ def _saved(ctx: Context, run_: AssessmentRun, save: bool, days: int, **extra: An
 #: Days of forecasts one replay task covers: a worker extends its model over them without a state
 #: round trip; the next days' tasks start as soon as these are in, while this process works through them.
 FORECAST_DAYS = 20
-#: Blocks of FORECAST_DAYS the pool may run ahead of the day this process assesses: each one
-#: starts once the one before it is in (it continues that block's models), checked every day, so
-#: the pool works on while this process catches up, and memory holds at most this many blocks.
-BLOCKS_AHEAD = 3
-
-
-@dataclass
-class _Block:
-    """Replay days whose per-series forecasts run as one task per series and slot, and the model
-    states they started from (the states at the end of the block before)."""
-
-    days: list[date]
-    start_states: Mapping[tuple[str, str], Any]
-    started: Started[ForecastRun]
-    runs: list[ForecastRun] | None = None
-
-    def collect(self) -> list[ForecastRun]:
-        if self.runs is None:
-            self.runs = self.started()
-        return self.runs
-
-    def end_states(self) -> dict[tuple[str, str], Any]:
-        """The states after the block's last day: what the block after it continues from."""
-        return {**self.start_states, **self.collect()[-1].states}
 
 
 class WindowedAssessment:
@@ -158,10 +133,9 @@ class WindowedAssessment:
     and the causal parts of the assessment are computed once per year (`pipeline.Window`); only
     what carries state goes day by day: the forecast models, extended (or re-estimated on their
     calendar) from the previous day's models, kept in memory. The default forecaster's series run
-    `FORECAST_DAYS` days per task on the executor (`start_series_days`), each block started as soon
-    as the one before it is in, up to `BLOCKS_AHEAD` ahead of the day assessed. Each day's
-    assessment and results are those `step_assess` gives on that day (tests/test_assess_window.py,
-    tests/replay)."""
+    `FORECAST_DAYS` days per task on the executor (`start_series_days`), the next block started
+    while this process assesses the current one. Each day's assessment and results are those
+    `step_assess` gives on that day (tests/test_assess_window.py, tests/replay)."""
 
     def __init__(self, ctx: Context, days: Sequence[date], *, forecaster: Forecaster | None = forecast_layer) -> None:
         self.days = sorted(days)
@@ -174,7 +148,7 @@ class WindowedAssessment:
         self._previous: date | None = None
         self._executor: Executor | None = None  # one pool for every day, not one per day
         self._runs: dict[date, ForecastRun] = {}  # the current block's per-series runs, by day
-        self._ahead: deque[_Block] = deque()  # the blocks after it, started, in day order
+        self._next: tuple[list[date], Callable[[], list[ForecastRun]]] | None = None  # the next block, started
 
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
@@ -185,8 +159,7 @@ class WindowedAssessment:
             self._frame = assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end)
             self._window = Window.of(self._frame, config, end)
             self._year = as_of.year
-            self._runs = {}
-            self._ahead.clear()
+            self._runs, self._next = {}, None
         year_frame = self._frame
         # the day's point-in-time copy of the year's frame, made only when something reads it: the
         # series blocks cut each series themselves, so only the panels and a custom forecaster do
@@ -214,38 +187,25 @@ class WindowedAssessment:
         return _saved(ctx, run_, save, days, windowed=True)
 
     def _series_run(self, config: AppConfig, as_of: date) -> ForecastRun:
-        """The day's per-series run, from its block (started earlier, or now); then the blocks
-        after it are topped up."""
+        """The day's per-series run, from its block (started earlier, or now); collecting a block
+        starts the next one from the block's last states."""
         if as_of not in self._runs:
-            if self._ahead and self._ahead[0].days[0] == as_of:
-                block = self._ahead.popleft()
-            else:  # the first day of a year's window (or a day no started block begins)
-                self._ahead.clear()
-                block = self._start(config, self._block(as_of), self._states or {})
-            self._runs = dict(zip(block.days, block.collect(), strict=True))
-            if not self._ahead:
-                self._start_after(config, block)
-        self._top_up(config)
+            block, pending = (self._next if self._next is not None and self._next[0][0] == as_of
+                              else self._start(config, self._block(as_of), self._states or {}))
+            self._next = None
+            runs = pending()
+            self._runs = dict(zip(block, runs, strict=True))
+            following = self._block_after(block[-1])
+            if following:
+                self._next = self._start(config, following, {**(self._states or {}), **runs[-1].states})
         return self._runs.pop(as_of)
 
-    def _top_up(self, config: AppConfig) -> None:
-        """Start the block after the last one started as soon as that one is in (it needs its
-        last states), up to BLOCKS_AHEAD: the pool goes on while this process assesses."""
-        while 0 < len(self._ahead) < BLOCKS_AHEAD and self._ahead[-1].started.ready():
-            if not self._start_after(config, self._ahead[-1]):
-                return
-
-    def _start_after(self, config: AppConfig, block: _Block) -> bool:
-        following = self._block_after(block.days[-1])
-        if following:
-            self._ahead.append(self._start(config, following, block.end_states()))
-        return bool(following)
-
-    def _start(self, config: AppConfig, block: list[date], states: Mapping[tuple[str, str], Any]) -> _Block:
+    def _start(self, config: AppConfig, block: list[date],
+               states: Mapping[tuple[str, str], Any]) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
         if self._executor is None:
             self._executor = make_executor(config.settings.executor)
         assert self._frame is not None
-        return _Block(block, dict(states), start_series_days(self._frame, config, block, states, self._executor))
+        return block, start_series_days(self._frame, config, block, states, self._executor)
 
     def _block(self, first: date) -> list[date]:
         """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""

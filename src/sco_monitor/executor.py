@@ -1,9 +1,7 @@
 """Where the per-series work runs: inline, a process pool (the default, all cores) or Dask.
 
-Every executor has one operation, `map(fn, items) -> list`, which keeps the order of `items`,
-and `start`, the same begun now and collected later (`Started`: call it for the results, ask
-`ready()` whether they are in); `fn` and the items must be picklable (module-level functions,
-plain data). The three give the
+Every executor has one operation, `map(fn, items) -> list`, which keeps the order of `items`;
+`fn` and the items must be picklable (module-level functions, plain data). The three give the
 same results, so the choice is about scale only: `process` on one machine, `dask` to spread
 the work over a cluster (`executor.address`) or a LocalCluster.
 """
@@ -16,7 +14,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from sco_monitor.config.settings import ExecutorConfig
 from sco_monitor.registry import Registry
@@ -44,21 +42,6 @@ DEFAULT_PRELOAD: tuple[str, ...] = ("sco_monitor.assess.forecast.run",)
 CHUNKS_PER_WORKER = 16
 
 
-class Started(Generic[R]):
-    """A `map` begun by `Executor.start`: calling it waits for the results (in the items' order; an
-    exception in fn propagates); `ready()` says whether that call would return at once, so a caller
-    can start the work that depends on these results as soon as they are in, without waiting."""
-
-    def __init__(self, collect: Callable[[], list[R]], ready: Callable[[], bool] = lambda: False) -> None:
-        self._collect, self._ready = collect, ready
-
-    def __call__(self) -> list[R]:
-        return self._collect()
-
-    def ready(self) -> bool:
-        return self._ready()
-
-
 class Executor(ABC):
     """Runs `fn` over items somewhere; use as a context manager so pools and clusters close."""
 
@@ -69,11 +52,11 @@ class Executor(ABC):
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """[fn(x) for x in items], in that order; an exception in fn propagates."""
 
-    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Started[R]:
+    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Callable[[], list[R]]:
         """`map` begun now and collected by calling the result, so the caller works meanwhile (the
-        replay assesses its days while the pool forecasts the next ones). Here: all the work at
-        collection (never ready before); a pool or a cluster starts it at once."""
-        return Started(lambda: self.map(fn, items))
+        replay prepares a day while the pool forecasts the next). Here: all the work at collection;
+        a pool starts it at once."""
+        return lambda: self.map(fn, items)
 
     def close(self) -> None:
         """Release workers; the executor is unusable afterwards."""
@@ -144,11 +127,12 @@ class ProcessExecutor(Executor):
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return self.start(fn, items)()
 
-    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Started[R]:
+    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Callable[[], list[R]]:
         if not items:
-            return Started(list, lambda: True)
-        futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in _chunks(items, self.workers)]
-        return Started(lambda: [r for f in futures for r in f.result()], lambda: all(f.done() for f in futures))
+            return list
+        size = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
+        results = self._pool.map(fn, items, chunksize=size)  # submitted now, results come in order
+        return lambda: list(results)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -180,15 +164,11 @@ class DaskExecutor(Executor):
             self._client = Client(self._cluster)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        return self.start(fn, items)()
-
-    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Started[R]:
         if not items:
-            return Started(list, lambda: True)
+            return []
         chunks = _chunks(items, self.workers)
         futures = self._client.map(_run_chunk, [fn] * len(chunks), chunks, pure=False)
-        return Started(lambda: [r for part in self._client.gather(futures) for r in part],
-                       lambda: all(f.done() for f in futures))
+        return [r for part in self._client.gather(futures) for r in part]
 
     def close(self) -> None:
         self._client.close()

@@ -16,7 +16,7 @@ from sco_monitor.assess.forecast.nowcast_layer import run_nowcasts
 from sco_monitor.assess.forecast.run import ForecastRun, start_forecast_days, start_forecasts
 from sco_monitor.catalog import Series
 from sco_monitor.config import AppConfig
-from sco_monitor.executor import Executor, Started, make_executor
+from sco_monitor.executor import Executor, make_executor
 
 StateKey = tuple[str, str]  # (series_id, model slot)
 
@@ -75,7 +75,7 @@ def with_nowcasts(run: ForecastRun, frame: pd.DataFrame, config: AppConfig, as_o
 
 
 def start_series_days(frame: pd.DataFrame, config: AppConfig, days: Sequence[date],
-                      states: Mapping[StateKey, ModelState], executor: Executor) -> Started[ForecastRun]:
+                      states: Mapping[StateKey, ModelState], executor: Executor) -> Callable[[], list[ForecastRun]]:
     """The per-series part of `forecast_layer` on each of `days` at once, from the year's frame of
     levels (`run.start_forecast_days`: each series cut to what D's point-in-time frame shows); the
     replay adds each day's panels with `with_nowcasts`."""

@@ -29,7 +29,7 @@ from sco_monitor.assess.forecast.select import fit_level, fit_regime, fit_volati
 from sco_monitor.assess.model import Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import AssessmentConfig
-from sco_monitor.executor import Executor, Started
+from sco_monitor.executor import Executor
 from sco_monitor.logs import get_logger
 from sco_monitor.timeutil import CALENDAR_EPOCH, period_start, to_date
 
@@ -215,7 +215,7 @@ def start_forecast_days(
     settings: AssessmentConfig,
     executor: Executor,
     lags: Mapping[str, int] | None = None,
-) -> Started[ForecastRun]:
+) -> Callable[[], list[ForecastRun]]:
     """`start_forecasts` on each of `days` (increasing) at once, for the replay: one task per series
     and slot over all the days, whose worker keeps the model in memory from one day to the next (no
     state restored, no task sent per day). Day D sees each series up to D minus its publication lag
@@ -243,7 +243,7 @@ def start_forecast_days(
                                    time.perf_counter() - sum(o.seconds for o in outcomes)))
         return runs
 
-    return Started(collect, pending.ready)
+    return collect
 
 
 def _collected(run: ForecastRun, tasks: list[SeriesTask], order: list[int], outcomes: list[SeriesOutcome],
