@@ -136,6 +136,41 @@ def test_a_garch_pass_ahead_gives_the_extensions_of_refiltering_each_day() -> No
     assert plain.degraded()  # the weeks after Lehman: the test covers a degradation
 
 
+def test_a_garch_pass_ahead_on_a_short_window_gives_the_extensions_of_refiltering_each_day() -> None:
+    """Below AHEAD_MIN_RETURNS too: a day's own start-up (the backcast about its window's mean) reaches
+    its variances with weight beta**n, which two years of returns make nil for the S&P 500's beta."""
+    y = sp500().loc["2009-06":"2011-10-31"]
+    n = int(y.index.searchsorted(pd.Timestamp("2011-08-01")))  # through the August 2011 fall
+    assert n < 1000
+    ahead, plain = fit(y.iloc[:n], GarchSpec()), fit(y.iloc[:n], GarchSpec())
+    ahead.filter_ahead(y.iloc[n:])
+    assert ahead._ahead is not None
+    for i in range(n + 1, len(y) + 1):
+        ahead, plain = ahead.extend(y.iloc[i - 1: i]), plain.extend(y.iloc[i - 1: i])
+        assert ahead._ahead is not None and plain._ahead is None
+        assert ahead.metrics["oos_ss"] == pytest.approx(plain.metrics["oos_ss"], rel=1e-12)
+
+
+def test_a_garch_pass_is_not_used_where_the_window_start_up_still_shows(monkeypatch) -> None:
+    """With a persistence near one a short window's start-up still weighs in its variances: each
+    day re-filters, and a pass kept anyway would give different extensions."""
+    from sco_monitor.assess.forecast import garch
+
+    y = sp500().loc["2007-03":"2008-10-31"]
+    n = len(y) - 30
+    model = fit(y.iloc[:n], GarchSpec())
+    model.params = {**model.params, "alpha[1]": 0.0005, "beta[1]": 0.9990}  # a slowly forgetting variance
+    model._res = None
+    refiltered = model.extend(y.iloc[n:n + 1])
+    model.filter_ahead(y.iloc[n:])
+    assert model._ahead is None
+    monkeypatch.setattr(garch, "AHEAD_TOLERANCE", float("inf"))
+    model.filter_ahead(y.iloc[n:])
+    assert model._ahead is not None
+    forced = model.extend(y.iloc[n:n + 1])
+    assert forced.metrics["oos_ss"] != pytest.approx(refiltered.metrics["oos_ss"], rel=1e-10)
+
+
 def test_a_garch_pass_is_not_used_where_a_variance_bound_could_bind() -> None:
     """arch floors and caps variances with bounds taken from the whole window; where they could bind
     (here a move a million times the usual one), the pass would see the future: extensions re-filter."""

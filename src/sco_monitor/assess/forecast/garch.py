@@ -48,8 +48,13 @@ arch_constraints.install()
 MIN_GARCH_RETURNS = 100
 #: Tail probabilities of the reported VaR and ES.
 RISK_LEVELS = (0.95, 0.99)
-#: A pass ahead is used only on windows this long: its start-up (the backcast, from the window's first
-#: 75 returns about the window's mean) then weighs beta**n, nil, in the variances read from it.
+#: A pass ahead fixes the start-up of the recursion (arch's backcast: the window's first 75 returns
+#: about the window's mean) where each day's re-filtered window would start from its own mean. In a
+#: GARCH(1,1) a start-up difference reaches the variance t returns later with weight
+#: beta**t (alpha + beta): the pass is kept when the largest difference over its days moves no
+#: variance read from it by more than this, relative (rounding). Other orders: windows of
+#: AHEAD_MIN_RETURNS, where beta**n is nil.
+AHEAD_TOLERANCE = 1e-13
 AHEAD_MIN_RETURNS = 1000
 
 
@@ -158,10 +163,11 @@ class ArchFitted(Fitted):
         as `fix` on this window computes it), so a day's values come from the returns before it.
         The loose variance bounds arch derives from a whole window bind only on degenerate data;
         the pass is kept only when no bound of any window could bind on it (`_bounds_slack`). A
-        re-filtered window at D starts from D's window mean instead, whose weight in D's variance is
-        beta**n: nil on windows of `AHEAD_MIN_RETURNS`."""
+        re-filtered window at D starts from D's window mean instead: the pass is kept only where that
+        cannot show in the variances read from it (`AHEAD_TOLERANCE`)."""
         later = self._new_points(later)
-        if not len(later) or len(self.r) < AHEAD_MIN_RETURNS:
+        one_one = isinstance(self.spec, GarchSpec) and self.spec.p == 1 and self.spec.q == 1  # EWMA: 1000 returns
+        if not len(later) or len(self.r) < (MIN_GARCH_RETURNS if one_one else AHEAD_MIN_RETURNS):
             return
         r = np.r_[self.r, returns(later.to_numpy(), self.spec.returns, prev=self.last_value)]
         mod = self._arch(self.spec, r * self.scale)
@@ -178,7 +184,9 @@ class ArchFitted(Fitted):
             start_resid, now = start_resid - now.mean(), now - now.mean()
         vol.compute_variance(params[k: k + vol.num_params], resid, sigma2, vol.backcast(now),
                              vol.variance_bounds(start_resid))
-        if _bounds_slack(start_resid, sigma2):
+        settled = not one_one or _start_up_gap(r * self.scale, len(self.r), bool(k), sigma2, self.params["alpha[1]"],
+                                               self.params["beta[1]"]) < AHEAD_TOLERANCE
+        if settled and _bounds_slack(start_resid, sigma2):
             self._ahead = (r, resid / np.sqrt(sigma2))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -320,6 +328,23 @@ class EwmaFitted(ArchFitted):
                    series_id=str(y.name or ""), params={}, last_date=y.index[-1].date(),
                    last_value=float(y.iloc[-1]), nobs=len(r), fitted_at=y.index[-1].date(),
                    metrics={"model": spec.label})
+
+
+def _start_up_gap(r: np.ndarray, n: int, demeaned: bool, sigma2: np.ndarray, alpha: float, beta: float) -> float:
+    """The largest relative change a GARCH(1,1) variance read from a pass over `r` (its first `n`
+    returns the window it starts from) could show had its day's window started the recursion
+    itself: arch's backcast (weights 0.94**i over the first 75 residuals) about each day's window
+    mean (a quadratic in the mean) against the pass's, carried to the first day read, n returns
+    on, by beta**n (alpha + beta)."""
+    if not demeaned:  # a zero mean: every day's window starts from the same residuals
+        return 0.0
+    tau = min(75, n)
+    w = 0.94 ** np.arange(tau)
+    w /= w.sum()
+    s1, s2 = float(w @ r[:tau]), float(w @ r[:tau] ** 2)
+    means = np.cumsum(r)[n - 1:] / np.arange(n, len(r) + 1)
+    start = s2 - 2 * means * s1 + means ** 2
+    return float(beta ** n * (alpha + beta) * np.max(np.abs(start - start[0])) / np.min(sigma2[n:]))
 
 
 def _bounds_slack(resid: np.ndarray, sigma2: np.ndarray, margin: float = 10.0) -> bool:
