@@ -118,18 +118,25 @@ def test_the_fast_quantiles_are_arch_s_standardised_error_laws() -> None:
     np.testing.assert_allclose(e.std_cdf(z), Normal().cdf(z), rtol=1e-12)
 
 
-def test_a_garch_pass_ahead_gives_the_extensions_of_refiltering_each_day() -> None:
-    from sco_monitor.assess.forecast.garch import AHEAD_MIN_RETURNS
-
-    y = sp500().loc["2003":"2008-10-31"]
-    n = int(y.index.searchsorted(pd.Timestamp("2008-09-01")))
-    assert n > AHEAD_MIN_RETURNS
+def _extended_with_and_without_a_pass(y, n):  # noqa: ANN001, ANN202
+    """The model fitted on y[:n], extended one day at a time through the rest: from a pass ahead,
+    and re-filtering each day; each day's pair."""
     ahead, plain = fit(y.iloc[:n], GarchSpec()), fit(y.iloc[:n], GarchSpec())
     ahead.filter_ahead(y.iloc[n:])
     assert ahead._ahead is not None
     for i in range(n + 1, len(y) + 1):
         ahead, plain = ahead.extend(y.iloc[i - 1: i]), plain.extend(y.iloc[i - 1: i])
         assert ahead._ahead is not None and plain._ahead is None
+        yield ahead, plain
+
+
+def test_a_garch_pass_ahead_gives_the_extensions_of_refiltering_each_day() -> None:
+    from sco_monitor.assess.forecast.garch import AHEAD_MIN_RETURNS
+
+    y = sp500().loc["2003":"2008-10-31"]
+    n = int(y.index.searchsorted(pd.Timestamp("2008-09-01")))
+    assert n > AHEAD_MIN_RETURNS
+    for ahead, plain in _extended_with_and_without_a_pass(y, n):
         assert ahead.metrics["oos_n"] == plain.metrics["oos_n"]
         assert ahead.metrics["oos_ss"] == pytest.approx(plain.metrics["oos_ss"], rel=1e-12)
         assert ahead.degraded() == plain.degraded()
@@ -142,12 +149,7 @@ def test_a_garch_pass_ahead_on_a_short_window_gives_the_extensions_of_refilterin
     y = sp500().loc["2009-06":"2011-10-31"]
     n = int(y.index.searchsorted(pd.Timestamp("2011-08-01")))  # through the August 2011 fall
     assert n < 1000
-    ahead, plain = fit(y.iloc[:n], GarchSpec()), fit(y.iloc[:n], GarchSpec())
-    ahead.filter_ahead(y.iloc[n:])
-    assert ahead._ahead is not None
-    for i in range(n + 1, len(y) + 1):
-        ahead, plain = ahead.extend(y.iloc[i - 1: i]), plain.extend(y.iloc[i - 1: i])
-        assert ahead._ahead is not None and plain._ahead is None
+    for ahead, plain in _extended_with_and_without_a_pass(y, n):
         assert ahead.metrics["oos_ss"] == pytest.approx(plain.metrics["oos_ss"], rel=1e-12)
 
 

@@ -170,7 +170,8 @@ class ArchFitted(Fitted):
         if not len(later) or len(self.r) < (MIN_GARCH_RETURNS if one_one else AHEAD_MIN_RETURNS):
             return
         r = np.r_[self.r, returns(later.to_numpy(), self.spec.returns, prev=self.last_value)]
-        mod = self._arch(self.spec, r * self.scale)
+        scaled = r * self.scale
+        mod = self._arch(self.spec, scaled)
         vol = mod.volatility
         names = [*mod.parameter_names(), *vol.parameter_names(), *mod.distribution.parameter_names()]
         params = np.array([self.params[n] for n in names])
@@ -179,13 +180,13 @@ class ArchFitted(Fitted):
         sigma2 = np.zeros(len(resid))
         # `fix` starts the recursion from the residuals about the mean model's starting value: the
         # sample mean for a constant mean (over this window: the pass uses nothing after it), none for zero
-        start_resid, now = r * self.scale, self.r * self.scale
+        start_resid, now = scaled, self.r * self.scale
         if k:
             start_resid, now = start_resid - now.mean(), now - now.mean()
         vol.compute_variance(params[k: k + vol.num_params], resid, sigma2, vol.backcast(now),
                              vol.variance_bounds(start_resid))
-        settled = not one_one or _start_up_gap(r * self.scale, len(self.r), bool(k), sigma2, self.params["alpha[1]"],
-                                               self.params["beta[1]"]) < AHEAD_TOLERANCE
+        settled = not one_one or not k or _start_up_gap(vol, scaled, len(self.r), sigma2, self.params["alpha[1]"],
+                                                        self.params["beta[1]"]) < AHEAD_TOLERANCE
         if settled and _bounds_slack(start_resid, sigma2):
             self._ahead = (r, resid / np.sqrt(sigma2))
 
@@ -330,20 +331,13 @@ class EwmaFitted(ArchFitted):
                    metrics={"model": spec.label})
 
 
-def _start_up_gap(r: np.ndarray, n: int, demeaned: bool, sigma2: np.ndarray, alpha: float, beta: float) -> float:
+def _start_up_gap(vol: Any, r: np.ndarray, n: int, sigma2: np.ndarray, alpha: float, beta: float) -> float:
     """The largest relative change a GARCH(1,1) variance read from a pass over `r` (its first `n`
-    returns the window it starts from) could show had its day's window started the recursion
-    itself: arch's backcast (weights 0.94**i over the first 75 residuals) about each day's window
-    mean (a quadratic in the mean) against the pass's, carried to the first day read, n returns
-    on, by beta**n (alpha + beta)."""
-    if not demeaned:  # a zero mean: every day's window starts from the same residuals
-        return 0.0
-    tau = min(75, n)
-    w = 0.94 ** np.arange(tau)
-    w /= w.sum()
-    s1, s2 = float(w @ r[:tau]), float(w @ r[:tau] ** 2)
+    returns the window it starts from; a constant mean) could show had its day's window started
+    the recursion itself: arch's backcast (`vol.backcast`) of the residuals about each day's window
+    mean against the pass's, carried to the first day read, n returns on, by beta**n (alpha + beta)."""
     means = np.cumsum(r)[n - 1:] / np.arange(n, len(r) + 1)
-    start = s2 - 2 * means * s1 + means ** 2
+    start = np.array([vol.backcast(r[:n] - m) for m in means])
     return float(beta ** n * (alpha + beta) * np.max(np.abs(start - start[0])) / np.min(sigma2[n:]))
 
 
