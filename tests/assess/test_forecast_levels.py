@@ -146,3 +146,50 @@ def test_arima_on_a_constant_series_fails_and_the_level_slot_says_so() -> None:
     assert isinstance(chosen, RandomWalkFitted)
     assert "every ARIMA/ETS candidate failed" in chosen.metrics["fallback"]
     assert chosen.forecast(5).mean == pytest.approx([3.75] * 5)
+
+
+# --- a replay block's pass ahead (filter_ahead): one filter and one forecast map for the block ----------
+LEVEL_SPECS = [ArimaSpec(order=(1, 1, 1), trend="c", transform="log"), ArimaSpec(order=(2, 0, 0), trend="c"),
+               EtsSpec(trend=True, transform="log"), EtsSpec(trend=True, damped=True), EtsSpec(trend=False)]
+
+
+@pytest.mark.parametrize("spec", LEVEL_SPECS, ids=lambda s: s.label)
+def test_a_level_pass_ahead_gives_the_extensions_and_forecasts_of_filtering_each_day(spec) -> None:  # noqa: ANN001
+    """Through the weeks after Lehman, day by day: the states and one-step errors read from the pass
+    are statsmodels' own of a day-by-day extension, and the forecasts from the block's map equal a
+    filter over the horizon from each day's state."""
+    y = sp500().loc["2003":"2008-10-31"]
+    n = int(y.index.searchsorted(pd.Timestamp("2008-09-15")))
+    ahead, plain = fit(y.iloc[:n], spec), fit(y.iloc[:n], spec)
+    ahead.filter_ahead(y.iloc[n:])
+    assert ahead._ahead is not None
+    for i in range(n + 1, len(y) + 1):
+        ahead, plain = ahead.extend(y.iloc[i - 1: i]), plain.extend(y.iloc[i - 1: i])
+        assert ahead._ahead is not None and plain._ahead is None
+        for k, v in plain.carry.items():
+            np.testing.assert_allclose(ahead.carry[k], v, rtol=1e-13, atol=1e-13)
+        assert ahead.metrics["oos_ss"] == pytest.approx(plain.metrics["oos_ss"], rel=1e-12)
+        for got, want in zip(ahead.predictive(20), plain.predictive(20), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert ahead._ahead.fmap is not None  # the forecasts came from the map
+
+
+def test_a_level_pass_is_not_used_for_other_observations_and_a_short_one_draws_no_map() -> None:
+    """A revised observation is filtered as it is, not read from a pass made before the revision; a
+    pass of a few observations (a monthly series' block) forecasts by statsmodels' own filter."""
+    y = sp500().loc["2007":"2008-10-31"].copy()
+    n = len(y) - 10
+    spec = ArimaSpec(order=(1, 1, 1), trend="c", transform="log")
+    model = fit(y.iloc[:n], spec)
+    model.filter_ahead(y.iloc[n:])
+    revised = y.iloc[n:n + 1] * 1.01
+    got, want = model.extend(revised), fit(y.iloc[:n], spec).extend(revised)
+    assert got._ahead is None
+    np.testing.assert_array_equal(got.carry["a"], want.carry["a"])
+
+    short = fit(y.iloc[:n], spec)
+    short.filter_ahead(y.iloc[n:n + 2])  # fewer observations than the map's k + 1 filters
+    day = short.extend(y.iloc[n:n + 1])
+    assert day._ahead is not None
+    np.testing.assert_array_equal(day.predictive(20)[0], fit(y.iloc[:n], spec).extend(y.iloc[n:n + 1]).predictive(20)[0])
+    assert day._ahead.fmap is None

@@ -88,14 +88,16 @@ class ArimaFitted(StateSpaceFitted):
                    last_value=float(y.iloc[-1]), nobs=len(y), fitted_at=y.index[-1].date(),
                    metrics={"model": spec.label, **ic})
 
-    def _model(self, endog: np.ndarray) -> Any:
+    mean_state, state_cov = "a", "P"
+
+    def _model(self, endog: np.ndarray, carry: dict[str, np.ndarray]) -> Any:
         mod = _sarimax(endog, self.spec)
-        mod.ssm.initialize_known(self.carry["a"], self.carry["P"])
+        mod.ssm.initialize_known(carry["a"], carry["P"])
         return mod
 
     @classmethod
-    def _carry_of(cls, res: Any) -> dict[str, np.ndarray]:
-        return {"a": np.array(res.predicted_state[:, -1]), "P": np.array(res.predicted_state_cov[:, :, -1])}
+    def _carry_at(cls, res: Any, n: int) -> dict[str, np.ndarray]:
+        return {"a": np.array(res.predicted_state[:, n]), "P": np.array(res.predicted_state_cov[:, :, n])}
 
 
 def kpss_differences(z: np.ndarray, alpha: float = 0.05) -> int:

@@ -76,12 +76,14 @@ class EtsFitted(StateSpaceFitted):
                    last_date=y.index[-1].date(), last_value=float(y.iloc[-1]), nobs=len(y),
                    fitted_at=y.index[-1].date(), metrics={"model": spec.label, **ic})
 
-    def _model(self, endog: np.ndarray) -> Any:
-        x = self.carry["x"]
+    mean_state = "x"
+
+    def _model(self, endog: np.ndarray, carry: dict[str, np.ndarray]) -> Any:
+        x = carry["x"]
         return _ets(endog, self.spec, initialization_method="known", initial_level=float(x[0]),
                     initial_trend=float(x[1]) if self.spec.trend else None, concentrate_scale=False)
 
     @classmethod
-    def _carry_of(cls, res: Any) -> dict[str, np.ndarray]:
+    def _carry_at(cls, res: Any, n: int) -> dict[str, np.ndarray]:
         # state vector is (error, level[, trend]); the filtered values are the smoothing recursions'
-        return {"x": np.array(res.filtered_state[1:, -1])}
+        return {"x": np.array(res.filtered_state[1:, n - 1])}
