@@ -224,32 +224,37 @@ class ScopeStress:
         pos = len(self.index) - 1 if when is None else int(self.index.index.searchsorted(pd.Timestamp(when), "right")) - 1
         if pos < 0:
             return StressValue(scope=self.scope, missing=list(SEGMENTS), note="no data up to this date")
-        sub = self.subindices.iloc[pos].dropna()
-        contrib = self.contributions.iloc[pos].dropna()
-        value = self.index.iloc[pos]
-        used = list(sub.index)
-        missing = [s for s in SEGMENTS if s not in used]
-        notes = []
-        if np.isnan(value):
-            notes.append("no segment has enough history yet")
-        elif len(used) < min_segments:
-            notes.append(f"partial index from {len(used)} of {len(SEGMENTS)} segments ({', '.join(used)}); "
-                         f"no usable {', '.join(missing)} series")
-        bounds = self.bounds.iloc[pos]
-        level = self.level_at(pos)
-        if not np.isnan(value) and level is None:
-            notes.append("history too short for levels")
-        return StressValue(
-            scope=self.scope,
-            value=None if np.isnan(value) else float(value),
-            level=level,
-            segments={k: float(v) for k, v in contrib.items()},
-            thresholds={k: float(v) for k, v in bounds.items() if not np.isnan(v)},
-            date=self.index.index[pos].date(),
-            subindices={k: float(v) for k, v in sub.items()},
-            missing=missing,
-            note="; ".join(notes),
-        )
+        return self._values_at([pos], min_segments)[0]
+
+    def _values_at(self, positions: Sequence[int], min_segments: int) -> list[StressValue]:
+        """The StressValues of calendar rows `positions`, read from the frames' arrays once (a daily
+        save builds those of the recent weeks for every scope)."""
+        frames = (self.subindices, self.contributions, self.bounds)
+        cols = [list(f.columns) for f in frames]
+        rows = [f.to_numpy(dtype=float)[positions] for f in frames]
+        values, ranks = self.index.to_numpy(dtype=float)[positions], self.rank.to_numpy(dtype=float)[positions]
+        days = self.index.index[positions]
+        out = []
+        for j, value in enumerate(values):
+            sub, contrib, bounds = ({c: float(v) for c, v in zip(names, row[j], strict=True) if not np.isnan(v)}
+                                    for names, row in zip(cols, rows, strict=True))
+            used = list(sub)
+            missing = [seg for seg in SEGMENTS if seg not in used]
+            notes = []
+            if np.isnan(value):
+                notes.append("no segment has enough history yet")
+            elif len(used) < min_segments:
+                notes.append(f"partial index from {len(used)} of {len(SEGMENTS)} segments ({', '.join(used)}); "
+                             f"no usable {', '.join(missing)} series")
+            level = None if np.isnan(ranks[j]) else LEVELS[int(ranks[j])]
+            if not np.isnan(value) and level is None:
+                notes.append("history too short for levels")
+            out.append(StressValue(
+                scope=self.scope, value=None if np.isnan(value) else float(value), level=level,
+                segments=contrib, thresholds=bounds, date=days[j].date(), subindices=sub, missing=missing,
+                note="; ".join(notes),
+            ))
+        return out
 
     def until(self, when: date | pd.Timestamp) -> ScopeStress:
         """The index as known at `when` (every part is causal: the rows up to it)."""
@@ -264,7 +269,8 @@ class ScopeStress:
         """StressValues of the days from `since` (for saving the recent history)."""
         if self.index.empty or not isinstance(self.index.index, pd.DatetimeIndex):
             return []  # a scope with no dated values yet (e.g. no series collected) has no history
-        return [self.value(d) for d in self.index.index[self.index.index >= since] if not np.isnan(self.index.loc[d])]
+        keep = (self.index.index >= since) & ~np.isnan(self.index.to_numpy(dtype=float))
+        return self._values_at(np.flatnonzero(keep).tolist(), 3)
 
 
 @dataclass
