@@ -213,11 +213,8 @@ class ScopeStress:
     missing: list[str] = field(default_factory=list)
     empty_note: str = ""
 
-    def level_at(self, i: int) -> str | None:
-        r = self.rank.iloc[i]
-        return None if np.isnan(r) else LEVELS[int(r)]
-
-    def value(self, when: date | pd.Timestamp | None = None, min_segments: int = 3) -> StressValue:
+    def value(self, when: date | pd.Timestamp | None = None,
+              min_segments: int = StressParams.min_segments) -> StressValue:
         """The StressValue at `when` (default: the last calendar day)."""
         if self.index.empty:
             return StressValue(scope=self.scope, missing=list(SEGMENTS), note=self.empty_note)
@@ -270,7 +267,7 @@ class ScopeStress:
         if self.index.empty or not isinstance(self.index.index, pd.DatetimeIndex):
             return []  # a scope with no dated values yet (e.g. no series collected) has no history
         keep = (self.index.index >= since) & ~np.isnan(self.index.to_numpy(dtype=float))
-        return self._values_at(np.flatnonzero(keep).tolist(), 3)
+        return self._values_at(np.flatnonzero(keep).tolist(), StressParams.min_segments)
 
 
 @dataclass
