@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pandas as pd
+import pytest
 from sqlalchemy import select
 
+from sco_monitor.errors import RunFailed
+
 from sco_monitor.store import Store, schema
-from sco_monitor.store.assessments import load_saved_assessment, save_assessment
+from sco_monitor.store.assessments import load_saved_assessment, load_window, save_assessment
 
 D0, D1, D2 = date(2024, 3, 1), date(2024, 3, 4), date(2024, 3, 5)
 AT = datetime(2024, 3, 5, 7, 0, tzinfo=UTC)
@@ -75,3 +79,16 @@ def test_a_collection_verdict_counts_only_from_the_day_it_was_recorded(store: St
     assert sorted(f["flag"] for f in load_quality(store, old)) == ["spike"]
     assert sorted(f["flag"] for f in load_quality(store, recent)) == ["spike"]  # recorded days later
     assert sorted(f["flag"] for f in load_quality(store, today)) == ["failed", "spike", "stale"]
+
+
+def test_a_window_read_while_a_collection_was_writing_says_so_not_that_the_date_is_outside(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert_observations(pd.DataFrame({"series_id": "s", "date": pd.bdate_range("2024-02-01", periods=20),
+                                            "value": 1.0}))
+    # the frame is read before the collection's commit, the span after it
+    monkeypatch.setattr(store, "load_frame", lambda *a, **k: pd.DataFrame())
+    with pytest.raises(RunFailed) as err:
+        load_window(store, ["s"], D1, 365)
+    message = str(err.value)
+    assert "a collection has stored 2024-02-01 to 2024-02-28 since: run again" in message, message
+    assert "assess a date in that span" not in message

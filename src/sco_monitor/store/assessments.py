@@ -57,6 +57,10 @@ def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_
     span = observation_span(store, series_ids)
     if span is None:
         return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
+    if span[0] <= as_of and span[1] >= start:
+        # The window was read while a collection was still writing: what it committed since is in the span.
+        return (f"no observations between {start} and {as_of} when the window was read; a collection has stored "
+                f"{span[0]} to {span[1]} since: run again")
     return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days}, from 1 January, before "
             f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
 
