@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sco_monitor import cycle
+from sco_monitor import cycle, logs
 from sco_monitor.assess.model import Assessment
 from sco_monitor.assess.rules import MODEL_KINDS
 from sco_monitor.context import Context
@@ -138,6 +138,7 @@ def main() -> int:
     ap.add_argument("--from", dest="start", type=date.fromisoformat, default=START, help="first day replayed")
     ap.add_argument("--to", dest="end", type=date.fromisoformat, default=END, help="last day replayed")
     args = ap.parse_args()
+    logs.configure("json", level="warning")  # the figures on stdout, not every step's info line
     start, end = args.start, args.end
     tmp = tempfile.TemporaryDirectory(prefix="bench-replay-")
     work = (args.workdir or Path(tmp.name)).resolve()
