@@ -61,6 +61,7 @@ def _config(root: Path) -> Path:
     return path
 
 
+@pytest.mark.long  # about a minute of a live daemon: CI's second step (`make test-long`)
 def test_the_running_daemon_serves_the_api_with_scoped_tokens(tmp_path: Path, start_daemon, run_cli) -> None:
     cfg = _config(tmp_path)
     tokens = {}

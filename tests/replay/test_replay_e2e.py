@@ -62,6 +62,7 @@ def _same(a: list[tuple], b: list[tuple]) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.long  # a minute of CLI replays: CI's second step (`make test-long`)
 def test_replay_cli_writes_reports_alerts_and_track_and_resumes(run_cli, demo_config: Path, tmp_path: Path) -> None:
     out = tmp_path / "replay-out"
     cfg = str(demo_config)

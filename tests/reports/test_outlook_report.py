@@ -42,6 +42,9 @@ def nowcasts_only(frame, config, as_of, states):  # noqa: ANN001, ANN201 - a For
 
 
 @pytest.mark.slow
+# two minutes of assessments per backend: the PostgreSQL run goes with CI's second step (`make test-long`)
+@pytest.mark.parametrize("store_url", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.long])],
+                         indirect=True)
 def test_the_report_from_the_store_has_the_outlook_with_nowcasts_fan_charts_and_record(store, tmp_path: Path) -> None:  # noqa: ANN001
     cfg = config()
     ctx = Context.from_parts(cfg, store)
