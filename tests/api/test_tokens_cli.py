@@ -16,6 +16,7 @@ from sco_monitor.store import schema as t
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.long  # forty CLI starts, 41 s: CI's second step (`make test-long`)
 def test_tokens_are_created_once_listed_without_secrets_and_revoked(config_dir: Path, tmp_path: Path, run_cli) -> None:
     main = config_dir / "sco-monitor.yaml"
     data = yaml.safe_load(main.read_text())

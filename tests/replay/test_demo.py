@@ -82,6 +82,7 @@ OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:
 
 
 @pytest.mark.slow
+@pytest.mark.long  # the whole demo, 35 s: CI's second step (`make test-long`)
 def test_demo_end_to_end_offline(run_cli, tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = run_cli("demo", "--out", str(out), "--from", "2008-09-01", "--to", "2008-10-31", "--report-every", "10",
