@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from sco_monitor.errors import RunFailed
-
 from sco_monitor.store import Store, schema
 from sco_monitor.store.assessments import load_saved_assessment, load_window, save_assessment
 
