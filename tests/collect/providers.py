@@ -129,10 +129,15 @@ WB_INVALID = json.dumps([{"message": [{"id": "120", "key": "Invalid value",
                                        "value": "The provided parameter value is not valid"}]}])
 
 # --- faults ---------------------------------------------------------------------------------------
+#: The clients' timeout in these tests, and how long a "timeout" fault keeps the answer back: far
+#: enough apart that an ordinary answer on a loaded CI machine (two test workers, a server thread)
+#: never times out, while a fault always does (a 0.5 s timeout against a 1 s sleep flaked under load).
+CLIENT_TIMEOUT = 2.0
+FAULT_SLEEP = 4.0
 Fault = str  # "429", "500", "timeout", "truncated", "html", "empty", "delisted", "notz", "badjson"
 
 
-def fault_response(fault: Fault, *, retry_after: str = "0", sleep: float = 1.0) -> Response | None:
+def fault_response(fault: Fault, *, retry_after: str = "0", sleep: float = FAULT_SLEEP) -> Response | None:
     """A misbehaving answer, or None for faults the payload handler shapes itself."""
     if fault == "429":
         return Response("Too Many Requests", status=429, headers={"Retry-After": retry_after})
@@ -174,7 +179,7 @@ class Replay:
         self.fred: dict[str, pd.Series] = {"DCOILWTICO": wti(), "BAA": baa()}
         self.wb: dict[tuple[str, str], pd.Series] = {("USA", "FP.CPI.TOTL.ZG"): us_core_inflation()}
         self.ecb_bytes = ECB_ZIP.read_bytes()
-        self.sleep = 1.0
+        self.sleep = FAULT_SLEEP
         self.retry_after = "0"
 
     def fail(self, key: str, *faults: Fault) -> None:
@@ -308,7 +313,7 @@ def fast_settings(base_url: str, **over):  # noqa: ANN001, ANN201 - SourceSettin
     """Source settings for tests: the local server, tiny timeouts and retry delays, no rate limit."""
     from sco_monitor.config.settings import SourceSettings
 
-    values = {"base_url": base_url, "timeout": 0.5, "retries": 2, "backoff": 0.01, "backoff_max": 0.02,
+    values = {"base_url": base_url, "timeout": CLIENT_TIMEOUT, "retries": 2, "backoff": 0.01, "backoff_max": 0.02,
               "retry_after_max": 0.05, "rate_limit": 1000.0}
     values.update(over)
     return SourceSettings(**values)
@@ -337,7 +342,7 @@ def write_config(folder: Path, base_url: str, store_url: str, cache_dir: str, **
     (folder / "universe.yaml").write_text(UNIVERSE, encoding="utf-8")
     (folder / "rules.yaml").write_text("rules: []\n")
     (folder / "playbooks.yaml").write_text("playbooks: []\n")
-    knobs = {"timeout": 0.5, "retries": 2, "backoff": 0.01, "backoff_max": 0.02, "retry_after_max": 0.05,
+    knobs = {"timeout": CLIENT_TIMEOUT, "retries": 2, "backoff": 0.01, "backoff_max": 0.02, "retry_after_max": 0.05,
              "rate_limit": 1000}
     knobs.update(source_over)
     flow = ", ".join(f"{k}: {v}" for k, v in knobs.items())

@@ -96,7 +96,6 @@ def test_revisions_inside_the_overlap_are_picked_up(setup, replay) -> None:  # n
 
 def test_faults_end_in_collection_runs_and_the_rest_is_stored(setup_any, replay) -> None:  # noqa: ANN001
     config, store = setup_any
-    replay.sleep = 1.0
     replay.fail("^GSPC", "always-429")               # rate limited for good
     replay.fail("BAA", "500")                        # 500 then success
     replay.fail("DCOILWTICO", "always-timeout")      # never answers in time

@@ -12,7 +12,7 @@ from sco_monitor.catalog import Series
 from sco_monitor.sources.base import Query
 from sco_monitor.sources.yahoo import Source
 
-from .providers import fast_settings, nasdaq, sp500
+from .providers import CLIENT_TIMEOUT, fast_settings, nasdaq, sp500
 
 END = date(2026, 11, 26)
 SPX = Series(id="eq.us.spx", name="S&P 500", source="yahoo", symbol="^GSPC", kind="equity", country="USA",
@@ -23,7 +23,7 @@ NDX = SPX.model_copy(update={"id": "eq.us.nasdaq", "symbol": "^IXIC"})
 
 @pytest.fixture
 def yahoo(replay, yf_cache: str) -> Source:  # noqa: ANN001
-    src = Source(fast_settings(replay.server.url_for("").rstrip("/"), cache_dir=yf_cache, timeout=1.0))
+    src = Source(fast_settings(replay.server.url_for("").rstrip("/"), cache_dir=yf_cache, timeout=CLIENT_TIMEOUT))
     yield src
     src.close()
 
@@ -69,7 +69,6 @@ def test_persistent_429_is_yfinance_rate_limit_error_for_that_series_only(yahoo:
 
 def test_500_then_success_and_timeout_then_success(yahoo: Source, replay) -> None:  # noqa: ANN001
     replay.fail("^GSPC", "500")
-    replay.sleep = 2.0
     replay.fail("^IXIC", "timeout")
     out = fetch(yahoo, SPX, NDX)
     assert out[SPX.id].error is None and out[NDX.id].error is None
