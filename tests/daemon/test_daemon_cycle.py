@@ -171,7 +171,7 @@ def test_the_daemon_runs_the_whole_cycle_and_delivers_by_mail_and_webhook(
     first_collect = min(r.finished_at for r in runs if r.job_id == "collect_market" and r.status == "ok")
     # an assess or report that fired before the first collection finished (or read the window while it
     # was writing) may say so; nothing else may fail
-    early = ("collect` first", "a collection has stored")
+    early = ("collect` first", "published by")
     assert not [r for r in runs if r.status in ("running", "failed", "timeout")
                 and not (r.job_id in ("assess", "report") and any(e in (r.error or "") for e in early)
                          and r.started_at <= first_collect)]

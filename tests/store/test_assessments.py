@@ -80,14 +80,28 @@ def test_a_collection_verdict_counts_only_from_the_day_it_was_recorded(store: St
     assert sorted(f["flag"] for f in load_quality(store, today)) == ["failed", "spike", "stale"]
 
 
-def test_a_window_read_while_a_collection_was_writing_says_so_not_that_the_date_is_outside(
+def test_a_window_read_while_a_collection_was_writing_is_read_again(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     store.upsert_observations(pd.DataFrame({"series_id": "s", "date": pd.bdate_range("2024-02-01", periods=20),
                                             "value": 1.0}))
-    # the frame is read before the collection's commit, the span after it
-    monkeypatch.setattr(store, "load_frame", lambda *a, **k: pd.DataFrame())
+    # the first read comes before the collection's commit (nothing), the span and the second read after it
+    reads, load_frame = [], store.load_frame
+    monkeypatch.setattr(store, "load_frame", lambda *a, **k: reads.append(a) or (
+        pd.DataFrame() if len(reads) == 1 else load_frame(*a, **k)))
+    frame = load_window(store, ["s"], D1, 365)
+    assert len(reads) == 2
+    assert frame["s"].notna().sum() == 20 and frame.index[-1] == pd.Timestamp("2024-02-28")
+
+
+def test_a_window_inside_the_stores_span_that_holds_nothing_says_so_not_that_the_date_is_outside(
+        store: Store) -> None:
+    # observations before and after the window, none in it: the span covers the window, the two reads find nothing
+    store.upsert_observations(pd.DataFrame({"series_id": "s", "date": [date(2021, 6, 1), date(2024, 6, 3)],
+                                            "value": 1.0}))
     with pytest.raises(RunFailed) as err:
         load_window(store, ["s"], D1, 365)
     message = str(err.value)
-    assert "a collection has stored 2024-02-01 to 2024-02-28 since: run again" in message, message
+    assert message.startswith("no observations between 2023-01-01 and 2024-03-04 published by 2024-03-04 "
+                              "(the store holds 2021-06-01 to 2024-06-03"), message
+    assert "publication_lag_days" in message and "\n" not in message
     assert "assess a date in that span" not in message

@@ -42,25 +42,37 @@ def window_start(as_of: date, history_days: int) -> date:
 def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_days: int,
                 end: date | None = None) -> pd.DataFrame:
     """The wide frame from `window_start` knowable at as_of (up to `end`, later in the same year, for
-    a replay's pass: knowable at `end`); RunFailed when it holds nothing."""
+    a replay's pass: knowable at `end`); RunFailed when it holds nothing.
+
+    An empty read whose window the store's span covers is read once more: it was read while a
+    collection was still writing (a daemon's assess or report beside its first collection), and what
+    that collection has committed since is there now."""
+    from sco_monitor.store.collection import observation_span
+
     start = window_start(as_of, history_days)
     frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
-    if frame.empty or frame.notna().sum().sum() == 0:
-        raise RunFailed(_nothing_in_window(store, series_ids, start, as_of, history_days))
+    if _holds_nothing(frame):
+        span = observation_span(store, series_ids)
+        if span is not None and span[0] <= as_of and span[1] >= start:
+            frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
+        if _holds_nothing(frame):
+            raise RunFailed(_nothing_in_window(span, start, as_of, history_days))
     return frame
 
 
-def _nothing_in_window(store: Store, series_ids: Sequence[str], start: date, as_of: date, history_days: int) -> str:
-    """Why the window is empty: an empty store, or a window that misses what the store holds."""
-    from sco_monitor.store.collection import observation_span
+def _holds_nothing(frame: pd.DataFrame) -> bool:
+    return frame.empty or frame.notna().sum().sum() == 0
 
-    span = observation_span(store, series_ids)
+
+def _nothing_in_window(span: tuple[date, date] | None, start: date, as_of: date, history_days: int) -> str:
+    """Why the window is empty: an empty store, a window inside the store's span that holds nothing
+    published by as_of, or a window that misses what the store holds."""
     if span is None:
         return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
-    if span[0] <= as_of and span[1] >= start:
-        # The window was read while a collection was still writing: what it committed since is in the span.
-        return (f"no observations between {start} and {as_of} when the window was read; a collection has stored "
-                f"{span[0]} to {span[1]} since: run again")
+    if span[0] <= as_of and span[1] >= start:  # read twice: nothing there, or nothing published yet
+        return (f"no observations between {start} and {as_of} published by {as_of} (the store holds {span[0]} to "
+                f"{span[1]}: none in this window, or none past its series' publication_lag_days yet): assess a "
+                f"later date or collect the missing series")
     return (f"no observations between {start} and {as_of} (assessment.history_days = {history_days}, from 1 January, before "
             f"--as-of); the store holds {span[0]} to {span[1]}: assess a date in that span or collect newer data")
 
