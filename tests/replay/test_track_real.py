@@ -68,6 +68,7 @@ def test_track_record_serialises_and_charts(vix_track: TrackRecord, tmp_path: Pa
     svg = track_chart_svg(vix_track)
     assert svg.startswith("<svg") and 'href="http' not in svg and "<image" not in svg  # self-contained
     assert ">USA<" in svg  # the country rows are labelled
+    assert track_chart_svg(vix_track) == svg  # the same record, the same SVG (no random clip-path ids)
 
 
 @pytest.mark.eval

@@ -49,7 +49,9 @@ def track_chart_svg(track: TrackRecord) -> str:
     # fixed margins in inches (tight_layout would double the cost of a chart drawn for every report)
     fig.subplots_adjust(left=0.6 / 9.0, right=0.985, bottom=0.38 / height, top=1 - 0.3 / height)
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: small and searchable
+    # text stays text (small and searchable); the clip-path ids from a fixed salt, so the same record
+    # draws the same SVG (matplotlib's default salt is random per process)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "sco-monitor-track"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]
