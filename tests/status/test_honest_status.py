@@ -60,7 +60,12 @@ def test_daemon_collect_with_a_failed_series_is_partial_in_job_runs_healthz_and_
     assert run.detail.startswith("collect: partial (2 series: 1 ok, 1 failed (csv: fx.a)"), run.detail
     assert "CollectSummary" not in run.detail and "CycleResult" not in run.detail
     assert run.error is None or "fx.a" in run.error
-    code, health = d.health()
+    # collect fires every 2 s: read health between two runs (while one runs, its state is "running")
+    def between_runs() -> tuple[int, dict] | None:
+        got = d.health()
+        return got if got is not None and got[1]["jobs"]["collect"]["state"] != "running" else None
+
+    code, health = wait_for(between_runs, 30, "health between two collect runs")
     assert code == 200, health
     assert health["status"] == "degraded"
     assert health["jobs"]["collect"]["state"] == "partial"
