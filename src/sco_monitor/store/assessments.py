@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, or_, select
 
 from sco_monitor.errors import RunFailed
 from sco_monitor.store import schema
+from sco_monitor.store.collection import observation_span
 from sco_monitor.store.repo import Store
 from sco_monitor.store.upsert import upsert
 from sco_monitor.vocabulary import COLLECTION_FLAGS
@@ -47,8 +48,6 @@ def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_da
     An empty read whose window the store's span covers is read once more: it was read while a
     collection was still writing (a daemon's assess or report beside its first collection), and what
     that collection has committed since is there now."""
-    from sco_monitor.store.collection import observation_span
-
     start = window_start(as_of, history_days)
     frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
     if _holds_nothing(frame):
