@@ -49,11 +49,15 @@ def load_window(store: Store, series_ids: Sequence[str], as_of: date, history_da
     collection was still writing (a daemon's assess or report beside its first collection), and what
     that collection has committed since is there now."""
     start = window_start(as_of, history_days)
-    frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
+
+    def read() -> pd.DataFrame:
+        return store.load_frame(series_ids, start=start, as_of=end or as_of)
+
+    frame = read()
     if _holds_nothing(frame):
         span = observation_span(store, series_ids)
-        if span is not None and span[0] <= as_of and span[1] >= start:
-            frame = store.load_frame(series_ids, start=start, as_of=end or as_of)
+        if _covers(span, start, as_of):
+            frame = read()
         if _holds_nothing(frame):
             raise RunFailed(_nothing_in_window(span, start, as_of, history_days))
     return frame
@@ -63,12 +67,17 @@ def _holds_nothing(frame: pd.DataFrame) -> bool:
     return frame.empty or frame.notna().sum().sum() == 0
 
 
+def _covers(span: tuple[date, date] | None, start: date, as_of: date) -> bool:
+    """Whether the store's span of observation dates reaches into [start, as_of]."""
+    return span is not None and span[0] <= as_of and span[1] >= start
+
+
 def _nothing_in_window(span: tuple[date, date] | None, start: date, as_of: date, history_days: int) -> str:
     """Why the window is empty: an empty store, a window inside the store's span that holds nothing
     published by as_of, or a window that misses what the store holds."""
     if span is None:
         return f"no observations in the store up to {as_of.isoformat()}; run `sco-monitor collect` first"
-    if span[0] <= as_of and span[1] >= start:  # read twice: nothing there, or nothing published yet
+    if _covers(span, start, as_of):  # read twice: nothing there, or nothing published yet
         return (f"no observations between {start} and {as_of} published by {as_of} (the store holds {span[0]} to "
                 f"{span[1]}: none in this window, or none past its series' publication_lag_days yet): assess a "
                 f"later date or collect the missing series")
