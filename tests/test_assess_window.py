@@ -78,7 +78,8 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
     """The replay forecasts a block of days per task on the process pool, each worker keeping its
     model in memory from day to day, and starts the next block when one is collected: the
     assessments and the models' states equal those of the forecaster run on each day itself (states
-    restored every day), in this process, on the same store."""
+    restored every day), in this process, on the same store; the volatility models move on the last
+    day only."""
     import dataclasses
 
     from sco_monitor import cycle
@@ -105,7 +106,14 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
         b = plain(ctx, day, save=False)
         assert a.forecasts and any(r.kind == "vol_regime" and r.value is not None for r in a.rules), day
         assert a.model_dump(mode="json") == b.model_dump(mode="json"), day
-    assert blocks._states == plain._states
+    vol = {k for k in plain._states if k[1] == "volatility"}
+    assert vol and {k: v for k, v in blocks._states.items() if k not in vol} == {
+        k: v for k, v in plain._states.items() if k not in vol}
+    # the volatility models, which no day reads, moved on the replay's last day alone: to the states a
+    # run on that day gives from the stored ones (the states saved after the replay)
+    last = WindowedAssessment(ctx, days[-1:], forecaster=on_the_day)
+    last(ctx, days[-1], save=False)
+    assert {k: blocks._states[k] for k in vol} == {k: last._states[k] for k in vol}
     blocks.close(ctx)
     plain.close(ctx)
     # the first block's collection started the second; the second had none to start

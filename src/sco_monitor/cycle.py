@@ -205,7 +205,9 @@ class WindowedAssessment:
         if self._executor is None:
             self._executor = make_executor(config.settings.executor)
         assert self._frame is not None
-        return block, start_series_days(self._frame, config, block, states, self._executor)
+        # the models no day reads move only in a block after which their states are saved (the year's last)
+        saved_after = block[-1] == max(d for d in self.days if d.year == block[-1].year)
+        return block, start_series_days(self._frame, config, block, states, self._executor, unread=saved_after)
 
     def _block(self, first: date) -> list[date]:
         """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 from sco_monitor.assess.forecast import ForecastRun, plan_slots, run_forecasts
 from sco_monitor.config.settings import AssessmentConfig
 from sco_monitor.executor import InlineExecutor
+from sco_monitor.timeutil import period_start
 
 from .forecast_data import core_cpi, series, sp500, wti
 
@@ -60,8 +61,18 @@ def test_the_next_day_extends_and_a_week_later_reestimates(first: ForecastRun) -
     # estimated on the data up to the first day of its calendar period (Monday), then extended
     assert st.last_date == D1 and st.fitted_at == date(2018, 6, 25) and st.params == first.states[("eq.us.sp500", "volatility")].params
     later = run_forecasts(frames(), SERIES, WEEK_LATER, nxt.states, SETTINGS, InlineExecutor())
-    assert all(e == "reestimated" and d.startswith("scheduled") for e, d in events(later).values())
+    ev = events(later)
+    assert all(e == "reestimated" and d.startswith("scheduled") for (_, slot), (e, d) in ev.items() if slot != "regime")
     assert later.states[("eq.us.sp500", "volatility")].fitted_at == WEEK_LATER
+    # the regime model's calendar is a quarter (`reestimate_every_by_model`): extended a week later,
+    # re-estimated when the quarter's next period begins, on the data up to its first day
+    quarter = SETTINGS.reestimate_period("regime")
+    assert quarter == timedelta(days=91) and SETTINGS.reestimate_period("volatility") == timedelta(days=7)
+    assert ev[("eq.us.sp500", "regime")][0] == "extended"
+    nxt_quarter = period_start(D0, quarter) + quarter
+    after = run_forecasts(frames(), SERIES, nxt_quarter, later.states, SETTINGS, InlineExecutor())
+    assert events(after)[("eq.us.sp500", "regime")][0] == "reestimated"
+    assert after.states[("eq.us.sp500", "regime")].fitted_at == nxt_quarter
 
 
 def test_a_forecast_at_d_uses_nothing_after_d(first: ForecastRun) -> None:
@@ -214,27 +225,37 @@ def test_level_models_are_estimated_on_the_latest_level_window_observations() ->
 
 
 def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> None:
-    """The replay's block of days (one task per series and slot, the model kept in memory, GARCH
-    extensions read from one filter pass) gives each day what a run on that day from the previous
-    day's states gives: the same events (extension, the degraded fit's re-estimation), regime
-    probabilities and each day's states; and it publishes only what the assessment reads."""
+    """The replay's block of days (one task per series and slot, the model kept in memory) gives
+    each day what a run on that day from the previous day's states gives: the same events
+    (extension, the degraded fit's re-estimation), regime probabilities and each day's states; and
+    it publishes only what the assessment reads. The volatility model, which publishes nothing
+    there, moves on the block's last day only: to the state a run on that day gives from the
+    states before the block; with `unread` off, not at all."""
     from sco_monitor.assess.forecast.run import start_forecast_days
 
-    data, monthly = sp500().loc["2003":].to_frame(), AssessmentConfig(reestimate_every="28d")
+    data = sp500().loc["2003":].to_frame()
+    monthly = AssessmentConfig(reestimate_every="28d", reestimate_every_by_model={})
     days = [d.date() for d in pd.bdate_range("2008-09-08", "2008-10-10")]
     start = run_forecasts(data, SERIES[:1], date(2008, 9, 5), {}, monthly, InlineExecutor()).states
     blocks = start_forecast_days(data, SERIES[:1], days, start, monthly, InlineExecutor())()
-    states = dict(start)
+    states, vol = dict(start), ("eq.us.sp500", "volatility")
+    kinds = []
     for day, block in zip(days, blocks, strict=True):
         each = run_forecasts(data, SERIES[:1], day, states, monthly, InlineExecutor())
         states.update(each.states)
-        assert events(block) == events(each), day
+        kinds.append(events(each)[("eq.us.sp500", "regime")][0])
+        assert {k: v for k, v in events(block).items() if k != vol} == {k: v for k, v in events(each).items() if k != vol}
+        assert vol not in events(block) or day == days[-1], day
         assert block.regime_prob == each.regime_prob and block.forecasts == each.forecasts, day
-        assert block.states == each.states, day  # a replay stopped on this day saves these
+        assert {k: v for k, v in block.states.items() if k != vol} == {k: v for k, v in each.states.items() if k != vol}
+        assert vol not in block.states or day == days[-1], day
         assert block.return_forecasts == [] and block.var == {}
-    assert blocks[-1].states == states
-    kinds = [events(b)[("eq.us.sp500", "volatility")][0] for b in blocks]
-    assert "reestimated" in kinds and kinds.count("extended") > 15  # Lehman degraded the pre-crisis fit
+    assert "reestimated" in kinds and kinds.count("extended") > 15  # a re-estimation inside the block
+    last = run_forecasts(data, SERIES[:1], days[-1], start, monthly, InlineExecutor())
+    assert blocks[-1].states[vol] == last.states[vol] and events(blocks[-1])[vol] == events(last)[vol]
+    assert blocks[-1].states[vol].last_date == days[-1]
+    unread_off = start_forecast_days(data, SERIES[:1], days, start, monthly, InlineExecutor(), unread=False)()
+    assert all(vol not in b.states and b.regime_prob == a.regime_prob for a, b in zip(blocks, unread_off, strict=True))
 
 
 

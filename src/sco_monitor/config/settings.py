@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sco_monitor.catalog import Kind
 from sco_monitor.config.alerting import AlertingSettings, Receiver, Route
 from sco_monitor.config.cron import parse_cron
-from sco_monitor.config.types import Duration
+from sco_monitor.config.types import Duration, ModelSlot
 from sco_monitor.i18n import Language
 
 
@@ -222,6 +223,13 @@ class AssessmentConfig(Model):
         description="Model parameters are re-estimated this often, on a calendar of periods counted from "
         "2000-01-03 (not from when a run or a replay started), on the data up to the period's first day, "
         "warm-started from the previous parameters; between re-estimations models are extended at fixed parameters.")
+    reestimate_every_by_model: dict[ModelSlot, Duration] = Field(
+        default_factory=lambda: {"regime": "91d"},
+        description="`reestimate_every` for one kind of model (level, volatility, regime), on the same calendar. "
+        "The regime model's default is a quarter: its six parameters are estimated on the whole history (thousands "
+        "of returns, of which a week adds a few tenths of a percent) and each day's regime call comes from filtering "
+        "that day's return, which runs every day; weekly re-estimation cost a replay a fifth of its time and moved "
+        "the published probability by little (docs/forecasting.md).")
     reselect_every: Duration = Field(
         default="91d",
         description="The level model (ARIMA orders, ETS variants, random walk) is chosen again this often, on the "
@@ -300,6 +308,10 @@ class AssessmentConfig(Model):
                 raise ValueError(f"duplicate indicator name {spec.name!r}")
             seen.add(spec.name)
         return v
+
+    def reestimate_period(self, model: ModelSlot) -> timedelta:
+        """The re-estimation calendar's period of one kind of model (one home for the override)."""
+        return self.reestimate_every_by_model.get(model, self.reestimate_every)
 
 
 class ReportConfig(Model):

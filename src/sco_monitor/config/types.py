@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
 
@@ -33,6 +33,9 @@ def format_duration(td: timedelta) -> str:
             return f"{int(secs // size)}{unit}"
     return f"{secs:g}s"
 
+
+#: The models a series' forecasts are made of (ARIMA/ETS levels, GARCH volatility, the regime model).
+ModelSlot = Literal["level", "volatility", "regime"]
 
 Duration = Annotated[
     timedelta,

@@ -119,8 +119,8 @@ class Fitted(ABC):
 
     def filter_ahead(self, later: pd.Series) -> None:
         """Prepare extensions over `later` (observations after `last_date`, up to a replay block's
-        end) in one filter pass, for families whose full-window filter costs more than a step (GARCH
-        re-filters its window). Nothing is published from it: an extension to day D reads only the
+        end) in one filter pass, for families whose full-window filter costs more than a step (the
+        state-space level models). Nothing is published from it: an extension to day D reads only the
         pass's values up to D, which the filter computes from the returns before them. Default: none.
         """
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from arch import arch_model
 from arch.univariate import EWMAVariance, Normal, ZeroMean
-from scipy import signal, special
+from scipy import special
 
 from sco_monitor.assess.forecast import arch_constraints
 from sco_monitor.assess.forecast.base import (
@@ -48,14 +48,6 @@ arch_constraints.install()
 MIN_GARCH_RETURNS = 100
 #: Tail probabilities of the reported VaR and ES.
 RISK_LEVELS = (0.95, 0.99)
-#: A pass ahead fixes the start-up of the recursion (arch's backcast: the window's first 75 returns
-#: about the window's mean) where each day's re-filtered window would start from its own mean. In a
-#: GARCH(1,1) a start-up difference reaches the variance t returns later with weight
-#: beta**t (alpha + beta): the pass is kept when the largest difference over its days moves no
-#: variance read from it by more than this, relative (rounding). Other orders: windows of
-#: AHEAD_MIN_RETURNS, where beta**n is nil.
-AHEAD_TOLERANCE = 1e-13
-AHEAD_MIN_RETURNS = 1000
 
 
 class GarchSpec(Spec):
@@ -92,7 +84,6 @@ class ArchFitted(Fitted):
         self.r, self.dates, self.first, self.scale = np.asarray(r, dtype=float), dates, first, float(scale)
         self._res: Any = None
         self._pred: tuple[np.ndarray, np.ndarray] | None = None
-        self._ahead: tuple[np.ndarray, np.ndarray] | None = None  # returns and standardised residuals
 
     @classmethod
     @abstractmethod
@@ -145,50 +136,10 @@ class ArchFitted(Fitted):
         r_new = returns(new_y.to_numpy(), self.spec.returns, prev=self.last_value)
         out = type(self)(self.spec, r=np.r_[self.r, r_new], dates=self.dates.append(new_y.index), first=self.first,
                          scale=self.scale, **self._moved(new_y, len(r_new), np.array([])))
-        ahead, n = self._ahead, len(out.r)
-        if ahead is not None and n <= len(ahead[0]) and np.array_equal(ahead[0][:n], out.r):
-            std, out._ahead = ahead[1][n - len(r_new): n], ahead
-        else:
-            std = np.asarray(out.result.std_resid)[-len(r_new):]
+        std = np.asarray(out.result.std_resid)[-len(r_new):]
         pit = out.std_cdf(std)
         out.metrics = self._with_scores(special.ndtri(np.clip(pit, 1e-300, 1 - 1e-16)))
         return out
-
-    def filter_ahead(self, later: pd.Series) -> None:
-        """The variance recursion run once over the window and `later`: each extension inside it
-        reads its new standardised residuals from this pass instead of re-filtering its window with
-        `fix` (O(1) a day instead of O(n)).
-
-        Causal: arch's own recursion (`compute_variance`) from this window's start-up (`backcast`,
-        as `fix` on this window computes it), so a day's values come from the returns before it.
-        The loose variance bounds arch derives from a whole window bind only on degenerate data;
-        the pass is kept only when no bound of any window could bind on it (`_bounds_slack`). A
-        re-filtered window at D starts from D's window mean instead: the pass is kept only where that
-        cannot show in the variances read from it (`AHEAD_TOLERANCE`)."""
-        later = self._new_points(later)
-        one_one = isinstance(self.spec, GarchSpec) and self.spec.p == 1 and self.spec.q == 1  # EWMA: 1000 returns
-        if not len(later) or len(self.r) < (MIN_GARCH_RETURNS if one_one else AHEAD_MIN_RETURNS):
-            return
-        r = np.r_[self.r, returns(later.to_numpy(), self.spec.returns, prev=self.last_value)]
-        scaled = r * self.scale
-        mod = self._arch(self.spec, scaled)
-        vol = mod.volatility
-        names = [*mod.parameter_names(), *vol.parameter_names(), *mod.distribution.parameter_names()]
-        params = np.array([self.params[n] for n in names])
-        k = mod.num_params
-        resid = np.asarray(mod.resids(params[:k]), dtype=float)
-        sigma2 = np.zeros(len(resid))
-        # `fix` starts the recursion from the residuals about the mean model's starting value: the
-        # sample mean for a constant mean (over this window: the pass uses nothing after it), none for zero
-        start_resid, now = scaled, self.r * self.scale
-        if k:
-            start_resid, now = start_resid - now.mean(), now - now.mean()
-        vol.compute_variance(params[k: k + vol.num_params], resid, sigma2, vol.backcast(now),
-                             vol.variance_bounds(start_resid))
-        settled = not one_one or not k or _start_up_gap(vol, scaled, len(self.r), sigma2, self.params["alpha[1]"],
-                                                        self.params["beta[1]"]) < AHEAD_TOLERANCE
-        if settled and _bounds_slack(start_resid, sigma2):
-            self._ahead = (r, resid / np.sqrt(sigma2))
 
     def predictive(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of the next h returns (return unit)."""
@@ -329,29 +280,6 @@ class EwmaFitted(ArchFitted):
                    series_id=str(y.name or ""), params={}, last_date=y.index[-1].date(),
                    last_value=float(y.iloc[-1]), nobs=len(r), fitted_at=y.index[-1].date(),
                    metrics={"model": spec.label})
-
-
-def _start_up_gap(vol: Any, r: np.ndarray, n: int, sigma2: np.ndarray, alpha: float, beta: float) -> float:
-    """The largest relative change a GARCH(1,1) variance read from a pass over `r` (its first `n`
-    returns the window it starts from; a constant mean) could show had its day's window started
-    the recursion itself: arch's backcast (`vol.backcast`) of the residuals about each day's window
-    mean against the pass's, carried to the first day read, n returns on, by beta**n (alpha + beta)."""
-    means = np.cumsum(r)[n - 1:] / np.arange(n, len(r) + 1)
-    start = np.array([vol.backcast(r[:n] - m) for m in means])
-    return float(beta ** n * (alpha + beta) * np.max(np.abs(start - start[0])) / np.min(sigma2[n:]))
-
-
-def _bounds_slack(resid: np.ndarray, sigma2: np.ndarray, margin: float = 10.0) -> bool:
-    """No variance bound of arch's filter (`variance_bounds`) binds, for this window or any prefix:
-    every variance is `margin` times inside the tightest bounds any prefix could have (floor:
-    EWMA/1e6 or the variance/1e8, which is below the largest squared residual/1e8; cap: EWMA·1e6 or
-    1e7, at the least)."""
-    e2 = resid ** 2
-    ewma = signal.lfilter([0.06], [1.0, -0.94], np.r_[0.0, e2[:-1]],
-                          zi=[0.94 * float(np.mean(e2[:75]))])[0]
-    floor = np.maximum(ewma / 1e6, float(e2.max()) / 1e8)
-    cap = np.minimum(ewma * 1e6, 1e7)
-    return bool(np.all(sigma2 > margin * floor) and np.all(sigma2 < cap / margin))
 
 
 def qlike(variance_forecast: np.ndarray, r: np.ndarray) -> float:

@@ -75,10 +75,11 @@ def with_nowcasts(run: ForecastRun, frame: pd.DataFrame, config: AppConfig, as_o
 
 
 def start_series_days(frame: pd.DataFrame, config: AppConfig, days: Sequence[date],
-                      states: Mapping[StateKey, ModelState], executor: Executor) -> Callable[[], list[ForecastRun]]:
+                      states: Mapping[StateKey, ModelState], executor: Executor,
+                      unread: bool = True) -> Callable[[], list[ForecastRun]]:
     """The per-series part of `forecast_layer` on each of `days` at once, from the year's frame of
-    levels (`run.start_forecast_days`: each series cut to what D's point-in-time frame shows); the
-    replay adds each day's panels with `with_nowcasts`."""
+    levels (`run.start_forecast_days`: each series cut to what D's point-in-time frame shows; with
+    `unread` False, without the models no day reads); the replay adds each day's panels with `with_nowcasts`."""
     lags = {s.id: s.publication_lag_days for s in config.universe.series if s.publication_lag_days}
     return start_forecast_days(frame, forecast_series(config, frame), days, dict(states),
-                               config.settings.assessment, executor, lags)
+                               config.settings.assessment, executor, lags, unread)

@@ -29,11 +29,11 @@ from sco_monitor.assess.forecast.select import fit_level, fit_regime, fit_volati
 from sco_monitor.assess.model import Forecast
 from sco_monitor.catalog import Series
 from sco_monitor.config.settings import AssessmentConfig
+from sco_monitor.config.types import ModelSlot
 from sco_monitor.executor import Executor
 from sco_monitor.logs import get_logger
 from sco_monitor.timeutil import CALENDAR_EPOCH, period_start, to_date
 
-Slot = Literal["level", "volatility", "regime"]
 
 #: Central probability of every forecast interval.
 INTERVAL_LEVEL = 0.9
@@ -45,6 +45,9 @@ RETURN_FREQS = frozenset({"B", "D", "W"})
 NO_MODEL = "none"
 #: Scheduling order of the slots in a run: the level models (ARIMA/ETS selection) cost the most.
 SLOT_COST: dict[str, int] = {"level": 0, "regime": 1, "volatility": 2}
+#: Slots whose daily outputs the assessment does not read (the replay asks only for what it reads:
+#: level forecasts and regime probabilities); the report reads the volatility model's stored state.
+UNREAD_SLOTS: frozenset[str] = frozenset({"volatility"})
 #: Families of the level slot, for which a re-estimation may keep the chosen specification.
 LEVEL_FAMILIES = frozenset({"arima", "ets", "rw"})
 
@@ -56,7 +59,7 @@ def due(fitted_at: date, as_of: date, every: timedelta) -> bool:
 log = get_logger(__name__)
 
 
-def plan_slots(series: Series, settings: AssessmentConfig) -> tuple[Slot, ...]:
+def plan_slots(series: Series, settings: AssessmentConfig) -> tuple[ModelSlot, ...]:
     """The default models of a series.
 
     macro series, and market series observed monthly or less often: level (ARIMA/ETS/random walk);
@@ -65,7 +68,7 @@ def plan_slots(series: Series, settings: AssessmentConfig) -> tuple[Slot, ...]:
     """
     if series.kind == "macro" or series.frequency not in RETURN_FREQS:
         return ("level",)
-    slots: tuple[Slot, ...] = ("volatility", "regime")
+    slots: tuple[ModelSlot, ...] = ("volatility", "regime")
     if series.id in settings.forecast_series:
         slots = ("level", *slots)
     return slots
@@ -81,7 +84,7 @@ class SeriesTask:
     frequency: str
     y: pd.Series
     as_of: date
-    slots: tuple[Slot, ...]
+    slots: tuple[ModelSlot, ...]
     states: dict[str, ModelState]
     horizon: int
     reestimate_every: timedelta
@@ -192,7 +195,7 @@ def _tasks(frames: pd.DataFrame, series: list[Series], as_of: date, states: Mapp
         tasks += [SeriesTask(
             series_id=s.id, kind=s.kind, direction=s.direction, frequency=s.frequency, y=y, as_of=as_of,
             slots=(slot,), states={slot: states[(s.id, slot)]} if (s.id, slot) in states else {},
-            horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_every,
+            horizon=settings.forecast_horizon, reestimate_every=settings.reestimate_period(slot),
             reselect_every=settings.reselect_every, level_window=settings.level_window,
             return_outputs=return_outputs,
         ) for slot in plan_slots(s, settings)]
@@ -215,6 +218,7 @@ def start_forecast_days(
     settings: AssessmentConfig,
     executor: Executor,
     lags: Mapping[str, int] | None = None,
+    unread: bool = True,
 ) -> Callable[[], list[ForecastRun]]:
     """`start_forecasts` on each of `days` (increasing) at once, for the replay: one task per series
     and slot over all the days, whose worker keeps the model in memory from one day to the next (no
@@ -222,11 +226,16 @@ def start_forecast_days(
     (`lags`, days), as D's point-in-time frame does; each day's run equals `start_forecasts` on D
     from the previous day's states, and carries that day's states (a replay stopped inside a block
     saves the states of its last finished day). Only what the assessment reads is published (level
-    forecasts, regime probabilities)."""
+    forecasts, regime probabilities); the volatility model, which publishes nothing then, moves on
+    the block's last day only (`run_series_days`), and not at all with `unread` False (for a block
+    after which the caller saves no state: the next block that ends at a save starts from the states
+    before, re-estimated on its own day's calendar period)."""
     days = [to_date(d) for d in days]
     absent: list[str] = []
     tasks = _tasks(frames.loc[: pd.Timestamp(days[-1])], series, days[-1], states, settings, absent,
                    return_outputs=False)
+    if not unread:
+        tasks = [t for t in tasks if t.slots[0] not in UNREAD_SLOTS]
     lag = dict(lags or {})
     jobs = [SeriesDaysTask(t, tuple(days), lag.get(t.series_id, 0)) for t in tasks]
     order = _costliest_first(tasks)
@@ -286,15 +295,24 @@ def run_series(task: SeriesTask) -> SeriesOutcome:
 
 def run_series_days(job: SeriesDaysTask) -> list[SeriesOutcome]:
     """`run_series` on each day of `job`, the model kept in memory from one day to the next (extended
-    as `restore` would extend its state: the same model at fixed parameters); an outcome per day."""
+    as `restore` would extend its state: the same model at fixed parameters); an outcome per day.
+
+    A slot that publishes nothing here (`UNREAD_SLOTS` when only what the assessment reads is asked
+    for) runs on the block's last day alone, from the state before the block: re-estimated on that
+    day's calendar period or extended, as a run on that day would, so the state the replay saves is
+    a current one, at a twentieth of the days' work."""
     task, outs = job.task, []
     (slot,) = task.slots
     state, live = task.states.get(slot), None
     dates = task.y.index
     visible = int(dates.searchsorted(pd.Timestamp(job.days[-1]) - pd.Timedelta(days=job.lag_days), side="right"))
+    unread = slot in UNREAD_SLOTS and not task.return_outputs
     for day in job.days:
         t0 = time.perf_counter()
         out = SeriesOutcome(task.series_id)
+        if unread and day != job.days[-1]:
+            outs.append(out)  # nothing published, the state carried: advanced on the block's last day
+            continue
         cut = int(dates.searchsorted(pd.Timestamp(day) - pd.Timedelta(days=job.lag_days), side="right"))
         if cut == 0:
             out.notes.append(_no_observations(task.series_id, day))
@@ -316,7 +334,7 @@ def _extended(out: SeriesOutcome) -> bool:
     return any(e["event"] == "extended" for e in out.events)
 
 
-def _run_slot(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | None:
+def _run_slot(task: SeriesTask, slot: ModelSlot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | None:
     """One slot's day: advance (from `live`, the model of the previous day, when given), publish,
     record the state; the fitted model, or None when there is none."""
     try:
@@ -332,7 +350,7 @@ def _run_slot(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | N
         return None
 
 
-def _advance(task: SeriesTask, slot: Slot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | ModelState:
+def _advance(task: SeriesTask, slot: ModelSlot, out: SeriesOutcome, live: Fitted | None = None) -> Fitted | ModelState:
     """Extend the stored model, or re-estimate it and say why. `live`: the model the stored state
     was made from, kept in memory (extended directly instead of restored from the state).
 
@@ -398,7 +416,7 @@ def _continued(live: Fitted, y: pd.Series) -> Fitted:
     return live.extend(y.iloc[cut:]) if cut < len(y) else live
 
 
-def _estimate_at(task: SeriesTask, slot: Slot, anchor: date, prior: ModelState | None) -> Fitted:
+def _estimate_at(task: SeriesTask, slot: ModelSlot, anchor: date, prior: ModelState | None) -> Fitted:
     """Estimate on the observations up to `anchor` (all of them when too few are), then extend to
     the end; fitted_at is the anchor. Warm-started from `prior` when it is an estimate of the same
     kind; a warm start that fails is retried cold."""
@@ -422,7 +440,7 @@ def _estimate_at(task: SeriesTask, slot: Slot, anchor: date, prior: ModelState |
 MIN_ANCHORED_OBS = 30
 
 
-def _estimate(task: SeriesTask, slot: Slot, y: pd.Series, anchor: date, prior: ModelState | None) -> Fitted:
+def _estimate(task: SeriesTask, slot: ModelSlot, y: pd.Series, anchor: date, prior: ModelState | None) -> Fitted:
     transform = _transform(task)
     start = {**prior.params, "scale": prior.metrics.get("scale", 1.0)} if prior is not None else None
     if slot == "level":
@@ -468,7 +486,7 @@ def _selected_at(state: ModelState) -> date:
     return date.fromisoformat(raw) if isinstance(raw, str) else state.fitted_at
 
 
-def _publish(task: SeriesTask, slot: Slot, fitted: Fitted, out: SeriesOutcome) -> None:
+def _publish(task: SeriesTask, slot: ModelSlot, fitted: Fitted, out: SeriesOutcome) -> None:
     if slot == "level":
         out.forecasts.append(fitted.forecast(task.horizon, task.level, as_of=task.as_of))
         return
