@@ -61,17 +61,24 @@ def test_the_next_day_extends_and_a_week_later_reestimates(first: ForecastRun) -
     # estimated on the data up to the first day of its calendar period (Monday), then extended
     assert st.last_date == D1 and st.fitted_at == date(2018, 6, 25) and st.params == first.states[("eq.us.sp500", "volatility")].params
     later = run_forecasts(frames(), SERIES, WEEK_LATER, nxt.states, SETTINGS, InlineExecutor())
-    ev = events(later)
-    assert all(e == "reestimated" and d.startswith("scheduled") for (_, slot), (e, d) in ev.items() if slot != "regime")
+    assert all(e == "reestimated" and d.startswith("scheduled") for e, d in events(later).values())
     assert later.states[("eq.us.sp500", "volatility")].fitted_at == WEEK_LATER
-    # the regime model's calendar is a quarter (`reestimate_every_by_model`): extended a week later,
-    # re-estimated when the quarter's next period begins, on the data up to its first day
-    quarter = SETTINGS.reestimate_period("regime")
-    assert quarter == timedelta(days=91) and SETTINGS.reestimate_period("volatility") == timedelta(days=7)
-    assert ev[("eq.us.sp500", "regime")][0] == "extended"
+
+
+def test_a_kind_of_model_can_have_its_own_calendar(first: ForecastRun) -> None:
+    """`reestimate_every_by_model`: with a quarter for the regime model, a week later it is extended
+    while the others re-estimate; re-estimated when the quarter's next period begins."""
+    quarterly = AssessmentConfig(reestimate_every_by_model={"regime": "91d"})
+    quarter = quarterly.reestimate_period("regime")
+    assert quarter == timedelta(days=91) and quarterly.reestimate_period("volatility") == SETTINGS.reestimate_every
+    later = run_forecasts(frames(), SERIES, WEEK_LATER, first.states, quarterly, InlineExecutor())
+    ev = events(later)
+    assert ev[("eq.us.sp500", "regime")][0] == "extended" and ev[("eq.us.sp500", "volatility")][0] == "reestimated"
     nxt_quarter = period_start(D0, quarter) + quarter
-    after = run_forecasts(frames(), SERIES, nxt_quarter, later.states, SETTINGS, InlineExecutor())
-    assert events(after)[("eq.us.sp500", "regime")][0] == "reestimated"
+    after = run_forecasts(frames(), SERIES, nxt_quarter, later.states, quarterly, InlineExecutor())
+    estimated = first.states[("eq.us.sp500", "regime")].fitted_at
+    assert events(after)[("eq.us.sp500", "regime")] == ("reestimated", f"scheduled (estimated {estimated}, every "
+                                                                        "91d from 2000-01-03)")
     assert after.states[("eq.us.sp500", "regime")].fitted_at == nxt_quarter
 
 
@@ -233,8 +240,7 @@ def test_days_in_one_task_equal_a_run_on_each_day_through_the_lehman_weeks() -> 
     states before the block; with `unread` off, not at all."""
     from sco_monitor.assess.forecast.run import start_forecast_days
 
-    data = sp500().loc["2003":].to_frame()
-    monthly = AssessmentConfig(reestimate_every="28d", reestimate_every_by_model={})
+    data, monthly = sp500().loc["2003":].to_frame(), AssessmentConfig(reestimate_every="28d")
     days = [d.date() for d in pd.bdate_range("2008-09-08", "2008-10-10")]
     start = run_forecasts(data, SERIES[:1], date(2008, 9, 5), {}, monthly, InlineExecutor()).states
     blocks = start_forecast_days(data, SERIES[:1], days, start, monthly, InlineExecutor())()

@@ -224,12 +224,10 @@ class AssessmentConfig(Model):
         "2000-01-03 (not from when a run or a replay started), on the data up to the period's first day, "
         "warm-started from the previous parameters; between re-estimations models are extended at fixed parameters.")
     reestimate_every_by_model: dict[ModelSlot, Duration] = Field(
-        default_factory=lambda: {"regime": "91d"},
-        description="`reestimate_every` for one kind of model (level, volatility, regime), on the same calendar. "
-        "The regime model's default is a quarter: its six parameters are estimated on the whole history (thousands "
-        "of returns, of which a week adds a few tenths of a percent) and each day's regime call comes from filtering "
-        "that day's return, which runs every day; weekly re-estimation cost a replay a fifth of its time and moved "
-        "the published probability by little (docs/forecasting.md).")
+        default_factory=dict,
+        description="`reestimate_every` for one kind of model (level, volatility, regime), on the same calendar, "
+        "e.g. {regime: 91d}. None by default: a quarterly regime calendar halved the replay's regime fits but let a "
+        "replay and a cold cycle part (a degraded fit re-estimated inside the longer period; docs/forecasting.md).")
     reselect_every: Duration = Field(
         default="91d",
         description="The level model (ARIMA orders, ETS variants, random walk) is chosen again this often, on the "
