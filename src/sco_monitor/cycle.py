@@ -204,10 +204,11 @@ class WindowedAssessment:
                states: Mapping[tuple[str, str], Any]) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
         if self._executor is None:
             self._executor = make_executor(config.settings.executor)
-        assert self._frame is not None
-        # the models no day reads move only in a block after which their states are saved (the year's last)
-        saved_after = block[-1] == max(d for d in self.days if d.year == block[-1].year)
-        return block, start_series_days(self._frame, config, block, states, self._executor, unread=saved_after)
+        assert self._frame is not None and self._window is not None
+        # the models no day reads move only in the block after which the states are saved: the one
+        # ending on the loaded window's last day (the year's last replay day)
+        return block, start_series_days(self._frame, config, block, states, self._executor,
+                                        unread=block[-1] == self._window.end)
 
     def _block(self, first: date) -> list[date]:
         """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""

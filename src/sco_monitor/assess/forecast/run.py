@@ -47,7 +47,7 @@ NO_MODEL = "none"
 SLOT_COST: dict[str, int] = {"level": 0, "regime": 1, "volatility": 2}
 #: Slots whose daily outputs the assessment does not read (the replay asks only for what it reads:
 #: level forecasts and regime probabilities); the report reads the volatility model's stored state.
-UNREAD_SLOTS: frozenset[str] = frozenset({"volatility"})
+UNREAD_SLOTS: frozenset[ModelSlot] = frozenset({"volatility"})
 #: Families of the level slot, for which a re-estimation may keep the chosen specification.
 LEVEL_FAMILIES = frozenset({"arima", "ets", "rw"})
 
