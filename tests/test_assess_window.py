@@ -118,3 +118,45 @@ def test_forecasts_run_in_blocks_of_days_on_the_pool_equal_those_run_on_each_day
     plain.close(ctx)
     # the first block's collection started the second; the second had none to start
     assert started == [days[2:], days[2:], None, None]
+
+
+@pytest.mark.slow
+def test_the_next_years_first_block_starts_before_the_year_ends_and_equals_its_own_days(
+        demo_ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collecting a year's last block starts the next year's first, from that year's frame read then,
+    while this process works through the year's last days: the next year's days equal those the
+    forecaster gives on each day itself, and the states carried over the year's end are the same."""
+    import dataclasses
+
+    from sco_monitor import cycle
+    from sco_monitor.assess.forecast.layer import forecast_layer
+    from sco_monitor.cycle import WindowedAssessment
+    from sco_monitor.executor import InlineExecutor
+
+    monkeypatch.setattr(cycle, "FORECAST_DAYS", 2)
+    config = demo_ctx.config
+    quick = dataclasses.replace(config, settings=config.settings.model_copy(update={
+        "assessment": config.settings.assessment.model_copy(update={"forecast_series": []})}))
+    ctx = Context.from_parts(quick, store=demo_ctx.store, run_id="window-year-test")
+    days = [date(2008, 12, 30), date(2008, 12, 31), date(2009, 1, 2), date(2009, 1, 5)]
+
+    def on_the_day(frame, cfg, as_of, states):  # one day at a time, every model restored from its state
+        return forecast_layer(frame, cfg, as_of, states, InlineExecutor())
+
+    blocks, plain = WindowedAssessment(ctx, days), WindowedAssessment(ctx, days, forecaster=on_the_day)
+    started, ahead = [], []
+    for day in days:
+        a = blocks(ctx, day, save=False)
+        started.append(blocks._next[0] if blocks._next else None)
+        ahead.append(blocks._ahead[0] if blocks._ahead else None)
+        b = plain(ctx, day, save=False)
+        assert a.forecasts and any(r.kind == "vol_regime" and r.value is not None for r in a.rules), day
+        assert a.model_dump(mode="json") == b.model_dump(mode="json"), day
+    # 2009's first block was started on 2008-12-30, when 2008's only block was collected
+    assert started == [days[2:], days[2:], None, None]
+    assert ahead == [days[2], days[2], None, None]
+    vol = {k for k in plain._states if k[1] == "volatility"}
+    assert {k: v for k, v in blocks._states.items() if k not in vol} == {
+        k: v for k, v in plain._states.items() if k not in vol}
+    blocks.close(ctx)
+    plain.close(ctx)

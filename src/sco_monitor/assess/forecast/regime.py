@@ -154,6 +154,7 @@ class RegimeFitted(Fitted):
         calm_turbulent = np.array([0.98, 0.04, x.mean(), x.mean(), 0.5 * x.var(), 2.5 * x.var()])
         problems: list[str] = []
         warm = start_values(names, start) if start and start.get("scale", scale) == scale else None
+        res = None
         for first in (warm, calm_turbulent, None) if warm is not None else (calm_turbulent, None):
             try:
                 with guarded(spec.label):
@@ -163,23 +164,31 @@ class RegimeFitted(Fitted):
                         # quasi-Newton steps' numerical gradients (0.3-1.0 s on 1,260-5,000 returns).
                         # `fit` would add a scoring stage and a smoother that nothing here reads, so
                         # EM runs alone; a test pins it to `fit`'s own EM result
-                        res = em_fit(mod, first)
+                        candidate = em_fit(mod, first)
                     else:
-                        res = mod.fit(start_params=first, disp=False, cov_type="none")
-                        require_converged(res, spec.label)
-                params = np.asarray(res.params, dtype=float)
-                check_finite(spec.label, params=params, llf=res.llf)
+                        candidate = mod.fit(start_params=first, disp=False, cov_type="none")
+                        require_converged(candidate, spec.label)
+                params = np.asarray(candidate.params, dtype=float)
+                check_finite(spec.label, params=params, llf=candidate.llf)
                 transition = mod.regime_transition_matrix(params)[:, :, 0]
                 sigma2 = np.array([params[names.index(f"sigma2[{i}]")] for i in range(2)])
                 if np.any(sigma2 <= 0):
                     raise FitFailed(f"{spec.label}: a regime has zero variance")
                 if np.any(np.diag(transition) < 0.5):
-                    raise FitFailed(f"{spec.label}: no persistent regimes (stay probabilities "
+                    problems.append(f"{spec.label}: no persistent regimes (stay probabilities "
                                     f"{np.diag(transition).round(3).tolist()})")
+                    if first is calm_turbulent:
+                        # the quasi-Newton fit converged from inside the persistent regimes to a maximum
+                        # that is not a volatility regime; statsmodels' own start never found a persistent
+                        # one there (59 such fits of the replay benchmark's 20 series, quarterly 2000-2018:
+                        # the same maximum 55 times, another non-persistent one 4; docs/forecasting.md)
+                        break
+                    continue
+                res = candidate
                 break
             except FitFailed as e:
                 problems.append(str(e))
-        else:
+        if res is None:
             raise FitFailed("; ".join(dict.fromkeys(problems)))
         mu = np.array([params[names.index(f"const[{i}]")] for i in range(2)])
         probs = np.asarray(res.filtered_marginal_probabilities)[-1]
