@@ -160,3 +160,31 @@ def test_the_next_years_first_block_starts_before_the_year_ends_and_equals_its_o
         k: v for k, v in plain._states.items() if k not in vol}
     blocks.close(ctx)
     plain.close(ctx)
+
+
+def test_the_rules_on_indicators_read_from_the_years_frames_equal_each_days_own(demo_ctx: Context) -> None:
+    """The window computes each indicator rule's frame over the year once and a day reads its row: the
+    evaluations (values, severities, thresholds, summaries, no-data reasons) equal the rule evaluated on
+    the day's own indicators, also for a series the day's quality flags make unavailable."""
+    from sco_monitor.assess.rules import CALENDAR_KINDS, RuleInputs, evaluate_rule
+
+    config = demo_ctx.config
+    ids = [s.id for s in config.universe.series]
+    end = DAYS[-1]
+    window = Window.of(load_window(demo_ctx.store, ids, DAYS[0], config.settings.assessment.history_days, end=end),
+                       config, end)
+    rules = [r for r in config.rules.rules if r.kind in CALENDAR_KINDS]
+    assert {r.kind for r in rules} >= {"change", "zscore", "drawdown"}
+    flagged = next(s.id for s in config.universe.series if s.kind == "equity")
+    severities, reasons = set(), set()
+    for day in DAYS:
+        inputs = RuleInputs(series=config.series, indicators=window.indicators.at(day),
+                            specs={s.name: s for s in window.specs}, stress=window.stress,
+                            unavailable={flagged: "stale: no observation since 2008-01-01"})
+        for rule in rules:
+            own, read = evaluate_rule(rule, inputs), window.rules.evaluate_rule(rule, inputs)
+            assert [e.model_dump(mode="json") for e in read] == [e.model_dump(mode="json") for e in own], (day, rule.name)
+            severities |= {e.severity for e in own}
+            reasons |= {e.details.get("reason") for e in own if e.series_id == flagged}
+    assert {"ok", "no_data"} <= severities and severities & {"warn", "critical"}
+    assert reasons == {"stale: no observation since 2008-01-01"}

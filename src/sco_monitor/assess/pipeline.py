@@ -90,6 +90,7 @@ class Window:
     stress: StressResult
     ews: EwsWindow
     end: date
+    rules: rule_kinds.CalendarRules  # the rules on indicators alone, computed over the window once
 
     @classmethod
     def of(cls, frames: pd.DataFrame, config: AppConfig, end: date) -> Window:
@@ -103,7 +104,10 @@ class Window:
         members = [s for s in scopes if s != WORLD]
         ews = EwsWindow.of(ind, stress, everyone, members, a.episodes,
                            ews_params(a))
-        return cls(config, ind, indicator_specs(config), stress, ews, end)
+        specs = indicator_specs(config)
+        rules = rule_kinds.CalendarRules(rule_kinds.RuleInputs(
+            series=series, indicators=ind, specs={s.name: s for s in specs}, stress=stress))
+        return cls(config, ind, specs, stress, ews, end, rules)
 
     def day(
         self,
@@ -132,7 +136,7 @@ class Window:
             probability=ews.probability, forecasts=forecasts, regime_prob=dict(regime_prob or {}),
             unavailable=unavailable,
         )
-        evaluations = rule_kinds.evaluate(config.rules.rules, inputs)
+        evaluations = rule_kinds.evaluate(config.rules.rules, inputs, self.rules)
         fresh = ind.fresh().iloc[-1] if len(ind.calendar) else pd.Series(dtype=bool)
         stale = sorted({s.id for s in everyone if s.enabled and not bool(fresh.get(s.id, False))} | set(unavailable))
         assessment = Assessment(

@@ -100,6 +100,11 @@ class RuleFrame:
 #: on these to the estimator's tolerance, and exactly on every other kind.
 MODEL_KINDS = frozenset({"vol_regime", "forecast_breach"})
 
+#: Rule kinds on indicators alone: their frame over a window's whole calendar, read on a day's row,
+#: is that day's own (a row's values and freshness depend on that row's inputs only); the day's quality
+#: flags then make its flagged series' targets no data. `CalendarRules` computes them once per window.
+CALENDAR_KINDS = frozenset({"level", "change", "zscore", "drawdown"})
+
 RuleKindFn = Callable[[Rule, RuleInputs], RuleFrame]
 registry: Registry[RuleKindFn] = Registry("rule kind")
 
@@ -590,19 +595,25 @@ def _threshold_cells(th: Threshold) -> tuple[np.ndarray, dict[str, int]] | float
 def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
     """The rule on each of its targets at as_of."""
     rf = registry.get(rule.kind)(rule, replace(inputs, whole_calendar=False))
-    codes = severity_codes(rf, rule)
+    return _evaluations_at(rule, rf, _Cells.of(rf, severity_codes(rf, rule)), inputs)
+
+
+def _evaluations_at(rule: Rule, rf: RuleFrame, cells: _Cells, inputs: RuleInputs,
+                    no_data: Mapping[str, str] | None = None) -> list[RuleEvaluation]:
+    """The evaluations of as_of's row of a rule frame; `no_data`: target key → why it has no data that
+    day (whatever the frame says)."""
     pos = int(rf.values.index.searchsorted(inputs.as_of, side="right")) - 1
     last = inputs.indicators.last_known()
-    cells = _Cells.of(rf, codes)
     as_of = inputs.as_of.date().isoformat()
     out = []
     for t in rf.targets:
-        fields = _evaluation_fields(rule, cells, t, pos)
+        why = no_data.get(t.key) if no_data else None
+        fields = _evaluation_fields(rule, cells, t, pos, NO_DATA if why is not None else None)
         details = dict(rf.details.get(t.key, {}))
         if fields["severity"] == "no_data":
             col = cells.column.get(t.key)
             value = cells.values[pos, col] if pos >= 0 and col is not None else np.nan
-            details["reason"] = _no_data_reason(t, rf, value, last, inputs)
+            details["reason"] = why or _no_data_reason(t, rf, value, last, inputs)
         fields["details"] = details
         fields["summary"] = _summary(rule, fields, t, rf.extra.get(t.key, {}), as_of, last)
         # Every field is already of its declared type (floats, None, a severity name, the rule's own
@@ -611,19 +622,52 @@ def evaluate_rule(rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
     return out
 
 
+class CalendarRules:
+    """The `CALENDAR_KINDS` rules' frames and severity codes over a window's whole calendar, each
+    computed on first use; a day of the window reads its row (the replay's pass over a year instead of
+    one rule frame per rule per day). `inputs`: the window's, with no quality flags."""
+
+    def __init__(self, inputs: RuleInputs) -> None:
+        self.inputs = replace(inputs, whole_calendar=True, unavailable={})
+        self._frames: dict[str, tuple[Rule, RuleFrame, _Cells]] = {}
+
+    def covers(self, rule: Rule) -> bool:
+        return rule.kind in CALENDAR_KINDS
+
+    def evaluate_rule(self, rule: Rule, inputs: RuleInputs) -> list[RuleEvaluation]:
+        """The rule on each of its targets at `inputs.as_of` (a day of the window), as `evaluate_rule` gives."""
+        held = self._frames.get(rule.name)
+        if held is None or held[0] is not rule:
+            rf = registry.get(rule.kind)(rule, self.inputs)
+            held = self._frames[rule.name] = (rule, rf, _Cells.of(rf, severity_codes(rf, rule)))
+        _, rf, cells = held
+        if not _on_calendar(rf.values.index, inputs.as_of):  # a day the window's calendar lacks (a weekend)
+            return evaluate_rule(rule, inputs)
+        flagged = {t.key: inputs.unavailable[t.series.id] for t in rf.targets
+                   if t.series is not None and t.series.id in inputs.unavailable}
+        return _evaluations_at(rule, replace(rf, reasons={**rf.reasons, **flagged}), cells, inputs, flagged)
+
+
 def evaluation_at(rule: Rule, rf: RuleFrame, codes: pd.DataFrame, t: Target, pos: int) -> RuleEvaluation:
     """The evaluation of one target on calendar row `pos` (no summary or details): what the alert
     state machine needs, for as_of and for any day of a history."""
     return RuleEvaluation(**_evaluation_fields(rule, _Cells.of(rf, codes), t, pos))
 
 
-def _evaluation_fields(rule: Rule, cells: _Cells, t: Target, pos: int) -> dict[str, Any]:
-    """`RuleEvaluation` fields of one target on calendar row `pos`, read from the rule frame's arrays."""
+def _on_calendar(index: pd.Index, day: pd.Timestamp) -> bool:
+    pos = int(index.searchsorted(day, side="left"))
+    return pos < len(index) and index[pos] == day
+
+
+def _evaluation_fields(rule: Rule, cells: _Cells, t: Target, pos: int, code: int | None = None) -> dict[str, Any]:
+    """`RuleEvaluation` fields of one target on calendar row `pos`, read from the rule frame's arrays
+    (its severity `code` given when the day overrides the frame's)."""
     col = cells.column.get(t.key)
     if pos >= 0 and col is None:
         raise KeyError(t.key)  # as frame[key] would: a target without a column is a rule kind's bug
     value = cells.values[pos, col] if pos >= 0 else np.nan
-    code = int(cells.codes[pos, col]) if pos >= 0 else NO_DATA
+    if code is None:
+        code = int(cells.codes[pos, col]) if pos >= 0 else NO_DATA
     warn, crit, clear = (cells.threshold(i, pos, t.key) for i in range(3))
     threshold = crit if code == CRITICAL else warn if warn is not None else crit
     return {
@@ -683,12 +727,14 @@ def _summary(rule: Rule, ev: Mapping[str, Any], t: Target, extra: Mapping[str, A
     return f"{name}: {rule.kind} {_fmt(ev['value'])} ({state})"
 
 
-def evaluate(rules: Sequence[Rule], inputs: RuleInputs) -> list[RuleEvaluation]:
-    """Every rule; a rule that fails is logged and reported as one no-data evaluation, never fatal."""
+def evaluate(rules: Sequence[Rule], inputs: RuleInputs, window: CalendarRules | None = None) -> list[RuleEvaluation]:
+    """Every rule (the calendar kinds read from the window's frames when given); a rule that fails is
+    logged and reported as one no-data evaluation, never fatal."""
     out: list[RuleEvaluation] = []
     for rule in rules:
         try:
-            out.extend(evaluate_rule(rule, inputs))
+            out.extend(window.evaluate_rule(rule, inputs) if window is not None and window.covers(rule)
+                       else evaluate_rule(rule, inputs))
         except Exception as e:  # noqa: BLE001 - one broken rule must not stop the others
             log.error("rule_failed", rule=rule.name, error=f"{type(e).__name__}: {e}")
             out.append(RuleEvaluation(
