@@ -155,6 +155,8 @@ def main() -> int:
     days = business_days(start, end)
     horizon = ctx.config.settings.assessment.crisis_horizon
     sample = [days[int(i)] for i in np.linspace(len(days) // 10, len(days) - 1, args.sample_days)]
+    for d in sample:  # a kept --workdir's peers would hold the models an earlier run fitted
+        (work / f"peer-{d}.db").unlink(missing_ok=True)
     fresh = {d: copy_history(ctx, f"sqlite:///{work / f'peer-{d}.db'}") for d in sample}  # before the replay
 
     t0 = time.perf_counter()
