@@ -641,22 +641,17 @@ class CalendarRules:
             rf = registry.get(rule.kind)(rule, self.inputs)
             held = self._frames[rule.name] = (rule, rf, _Cells.of(rf, severity_codes(rf, rule)))
         _, rf, cells = held
-        if not _on_calendar(rf.values.index, inputs.as_of):  # a day the window's calendar lacks (a weekend)
+        if _row_positions(rf.values.index, _one_day(inputs.as_of))[0] < 0:  # a day the window lacks (a weekend)
             return evaluate_rule(rule, inputs)
         flagged = {t.key: inputs.unavailable[t.series.id] for t in rf.targets
                    if t.series is not None and t.series.id in inputs.unavailable}
-        return _evaluations_at(rule, replace(rf, reasons={**rf.reasons, **flagged}), cells, inputs, flagged)
+        return _evaluations_at(rule, rf, cells, inputs, flagged)
 
 
 def evaluation_at(rule: Rule, rf: RuleFrame, codes: pd.DataFrame, t: Target, pos: int) -> RuleEvaluation:
     """The evaluation of one target on calendar row `pos` (no summary or details): what the alert
     state machine needs, for as_of and for any day of a history."""
     return RuleEvaluation(**_evaluation_fields(rule, _Cells.of(rf, codes), t, pos))
-
-
-def _on_calendar(index: pd.Index, day: pd.Timestamp) -> bool:
-    pos = int(index.searchsorted(day, side="left"))
-    return pos < len(index) and index[pos] == day
 
 
 def _evaluation_fields(rule: Rule, cells: _Cells, t: Target, pos: int, code: int | None = None) -> dict[str, Any]:
