@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
+from process_memory import DescendantPeak
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -161,14 +162,16 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    summary = run_replay(ctx, start, end, work / "out", report_every=len(days), progress=sys.stderr.isatty())
+    with DescendantPeak() as workers:  # the pool's workers are not our children (process_memory.py)
+        summary = run_replay(ctx, start, end, work / "out", report_every=len(days), progress=sys.stderr.isatty())
     replay_s = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    child = "unknown" if workers.largest_mb is None else f"{workers.largest_mb:.0f} MB"
     print(f"replay: {len(summary.ran)} business days {start} .. {end}: {replay_s:.1f} s "
           f"({1000 * replay_s / max(len(summary.ran), 1):.0f} ms per day; target <= {TARGET_SECONDS:.0f} s); "
-          f"peak memory {rss:.0f} MB in the replay's process (before: {rss0:.0f} MB), {child:.0f} MB in the "
-          f"largest pool worker; executor {ctx.config.settings.executor.kind}")
+          f"peak memory {rss:.0f} MB in the replay's process (before: {rss0:.0f} MB), {child} in the largest "
+          f"of its {len(workers.peaks)} child processes (pool workers, fork server); "
+          f"executor {ctx.config.settings.executor.kind}")
 
     from bench_replay_peers import pass_peer  # the floor, in a child process for its own peak memory
 
