@@ -159,3 +159,23 @@ def test_the_warm_em_equals_statsmodels_fit_run_to_where_its_likelihood_stops_ri
     np.testing.assert_allclose(np.asarray(mine.filtered_marginal_probabilities)[-1],
                                np.asarray(public.filtered_marginal_probabilities)[-1], atol=2e-3)
     np.testing.assert_allclose(np.asarray(mine.params), np.asarray(public.params), rtol=1e-2, atol=1e-3)
+
+
+def test_a_warm_start_at_the_transition_boundary_is_fitted_afresh_as_a_cold_cycle_fits_it() -> None:
+    """USD/AUD (ECB) 1999-2000, re-estimated weekly from the previous parameters: the chain of the replay
+    benchmark reached stay probabilities of exactly 1 and 1, regimes that never end. EM cannot leave
+    that point (a zero transition probability updates to zero), so every later warm re-estimation
+    would keep it. From there the fit must be the cold one (the calm/turbulent start), not EM's."""
+    from sco_monitor.assess.forecast.regime import em_fit
+
+    y = _ecb_cross("AUD").loc[:"2000-12-29"]
+    cold = fit(y, RegimeSpec())
+    stuck = {**cold.params, "p[0->0]": 1.0, "p[1->0]": 7.6e-11, "scale": cold.metrics["scale"]}
+    x = 100 * np.diff(np.log(y.to_numpy())) * cold.metrics["scale"]
+    mod = MarkovRegression(x, k_regimes=2, trend="c", switching_variance=True)
+    em = em_fit(mod, np.array([stuck[n] for n in mod.param_names]))
+    assert np.diag(mod.regime_transition_matrix(em.params)[:, :, 0]).min() > 1 - 1e-9  # EM stays there
+    assert em.llf < cold.metrics["llf"] - 1  # at a worse likelihood
+    warm = fit(y, RegimeSpec(), start=stuck)
+    assert warm.params == cold.params and warm.high_vol_probability == cold.high_vol_probability
+    assert np.diag(warm.transition).max() < 1 - 1e-6
