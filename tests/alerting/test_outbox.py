@@ -236,3 +236,47 @@ def test_when_a_batch_fails_together_its_first_is_the_failed_probe_and_the_rest_
     assert [(x["status"], x["attempts"], x["last_error"]) for x in r] == [("pending", 1, "disk full")] + [
         ("pending", 0, "postponed: log failed earlier in this run")] * 3
     assert all(x["next_attempt_at"] == r[0]["next_attempt_at"] > T0 for x in r)
+
+
+_CRASHING_SENDER = """
+import os, sys
+from datetime import datetime
+from sco_monitor.alerting import outbox
+from sco_monitor.config.alerting import Delivery, Receiver
+from sco_monitor.store import Store
+
+url, path, now = sys.argv[1:4]
+def killed(*args, **kwargs):
+    os._exit(9)  # the process dies once the lines are appended, before a delivery is recorded
+outbox.write_all = killed
+receivers = [Receiver.model_validate({"name": "log", "file": {"path": path}})]
+outbox.deliver_due(Store(url).engine, receivers, Delivery(), datetime.fromisoformat(now))
+"""
+
+
+def test_a_sender_killed_after_appending_does_not_write_the_lines_twice(store_url: str, store: Store,
+                                                                          tmp_path: Path) -> None:
+    """At-least-once delivery: a sender killed between appending to the file and recording the delivery
+    leaves the rows claimed; once the lease expires the next run sends them again. The file, its own
+    receiver, holds each notification once, and the rows end delivered."""
+    import subprocess
+    import sys
+
+    from ..conftest import cli_env
+
+    put(store, 3, receiver="log")
+    path = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-c", _CRASHING_SENDER, store_url, str(path), T0.isoformat()],
+                          env=cli_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    assert [json.loads(x)["id"] for x in path.read_text().splitlines()] == ["k0-log", "k1-log", "k2-log"]
+    assert [x["status"] for x in rows(store)] == ["pending"] * 3  # nothing recorded: the lease holds them
+    receivers = [Receiver.model_validate({"name": "log", "file": {"path": str(path)}})]
+    later = T0 + Delivery().lease
+    report = outbox.deliver_due(store.engine, receivers, Delivery(), later)
+    assert report.delivered == 3
+    assert [json.loads(x)["id"] for x in path.read_text().splitlines()] == ["k0-log", "k1-log", "k2-log"]
+    assert [(x["status"], x["delivered_at"]) for x in rows(store)] == [("delivered", later)] * 3
+    put(store, 4, receiver="log")  # k3 is new: it is appended after them
+    assert outbox.deliver_due(store.engine, receivers, Delivery(), later).delivered == 1
+    assert [json.loads(x)["id"] for x in path.read_text().splitlines()][-1] == "k3-log"
