@@ -178,8 +178,9 @@ class RegimeFitted(Fitted):
                 params = np.asarray(candidate.params, dtype=float)
                 check_finite(spec.label, params=params, llf=candidate.llf)
                 transition = mod.regime_transition_matrix(params)[:, :, 0]
-                if first is warm and np.any(np.minimum(transition, 1 - transition) < TRANSITION_BOUNDARY):
-                    continue  # stuck at the boundary (TRANSITION_BOUNDARY): the calm/turbulent start next
+                stuck = bool(np.any(np.minimum(transition, 1 - transition) < TRANSITION_BOUNDARY))
+                if warm is not None and first is warm and stuck:
+                    continue  # EM cannot leave the boundary (TRANSITION_BOUNDARY): the calm/turbulent start next
                 sigma2 = np.array([params[names.index(f"sigma2[{i}]")] for i in range(2)])
                 if np.any(sigma2 <= 0):
                     raise FitFailed(f"{spec.label}: a regime has zero variance")
