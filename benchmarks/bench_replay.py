@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
-from process_memory import DescendantPeak
+from process_usage import DescendantUsage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -44,6 +44,7 @@ from sco_monitor import cycle, logs
 from sco_monitor.assess.model import Assessment
 from sco_monitor.assess.rules import MODEL_KINDS
 from sco_monitor.context import Context
+from sco_monitor.executor import cores
 from sco_monitor.demo import (
     CATALOG,
     DEFAULT_WINDOWS,
@@ -160,11 +161,11 @@ def main() -> int:
         (work / f"peer-{d}.db").unlink(missing_ok=True)
     fresh = {d: copy_history(ctx, f"sqlite:///{work / f'peer-{d}.db'}") for d in sample}  # before the replay
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with DescendantPeak() as workers:  # the pool's workers are not our children (process_memory.py)
+    with DescendantUsage() as workers:  # the pool's workers are not our children (process_usage.py)
         summary = run_replay(ctx, start, end, work / "out", report_every=len(days), progress=sys.stderr.isatty())
-    replay_s = time.perf_counter() - t0
+    replay_s, own_cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = "unknown" if workers.largest_mb is None else f"{workers.largest_mb:.0f} MB"
     print(f"replay: {len(summary.ran)} business days {start} .. {end}: {replay_s:.1f} s "
@@ -172,6 +173,10 @@ def main() -> int:
           f"peak memory {rss:.0f} MB in the replay's process (before: {rss0:.0f} MB), {child} in the largest "
           f"of its {len(workers.peaks)} child processes (pool workers, fork server); "
           f"executor {ctx.config.settings.executor.kind}")
+    if workers.cpu_s is not None:  # what no overlap can beat: the replay's CPU spread over every core
+        total, n = own_cpu + workers.cpu_s, cores()
+        print(f"replay cpu: this process {own_cpu:.1f} s, its child processes {workers.cpu_s:.1f} s (sampled every "
+              f"{workers.every:g} s): {total:.1f} s on {n} cores take at least {total / n:.1f} s however it overlaps")
 
     from bench_replay_peers import pass_peer  # the floor, in a child process for its own peak memory
 

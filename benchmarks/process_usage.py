@@ -1,10 +1,11 @@
-"""The peak memory of a pool's workers, which `getrusage(RUSAGE_CHILDREN)` does not see.
+"""The peak memory and CPU time of a pool's workers, which `getrusage(RUSAGE_CHILDREN)` does not see.
 
 The process pool starts its workers from a fork server: they are the server's children, not this
-process's, and the server is never waited for, so RUSAGE_CHILDREN reads 0 MB. The kernel keeps
-every process's own peak resident set (VmHWM in /proc/PID/status); a thread reads it for every
-descendant of this process while the pool lives. A worker's growth in the last interval before it
-exits is missed, so the figure is a lower bound by at most that much. Linux only (elsewhere: None).
+process's, and the server is never waited for, so RUSAGE_CHILDREN reads 0 MB and 0 s. The kernel
+keeps every process's own peak resident set (VmHWM in /proc/PID/status) and CPU time (utime and
+stime in /proc/PID/stat); a thread reads them for every descendant of this process while the pool
+lives. What a worker does in the last interval before it exits is missed, so both figures are lower
+bounds by at most that much. Linux only (elsewhere: None).
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The process's own user and system CPU time so far; None once it is gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # state is field 3 of stat(5): utime, stime are 14, 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_mb(pid: int) -> float | None:
     """The process's own peak resident set (VmHWM), in MB; None once it is gone."""
     try:
@@ -53,13 +64,14 @@ def peak_mb(pid: int) -> float | None:
     return None
 
 
-class DescendantPeak:
-    """`with DescendantPeak() as m: ...` then `m.largest_mb`: the largest peak of any descendant
-    (a pool worker, a fork server) seen every `every` seconds while the block ran."""
+class DescendantUsage:
+    """`with DescendantUsage() as m: ...` then `m.largest_mb`, the largest peak of any descendant (a
+    pool worker, a fork server), and `m.cpu_s`, their CPU time, as seen every `every` seconds."""
 
     def __init__(self, every: float = 0.5) -> None:
         self.every = every
         self.peaks: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="descendant-peak", daemon=True)
 
@@ -67,17 +79,23 @@ class DescendantPeak:
     def largest_mb(self) -> float | None:
         return max(self.peaks.values()) if self.peaks else None
 
+    @property
+    def cpu_s(self) -> float | None:
+        return sum(self.cpu.values()) if self.cpu else None
+
     def _sample(self) -> None:
         for p in descendants(os.getpid()):
-            mb = peak_mb(p)
+            mb, cpu = peak_mb(p), cpu_seconds(p)
             if mb is not None:
                 self.peaks[p] = max(mb, self.peaks.get(p, 0.0))
+            if cpu is not None:
+                self.cpu[p] = max(cpu, self.cpu.get(p, 0.0))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.every):
             self._sample()
 
-    def __enter__(self) -> DescendantPeak:
+    def __enter__(self) -> DescendantUsage:
         if PROC.is_dir():
             self._thread.start()
         return self
