@@ -18,23 +18,23 @@ from types import TracebackType
 PROC = Path("/proc")
 
 
-def _parents() -> dict[int, int]:
+def _stats() -> dict[int, list[str]]:
+    """Every process's /proc/PID/stat fields after "pid (command)": state (field 3 of proc(5)), ppid, ..."""
     out = {}
     for stat in PROC.glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        fields = text[text.rindex(")") + 2:].split()  # after "pid (command)": state, ppid, ...
-        out[int(stat.parent.name)] = int(fields[1])
+        out[int(stat.parent.name)] = text[text.rindex(")") + 2:].split()
     return out
 
 
-def descendants(pid: int) -> list[int]:
+def descendants(pid: int, stats: dict[int, list[str]]) -> list[int]:
     """Every process below `pid` (children, their children, ...)."""
     children: dict[int, list[int]] = {}
-    for child, parent in _parents().items():
-        children.setdefault(parent, []).append(child)
+    for child, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(child)
     out, todo = [], list(children.get(pid, []))
     while todo:
         p = todo.pop()
@@ -43,13 +43,8 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """The process's own user and system CPU time so far; None once it is gone."""
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()  # state is field 3 of stat(5): utime, stime are 14, 15
+def cpu_seconds(fields: list[str]) -> float:
+    """User and system CPU time so far, from a process's stat fields (utime, stime: fields 14, 15)."""
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -84,12 +79,12 @@ class DescendantUsage:
         return sum(self.cpu.values()) if self.cpu else None
 
     def _sample(self) -> None:
-        for p in descendants(os.getpid()):
-            mb, cpu = peak_mb(p), cpu_seconds(p)
+        stats = _stats()  # one read of each process's stat per sample: its parent and its CPU time
+        for p in descendants(os.getpid(), stats):
+            mb = peak_mb(p)
             if mb is not None:
                 self.peaks[p] = max(mb, self.peaks.get(p, 0.0))
-            if cpu is not None:
-                self.cpu[p] = max(cpu, self.cpu.get(p, 0.0))
+            self.cpu[p] = max(cpu_seconds(stats[p]), self.cpu.get(p, 0.0))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.every):

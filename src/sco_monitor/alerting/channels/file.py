@@ -46,7 +46,7 @@ class _Written:
 _written: dict[Path, _Written] = {}
 
 
-def _ids_in(fd: int, path: Path) -> set[str]:
+def _ids_in(fd: int, path: Path) -> _Written:
     """The ids in the file open at `fd`, reading only what was appended since the last call."""
     st = os.fstat(fd)
     known = _written.get(path)
@@ -63,7 +63,7 @@ def _ids_in(fd: int, path: Path) -> set[str]:
             if isinstance(key, str):
                 known.ids.add(key)
         known.offset += len(complete)
-    return known.ids
+    return known
 
 
 @channels.register("file")
@@ -83,13 +83,13 @@ class FileChannel:
                     if fcntl is not None:
                         fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes
                     there = _ids_in(fd, path)
-                    fresh = [m for m in dict((m.key, m) for m in messages).values() if m.key not in there]
+                    fresh = [m for m in dict((m.key, m) for m in messages).values() if m.key not in there.ids]
                     data = b"".join(line(m) for m in fresh)
                     if data:
                         os.write(fd, data)  # one write of whole lines: concurrent appenders never interleave
                         os.fsync(fd)
-                        there.update(m.key for m in fresh)
-                        _written[path].offset += len(data)
+                        there.ids.update(m.key for m in fresh)
+                        there.offset += len(data)
                 finally:
                     os.close(fd)
         except OSError as e:
